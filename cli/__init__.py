@@ -1,0 +1,1 @@
+"""The ``entropy-dynamics`` command line (typer). Parses arguments, calls the library, formats output."""

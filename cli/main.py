@@ -1,0 +1,77 @@
+"""Entry point of the ``entropy-dynamics`` console script."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from cli.common import STATE, err
+from entropy_dynamics import __version__
+from entropy_dynamics.errors import EntropyDynamicsError
+
+app = typer.Typer(
+    name="entropy-dynamics",
+    help="See what agent RL training is doing: read any run, find its entropy phases, report, train with SEAL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Each module defines ``register(app)``; one module per command group.
+COMMAND_MODULES = [
+    "cli.inspect_cmd",
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    STATE["debug"] = debug
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line and exit 2, never a traceback (unless --debug)."""
+    args = sys.argv[1:] if argv is None else argv
+    STATE["debug"] = "--debug" in args
+    try:
+        app(args=args, prog_name="entropy-dynamics", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except EntropyDynamicsError as exc:
+        if STATE["debug"]:
+            traceback.print_exc()
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract: one line, no traceback
+        if STATE["debug"]:
+            traceback.print_exc()
+        else:
+            err.print(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                      markup=False, highlight=False, soft_wrap=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Result types of the phase analyzer (their ``to_dict`` is the JSON of ``shared/docs/cli.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Phase = Literal["descent", "eruption", "subsidence", "plateau"]
+PHASES: tuple[Phase, ...] = ("descent", "eruption", "subsidence", "plateau")
+
+
+@dataclass
+class Segment:
+    """A run of logged steps in one phase. ``start_step``/``end_step`` are logged steps (inclusive)."""
+
+    start_step: int
+    end_step: int
+    phase: Phase
+    slope: float
+    """Fitted slope of the metric per step (in the metric's own units)."""
+    start_value: float
+    end_value: float
+
+
+@dataclass
+class Cycle:
+    """One eruption with its subsidence."""
+
+    eruption_start_step: int
+    peak_step: int
+    subsidence_end_step: int | None
+    """Null while the run is still subsiding at its end."""
+    base_value: float
+    peak_value: float
+    amplitude_ratio: float
+    rise_steps: int | None = None
+    decay_steps: int | None = None
+    period_steps: int | None = None
+    """Steps from the previous cycle's eruption start (null for the first)."""
+
+
+@dataclass
+class PhaseAnalysis:
+    """Phases of one metric of one run."""
+
+    run: str
+    source: str
+    metric: str
+    source_metric: str
+    n_points: int
+    first_step: int | None
+    last_step: int | None
+    change_points: list[int] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    cycles: list[Cycle] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Cross-metric statistics and anything else beyond the contract (omitted when empty)."""
+
+    def phase_at(self, step: int) -> Phase | None:
+        for seg in self.segments:
+            if seg.start_step <= step <= seg.end_step:
+                return seg.phase
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+
+@dataclass
+class PhaseEvent:
+    """A confirmed phase transition from the online detector (``watch --replay`` JSON line)."""
+
+    run: str
+    phase: Phase
+    start_step: int
+    confirmed_at_step: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,50 @@
+"""The environment protocol every agent environment implements (no torch, no trainer imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass
+class EnvReset:
+    """What ``reset`` returns: the first observation and the episode's info.
+
+    ``info`` holds at least ``admissible_actions`` (list[str]), ``task`` (str), and may hold
+    ``expert_actions`` (list[str], the walkthrough), ``max_score``.
+    """
+
+    observation: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EnvStep:
+    """What ``step`` returns.
+
+    ``info`` holds at least ``won`` (bool), ``lost`` (bool), ``action_valid`` (bool: the action was
+    admissible), ``admissible_actions`` (list[str], for the next turn), ``score`` (cumulative).
+    """
+
+    observation: str
+    reward: float
+    done: bool
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class TextEnv(Protocol):
+    """A multi-turn text environment. One instance plays one episode at a time."""
+
+    name: str
+
+    def reset(self, seed: int) -> EnvReset:
+        """Start the game identified by ``seed`` (same seed -> same game, same first observation)."""
+        ...
+
+    def step(self, action: str) -> EnvStep:
+        """Send an action (already parsed out of the model's reply)."""
+        ...
+
+    def close(self) -> None:
+        ...

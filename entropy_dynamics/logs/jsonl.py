@@ -1,0 +1,260 @@
+"""Our JSONL metric log: the writer the trainer uses, and the reader for it and verl's JSONL.
+
+Format (``shared/docs/metrics.md``): one JSON object per line with a ``type`` of ``header``,
+``metrics``, ``event`` or ``samples``. The reader also accepts flat lines ``{"step": N, name: value}``
+and verl's file logger lines ``{"step": N, "data": {...}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.model import ReadStats, Run, build_run
+
+_RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
+
+
+def _clean(value: Any) -> Any:
+    """Replace NaN/inf by None (JSON has neither), recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    """Serialise numpy/torch scalars and paths."""
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+class MetricLogWriter:
+    """Appends records to a JSONL metric log, flushing after every line.
+
+    A crash loses at most the line being written; a trailing partial line left by an earlier crash
+    is cut off when the writer opens the file, so appended records always start on a new line.
+
+    Example::
+
+        with MetricLogWriter("runs/a/metrics.jsonl") as log:
+            log.header("a", config={"lr": 1e-4}, versions={"python": "3.11"})
+            log.metrics(1, {"policy/entropy": 0.4})
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fsync = fsync
+        _cut_partial_tail(self.path)
+        self._fh: IO[str] = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        """Write one record as a line and flush it."""
+        line = json.dumps(_clean(dict(record)), default=_json_default, ensure_ascii=False, allow_nan=False)
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        if self.fsync:
+            os.fsync(self._fh.fileno())
+
+    def header(
+        self,
+        run: str,
+        config: Mapping[str, Any],
+        versions: Mapping[str, Any],
+        resumed_from_step: int | None = None,
+    ) -> None:
+        self.write({
+            "type": "header", "run": run, "config": dict(config), "versions": dict(versions),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "resumed_from_step": resumed_from_step,
+        })
+
+    def metrics(self, step: int, metrics: Mapping[str, Any], wall_time: float | None = None) -> None:
+        self.write({"type": "metrics", "step": int(step), "time": time.time() if wall_time is None else wall_time,
+                    "metrics": dict(metrics)})
+
+    def event(self, step: int, event: str, **fields: Any) -> None:
+        self.write({"type": "event", "step": int(step), "event": event, **fields})
+
+    def samples(self, step: int, trajectories: list[dict[str, Any]]) -> None:
+        self.write({"type": "samples", "step": int(step), "trajectories": trajectories})
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+    def __enter__(self) -> MetricLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _cut_partial_tail(path: Path) -> None:
+    """Remove a trailing line that has no newline (a write interrupted by a crash)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 1))
+        if fh.read(1) == b"\n":
+            return
+        # Scan backwards for the last newline.
+        pos, chunk = size, 65536
+        while pos > 0:
+            start = max(0, pos - chunk)
+            fh.seek(start)
+            block = fh.read(pos - start)
+            idx = block.rfind(b"\n")
+            if idx >= 0:
+                fh.truncate(start + idx + 1)
+                return
+            pos = start
+        fh.truncate(0)
+
+
+def truncate_after_step(path: str | os.PathLike[str], step: int) -> int:
+    """Drop every record whose ``step`` is greater than ``step`` (used when resuming from a
+    checkpoint older than the log's end). Returns the number of lines removed."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    _cut_partial_tail(path)
+    kept, removed = [], 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec_step = json.loads(line).get("step")
+            except (json.JSONDecodeError, AttributeError):
+                rec_step = None
+            if isinstance(rec_step, int) and rec_step > step:
+                removed += 1
+            else:
+                kept.append(line)
+    if removed:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return removed
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}/{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Parsed JSON objects with their 1-based line numbers. A final line without a newline that
+    does not parse is a write in progress: skipped silently. Bad lines elsewhere are counted (or
+    raise in strict mode)."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    lines = data.split(b"\n")
+    complete_last = data.endswith(b"\n")
+    for i, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        is_tail = i == len(lines) and not complete_last
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if is_tail:
+                stats.warn_once("partial", f"{path}:{i}: trailing partial line skipped (log still being written?)")
+                continue
+            if strict:
+                raise LogReadError(path, f"corrupt JSON line ({exc.msg if hasattr(exc, 'msg') else exc})", i) from None
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}:{i}: corrupt JSON line skipped")
+            continue
+        if not isinstance(obj, dict):
+            if strict:
+                raise LogReadError(path, "line is not a JSON object", i)
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}:{i}: line is not a JSON object; skipped")
+            continue
+        yield i, obj
+
+
+def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+    """Read our JSONL metric log, or a verl / flat JSONL log, into one :class:`Run`."""
+    path = Path(path)
+    stats = ReadStats()
+    header: dict[str, Any] = {}
+    resumes: list[int | None] = []
+    events: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
+    records: list[tuple[int, dict[str, Any]]] = []
+    kinds: set[str] = set()
+    last_step: int | None = None
+    for lineno, obj in iter_records(path, strict, stats):
+        kind = obj.get("type")
+        if kind == "header":
+            if not header:
+                header = obj
+            resumes.append(obj.get("resumed_from_step"))
+            kinds.add("ours")
+            continue
+        step = obj.get("step", obj.get("_step"))
+        if isinstance(step, float) and step.is_integer():
+            step = int(step)
+        if not isinstance(step, int) or isinstance(step, bool):
+            if strict:
+                raise LogReadError(path, f"record has no integer 'step' (got {step!r})", lineno)
+            stats.bad_lines += 1
+            stats.warn_once("nostep", f"{path}:{lineno}: record without an integer 'step' skipped")
+            continue
+        if kind == "event":
+            events.append(obj)
+            continue
+        if kind == "samples":
+            samples.append(obj)
+            continue
+        if kind == "metrics":
+            kinds.add("ours")
+            values = obj.get("metrics") or {}
+        elif isinstance(obj.get("data"), dict):
+            kinds.add("verl")
+            values = obj["data"]
+        else:
+            kinds.add("flat")
+            values = {k: v for k, v in obj.items() if k not in _RESERVED}
+        flat: dict[str, Any] = {}
+        _flatten("", values, flat)
+        if last_step is not None and step <= last_step and strict:
+            what = "repeats" if step == last_step else "goes back from"
+            raise LogReadError(path, f"step {step} {what} step {last_step}", lineno)
+        if last_step is not None and step < last_step:
+            stats.warn_once("backwards", f"{path}:{lineno}: step {step} goes back from {last_step}; later values win")
+        last_step = step if last_step is None else max(last_step, step)
+        records.append((step, flat))
+    if not records and not header and not events:
+        raise LogReadError(path, "no metric records found (empty file?)")
+    reader = "jsonl" if "ours" in kinds else ("verl-jsonl" if "verl" in kinds else "flat-jsonl")
+    name = header.get("run") or path.parent.name if path.name == "metrics.jsonl" else header.get("run") or path.stem
+    run = build_run(
+        str(name), str(path), reader, records, stats=stats,
+        config=header.get("config") or {},
+        metadata={k: header[k] for k in ("versions", "created") if k in header} | {"resumed_from_step": resumes[1:]},
+        events=events, samples=samples,
+    )
+    if run.stats.duplicate_steps:
+        run.stats.warn_once("duplicates", f"{path}: {run.stats.duplicate_steps} duplicate steps; later values win")
+    return [run]

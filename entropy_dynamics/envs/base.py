@@ -23,7 +23,8 @@ class EnvStep:
     """What ``step`` returns.
 
     ``info`` holds at least ``won`` (bool), ``lost`` (bool), ``action_valid`` (bool: the action was
-    admissible), ``admissible_actions`` (list[str], for the next turn), ``score`` (cumulative).
+    admissible), ``blocked`` (bool: a refused meta-command such as ``restart``), ``admissible_actions``
+    (list[str], for the next turn), ``score`` (cumulative), ``max_score``.
     """
 
     observation: str
@@ -34,9 +35,15 @@ class EnvStep:
 
 @runtime_checkable
 class TextEnv(Protocol):
-    """A multi-turn text environment. One instance plays one episode at a time."""
+    """A multi-turn text environment. One instance plays one episode at a time.
+
+    ``observation_markers`` are phrases only the environment writes (room headers, parser
+    refusals, score lines): a model reply that contains one is writing the environment's text
+    itself (a fake observation).
+    """
 
     name: str
+    observation_markers: list[str]
 
     def reset(self, seed: int) -> EnvReset:
         """Start the game identified by ``seed`` (same seed -> same game, same first observation)."""
@@ -48,3 +55,12 @@ class TextEnv(Protocol):
 
     def close(self) -> None:
         ...
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """One entry of ``list_envs()``: the name ``make_env`` accepts, what it is, its default settings."""
+
+    name: str
+    description: str
+    default_settings: dict[str, Any] = field(default_factory=dict)

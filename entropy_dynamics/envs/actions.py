@@ -1,0 +1,65 @@
+"""Action strings: normalisation, admissibility, meta-commands, and the filtered list shown to a model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+#: Interpreter meta-commands. ``restart`` desynchronises TextWorld's state tracking, ``save`` writes a
+#: file into the working directory: the environments refuse them and leave the game untouched.
+META_COMMANDS = frozenset({
+    "restart", "quit", "q", "save", "restore", "undo", "script", "unscript", "transcript",
+    "noscript", "verify", "version", "notify", "pronouns",
+})
+
+#: Patterns of admissible actions hidden from the prompt by default: ``examine X`` (except the
+#: cookbook, which holds the recipe) and ``look``. They stay playable; only the list shown is shorter.
+DEFAULT_HIDDEN_ACTIONS: tuple[str, ...] = (r"^examine (?!cookbook$)", r"^look$")
+
+_SPACES = re.compile(r"\s+")
+# The Inform parser runs "take milk. go north" (or ";" / "then") as several commands.
+_COMMAND_SEPARATOR = re.compile(r"[.;]|\bthen\b")
+
+
+def normalise_action(action: str) -> str:
+    """Lower case, single spaces, no outer spaces or final stop: ``" Take Milk. "`` -> ``"take milk"``."""
+    return _SPACES.sub(" ", action.strip().lower()).rstrip(".").strip()
+
+
+def first_command(action: str) -> str:
+    """The first command of ``action``, whitespace collapsed: ``"take milk. go north"`` -> ``"take milk"``.
+
+    An environment sends only this part, so one turn is always one move.
+    """
+    return _SPACES.sub(" ", _COMMAND_SEPARATOR.split(action.strip(), maxsplit=1)[0]).strip()
+
+
+def is_meta_command(action: str) -> bool:
+    """True when any command in ``action`` is an interpreter command (``restart``, ``quit``, ``save`` ...)."""
+    for part in _COMMAND_SEPARATOR.split(normalise_action(action)):
+        words = part.split()
+        if words and words[0] in META_COMMANDS:
+            return True
+    return False
+
+
+def is_admissible(action: str, admissible: Iterable[str]) -> bool:
+    """True when ``action`` equals one of ``admissible`` after normalisation."""
+    target = normalise_action(action)
+    return bool(target) and any(target == normalise_action(a) for a in admissible)
+
+
+def filter_admissible(admissible: Sequence[str], hidden: Sequence[str] | None = None) -> list[str]:
+    """The admissible actions to show a model: meta-commands and ``hidden`` patterns removed, order kept.
+
+    ``hidden`` is a list of regular expressions matched against the normalised action
+    (default :data:`DEFAULT_HIDDEN_ACTIONS`; ``[]`` hides nothing but meta-commands).
+    """
+    patterns = [re.compile(p) for p in (DEFAULT_HIDDEN_ACTIONS if hidden is None else hidden)]
+    shown = []
+    for action in admissible:
+        norm = normalise_action(action)
+        if is_meta_command(norm) or any(p.search(norm) for p in patterns):
+            continue
+        shown.append(action)
+    return shown

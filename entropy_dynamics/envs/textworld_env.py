@@ -1,0 +1,189 @@
+"""A TextWorld game behind the :class:`~entropy_dynamics.envs.base.TextEnv` protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from entropy_dynamics.envs.actions import filter_admissible, first_command, is_admissible, is_meta_command
+from entropy_dynamics.envs.base import EnvReset, EnvStep
+from entropy_dynamics.envs.observation import clean_observation, compact_cookbook, remove_task, truncate
+from entropy_dynamics.envs.textworld_games import default_cache_dir, ensure_game
+from entropy_dynamics.errors import ConfigError, EntropyDynamicsError
+
+BLOCKED_MESSAGE = "That command is not available in this game."
+
+#: Phrases only the TextWorld engine writes.
+TEXTWORLD_MARKERS = [
+    "-= ",
+    " =-",
+    "Your score has just gone up",
+    "Your score has just gone down",
+    "You can't see any such thing",
+    "That's not a verb I recognise",
+    "You can't go that way",
+    "*** The End ***",
+    "*** You lost! ***",
+    "You scored ",
+    "I beg your pardon?",
+    "You are carrying:",
+    "You are carrying nothing",
+    "You open the copy of",
+    "Adding the meal to your inventory",
+]
+
+
+class TextWorldEnv:
+    """One TextWorld challenge: ``reset(seed)`` plays the game generated for that seed.
+
+    Settings: ``game_settings`` (challenge generator settings, already resolved), ``max_steps``
+    (turns before the episode is cut: done with won and lost both False, ``truncated`` True),
+    ``hide_actions`` (regex patterns left out of the shown admissible list; None -> default),
+    ``max_observation_chars`` (None -> no cut), ``compact`` (shorten cookbook boilerplate),
+    ``cache_dir`` (None -> :func:`default_cache_dir`), ``track_expert`` (also give
+    ``expert_next_actions`` from TextWorld's planner at each step; slower).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        challenge: str,
+        game_settings: dict[str, Any],
+        *,
+        max_steps: int = 50,
+        hide_actions: Sequence[str] | None = None,
+        max_observation_chars: int | None = None,
+        compact: bool = True,
+        cache_dir: str | Path | None = None,
+        track_expert: bool = False,
+    ) -> None:
+        if max_steps < 1:
+            raise ConfigError(f"{name}: max_steps must be >= 1, got {max_steps}")
+        if max_observation_chars is not None and max_observation_chars < 20:
+            raise ConfigError(f"{name}: max_observation_chars must be >= 20 or None, "
+                              f"got {max_observation_chars}")
+        self.name = name
+        self.challenge = challenge
+        self.game_settings = dict(game_settings)
+        self.max_steps = max_steps
+        self.hide_actions = None if hide_actions is None else list(hide_actions)
+        self.max_observation_chars = max_observation_chars
+        self.compact = compact
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.track_expert = track_expert
+        self.observation_markers = list(TEXTWORLD_MARKERS)
+        self._tw: Any = None
+        self._loaded: Path | None = None
+        self._state: Any = None
+        self._task = ""
+        self._turns = 0
+        self._done = True
+        self._last_obs = ""
+
+    # -- protocol -------------------------------------------------------------------------------
+
+    def reset(self, seed: int) -> EnvReset:
+        gamefile = ensure_game(self.challenge, self.game_settings, seed, self.cache_dir)
+        self._open(gamefile)
+        state = self._tw.reset()
+        self._state = state
+        self._task = (state["objective"] or "").strip()
+        self._turns = 0
+        self._done = False
+        self._last_obs = self._observation(state["feedback"], first=True)
+        walkthrough = state.get("extra.walkthrough") or []
+        expert = list(walkthrough) or list(state.get("policy_commands") or []) or _quest_commands(gamefile)
+        info = {
+            "task": self._task,
+            "admissible_actions": self._shown(state),
+            "all_admissible_actions": list(state["admissible_commands"] or []),
+            "expert_actions": expert,
+            "max_score": state["max_score"],
+            "score": 0,
+            "game_id": f"{gamefile.parent.name}/{gamefile.stem}",
+            "game_file": str(gamefile),
+            "seed": seed,
+        }
+        if self.track_expert:
+            info["expert_next_actions"] = list(state.get("policy_commands") or [])
+        return EnvReset(observation=self._last_obs, info=info)
+
+    def step(self, action: str) -> EnvStep:
+        if self._state is None:
+            raise EntropyDynamicsError(f"{self.name}: step() called before reset()")
+        before = self._state
+        if self._done:
+            return EnvStep(self._last_obs, 0.0, True, self._info(before, valid=False, blocked=False))
+        self._turns += 1
+        blocked = is_meta_command(action)
+        valid = not blocked and is_admissible(action, before["admissible_commands"] or [])
+        if blocked:
+            state, reward, observation = before, 0.0, BLOCKED_MESSAGE
+        else:
+            state, _, _ = self._tw.step(first_command(action))
+            reward = float(state["score"] - before["score"])
+            observation = self._observation(state["feedback"], first=False)
+            self._state = state
+        finished = bool(state["won"] or state["lost"])
+        truncated = not finished and self._turns >= self.max_steps
+        self._done = finished or truncated
+        self._last_obs = observation
+        info = self._info(state, valid=valid, blocked=blocked)
+        info["truncated"] = truncated
+        return EnvStep(observation=observation, reward=reward, done=self._done, info=info)
+
+    def close(self) -> None:
+        if self._tw is not None:
+            self._tw.close()
+        self._tw, self._loaded, self._state, self._done = None, None, None, True
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _open(self, gamefile: Path) -> None:
+        if self._loaded == gamefile:
+            return
+        import textworld
+
+        self.close()
+        infos = textworld.EnvInfos(
+            admissible_commands=True, won=True, lost=True, score=True, max_score=True, objective=True,
+            moves=True, policy_commands=self.track_expert, extras=["walkthrough"],
+        )
+        self._tw = textworld.start(str(gamefile), infos)
+        self._loaded = gamefile
+
+    def _observation(self, feedback: str, first: bool) -> str:
+        text = clean_observation(feedback or "")
+        if first:
+            text = remove_task(text, self._task)
+        if self.compact:
+            text = compact_cookbook(text)
+        return truncate(text, self.max_observation_chars)
+
+    def _shown(self, state: Any) -> list[str]:
+        return filter_admissible(state["admissible_commands"] or [], self.hide_actions)
+
+    def _info(self, state: Any, valid: bool, blocked: bool) -> dict[str, Any]:
+        info = {
+            "won": bool(state["won"]),
+            "lost": bool(state["lost"]),
+            "action_valid": valid,
+            "blocked": blocked,
+            "admissible_actions": self._shown(state),
+            "all_admissible_actions": list(state["admissible_commands"] or []),
+            "score": state["score"],
+            "max_score": state["max_score"],
+            "turn": self._turns,
+        }
+        if self.track_expert:
+            info["expert_next_actions"] = list(state.get("policy_commands") or [])
+        return info
+
+
+def _quest_commands(gamefile: Path) -> list[str]:
+    """The winning command sequence stored in the game's ``.json`` (fallback when no walkthrough)."""
+    from textworld.generator.game import Game
+
+    game = Game.load(str(gamefile.with_suffix(".json")))
+    return list(game.main_quest.commands) if game.main_quest is not None else []

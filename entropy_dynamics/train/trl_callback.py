@@ -1,0 +1,331 @@
+"""A ``transformers.TrainerCallback`` that gives TRL ``GRPOTrainer`` (or any ``Trainer``) users our log.
+
+It writes the JSONL log of ``shared/docs/metrics.md`` (header, one ``metrics`` record per logged step under
+canonical names, ``event`` records), runs the analyzer's online phase detector on the entropy while training
+runs, prints each confirmed phase transition and can react to an eruption (save a checkpoint or stop).
+
+Example::
+
+    from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback
+
+    trainer = GRPOTrainer(..., callbacks=[EntropyDynamicsCallback("runs/grpo", on_eruption="save")])
+    trainer.train()   # then: entropy-dynamics analyze runs/grpo/metrics.jsonl
+
+Logging never stops training: an error inside the callback is counted (``errors``), warned about once,
+and the run goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import platform
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+import entropy_dynamics
+from entropy_dynamics.analysis import PhaseEvent
+from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, read_runs, truncate_after_step
+
+EruptionAction = Literal["none", "save", "stop"]
+ERUPTION_ACTIONS: tuple[str, ...] = ("none", "save", "stop")
+
+#: TRL names that the shared alias table leaves alone but that mean a canonical metric here.
+_TRL_NAMES = {"step_time": "perf/step_s"}
+
+
+def log_path_for(path: str | os.PathLike[str] | None, output_dir: str | None) -> Path:
+    """The JSONL file to write: ``path`` itself when it names a ``.jsonl`` file, else ``<dir>/metrics.jsonl``
+    with ``dir`` = ``path`` or, when ``path`` is None, the trainer's ``output_dir``."""
+    if path is not None and str(path).endswith(".jsonl"):
+        return Path(path)
+    folder = path if path is not None else output_dir
+    if folder is None:
+        raise ConfigError("EntropyDynamicsCallback: give a log path or set the trainer's output_dir")
+    return Path(folder) / "metrics.jsonl"
+
+
+def as_number(value: Any) -> float | None:
+    """``value`` as a float when it is a real number (Python, numpy or a one-element tensor), else None.
+    Booleans are not metrics and give None; NaN and inf are kept (the writer stores them as null)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    size = getattr(value, "size", None)
+    numel = size if isinstance(size, int) else getattr(value, "numel", lambda: None)()
+    if numel == 1 and hasattr(value, "item"):
+        return as_number(value.item())
+    return None
+
+
+def numeric_values(logs: Mapping[str, Any]) -> dict[str, float]:
+    """The numeric entries of a log dict (see :func:`as_number`), under their own names."""
+    return {k: v for k, v in ((str(k), as_number(v)) for k, v in logs.items()) if v is not None}
+
+
+def trl_to_canonical(logs: Mapping[str, Any]) -> dict[str, float]:
+    """Convert one ``on_log`` dict to ``{name: value}``: numeric values only, canonical names where a TRL
+    name maps onto one (``entropy`` -> ``policy/entropy``, ``reward`` -> ``reward/mean``, ...), other names
+    kept as they are."""
+    numeric = numeric_values(logs)
+    columns = map_names(numeric)
+    taken = set(columns.values())
+    out: dict[str, float] = {}
+    for source, value in numeric.items():
+        column = columns[source]
+        extra = _TRL_NAMES.get(column)
+        if extra is not None and extra not in taken:
+            column = extra
+            taken.add(extra)
+        out[column] = value
+    return out
+
+
+def trained_tokens_per_s(metrics: Mapping[str, float], args: TrainingArguments) -> float | None:
+    """Completion (trained) tokens per second of the logged steps: mean completion length x completions
+    per optimizer step / TRL's step time. None when either is missing."""
+    length, seconds = metrics.get("response/mean_length"), metrics.get("perf/step_s")
+    if length is None or not seconds or not math.isfinite(length) or not math.isfinite(seconds):
+        return None
+    per_device = args.per_device_train_batch_size * args.gradient_accumulation_steps
+    completions = per_device * max(1, args.world_size)
+    return length * completions / seconds
+
+
+def run_versions() -> dict[str, Any]:
+    """Versions of what produced the log (python, torch, transformers, trl, this package, its git commit)."""
+    versions: dict[str, Any] = {"python": platform.python_version(),
+                                "entropy_dynamics": entropy_dynamics.__version__}
+    for package in ("torch", "transformers", "trl"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    versions["git_commit"] = _package_commit()
+    return versions
+
+
+def _package_commit() -> str | None:
+    root = Path(entropy_dynamics.__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def _new_detector(run: str, options: Mapping[str, Any]) -> Any:
+    from entropy_dynamics.analysis import OnlineDetector
+
+    return OnlineDetector(run=run, **options)
+
+
+def _print_to_stderr(line: str) -> None:
+    """Print above a running tqdm progress bar without breaking it."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
+class EntropyDynamicsCallback(TrainerCallback):
+    """Writes our metric log from a ``transformers``/TRL trainer, with live phase detection.
+
+    Args:
+        path: a ``.jsonl`` file, or a folder that gets ``metrics.jsonl``; None = the trainer's ``output_dir``.
+        run_name: the run's name in the header; None = ``args.run_name`` or the output folder's name.
+        detect: run the online phase detector on ``metric``.
+        metric: the metric to watch, canonical (``policy/entropy``) or as TRL names it (``entropy``).
+        on_eruption: ``"none"``, ``"save"`` (checkpoint now) or ``"stop"`` (end training) when an
+            eruption is confirmed.
+        on_phase: optional ``f(event, args, state, control)`` called for every confirmed phase transition.
+        detector_options: keyword options of :class:`entropy_dynamics.analysis.OnlineDetector`.
+        echo: where phase transitions are printed (default: stderr, above the progress bar); None = silent.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        run_name: str | None = None,
+        *,
+        detect: bool = True,
+        metric: str = "policy/entropy",
+        on_eruption: EruptionAction = "none",
+        on_phase: Callable[[PhaseEvent, TrainingArguments, TrainerState, TrainerControl], None] | None = None,
+        detector_options: Mapping[str, Any] | None = None,
+        echo: Callable[[str], None] | None = _print_to_stderr,
+    ) -> None:
+        if on_eruption not in ERUPTION_ACTIONS:
+            choices = ", ".join(ERUPTION_ACTIONS)
+            raise ConfigError(f"on_eruption must be one of {choices} (got {on_eruption!r})")
+        if not metric:
+            raise ConfigError("metric must name the metric to watch, e.g. 'policy/entropy'")
+        self.path = path
+        self.run_name = run_name
+        self.detect = detect
+        self.metric = canonical_name(metric) or metric
+        self.on_eruption = on_eruption
+        self.on_phase = on_phase
+        self.detector_options = dict(detector_options or {})
+        self.echo = echo
+        self.errors = 0
+        self.events: list[PhaseEvent] = []
+        self.log_path: Path | None = None
+        self._writer: MetricLogWriter | None = None
+        self._detector: Any = None
+        self._last_step: int | None = None
+        self._save_reason: str | None = None
+
+    @property
+    def current_phase(self) -> str | None:
+        """The detector's current phase (None before it has decided, or with ``detect=False``)."""
+        return None if self._detector is None else self._detector.current_phase
+
+    # ---- trainer hooks -------------------------------------------------------------------------------
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                       **kwargs: Any) -> TrainerControl:
+        if not state.is_world_process_zero:
+            return control
+        with self._guard("on_train_begin"):
+            self._open(args, state, kwargs.get("model"))
+        return control
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+               logs: Mapping[str, Any] | None = None, **kwargs: Any) -> TrainerControl:
+        if not state.is_world_process_zero or not logs:
+            return control
+        with self._guard("on_log"):
+            if self._writer is None:
+                self._open(args, state, kwargs.get("model"))
+            self._record(int(state.global_step), logs, args, state, control)
+        return control
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                **kwargs: Any) -> TrainerControl:
+        if not state.is_world_process_zero or self._writer is None:
+            return control
+        with self._guard("on_save"):
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            self._writer.event(state.global_step, "checkpoint", path=str(folder),
+                               reason=self._save_reason or "schedule")
+            self._save_reason = None
+        return control
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                     **kwargs: Any) -> TrainerControl:
+        with self._guard("on_train_end"):
+            self.close()
+        return control
+
+    def close(self) -> None:
+        """Close the log file (training calls this at its end; a later ``train()`` reopens it)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # ---- internals -----------------------------------------------------------------------------------
+
+    def _open(self, args: TrainingArguments, state: TrainerState, model: Any) -> None:
+        self.close()
+        self.log_path = log_path_for(self.path, args.output_dir)
+        resumed_from = int(state.global_step) if state.global_step else None
+        if resumed_from is not None:
+            truncate_after_step(self.log_path, resumed_from)
+        self._writer = MetricLogWriter(self.log_path)
+        folder = Path(args.output_dir or self.log_path.parent)
+        name = self.run_name or getattr(args, "run_name", None) or folder.name
+        config = args.to_dict()
+        name_or_path = getattr(getattr(model, "config", None), "_name_or_path", None)
+        if name_or_path:
+            config["model"] = name_or_path
+        self._writer.header(str(name), config=config, versions=run_versions(), resumed_from_step=resumed_from)
+        self._last_step = resumed_from
+        self._detector = _new_detector(str(name), self.detector_options) if self.detect else None
+        if self._detector is not None and resumed_from is not None:
+            self._prime_detector(resumed_from)
+
+    def _prime_detector(self, upto_step: int) -> None:
+        """Feed the detector the watched metric already in the log, so a resumed run keeps its history."""
+        assert self.log_path is not None and self._detector is not None
+        if not self.log_path.exists() or self.log_path.stat().st_size == 0:
+            return
+        run = read_runs(self.log_path, format="jsonl")[0]
+        if self.metric not in run.metrics.columns:
+            return
+        series = run.series(self.metric).dropna()
+        for step, value in series[series.index <= upto_step].items():
+            self._detector.update(int(step), float(value))
+
+    def _record(self, step: int, logs: Mapping[str, Any], args: TrainingArguments, state: TrainerState,
+                control: TrainerControl) -> None:
+        assert self._writer is not None
+        if any(key.startswith("eval_") for key in logs) or "train_runtime" in logs:
+            # Evaluation and end-of-training summaries: events under TRL's own names.
+            kind = "train_summary" if "train_runtime" in logs else "eval"
+            self._writer.event(step, kind, metrics=numeric_values(logs))
+            return
+        metrics = trl_to_canonical(logs)
+        if not metrics:
+            return
+        if self._last_step is not None and step <= self._last_step:
+            # A second log call for a step already written (steps in the log strictly increase).
+            self._writer.event(step, "extra_metrics", metrics=metrics)
+            return
+        tokens_per_s = trained_tokens_per_s(metrics, args)
+        if tokens_per_s is not None and "perf/tokens_per_s" not in metrics:
+            metrics["perf/tokens_per_s"] = tokens_per_s
+        self._writer.metrics(step, metrics)
+        self._last_step = step
+        value = metrics.get(self.metric)
+        if self._detector is not None and value is not None and math.isfinite(value):
+            for event in self._detector.update(step, value):
+                self._on_phase_event(event, args, state, control)
+
+    def _on_phase_event(self, event: PhaseEvent, args: TrainingArguments, state: TrainerState,
+                        control: TrainerControl) -> None:
+        assert self._writer is not None
+        self.events.append(event)
+        self._writer.event(event.confirmed_at_step, "phase", phase=event.phase, start_step=event.start_step,
+                           confirmed_at_step=event.confirmed_at_step, metric=self.metric)
+        if self.echo is not None:
+            self.echo(f"[entropy-dynamics] {event.run}: {event.phase} of {self.metric} from step "
+                      f"{event.start_step} (confirmed at step {event.confirmed_at_step})")
+        if event.phase == "eruption" and self.on_eruption == "save":
+            control.should_save = True
+            self._save_reason = "eruption"
+        elif event.phase == "eruption" and self.on_eruption == "stop":
+            control.should_training_stop = True
+            step = event.confirmed_at_step
+            self._writer.event(step, "stop", reason="eruption", start_step=event.start_step)
+            if self.echo is not None:
+                self.echo(f"[entropy-dynamics] stopping training at step {step} (eruption)")
+        if self.on_phase is not None:
+            self.on_phase(event, args, state, control)
+
+    @contextmanager
+    def _guard(self, where: str) -> Iterator[None]:
+        """Count and warn (once) about any error instead of letting it stop training."""
+        try:
+            yield
+        except Exception as exc:  # logging must never crash training
+            self.errors += 1
+            if self.errors == 1:
+                warnings.warn(
+                    f"entropy-dynamics callback failed in {where}: {type(exc).__name__}: {exc} "
+                    "(training goes on; later errors are only counted in callback.errors)",
+                    RuntimeWarning, stacklevel=3,
+                )

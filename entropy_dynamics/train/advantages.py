@@ -6,7 +6,8 @@ share a task (the G rollouts of one game and seed); any integer labels work, the
 
 Group statistics are computed once per trajectory (each episode weighs the same however many turns it has),
 unlike verl-agent's ``compute_mean_std_cross_steps`` which weighs long episodes more.
-A group with a single member has no baseline: its advantage is 0 (it carries no learning signal).
+A group with a single member, or whose members all have the same return, gets advantage exactly 0 (no
+learning signal), whatever ``eps``.
 """
 
 from __future__ import annotations
@@ -34,24 +35,29 @@ def _check_same_length(**tensors: Tensor) -> None:
 
 
 def group_stats(values: Tensor, group_ids: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-element group mean, unbiased group std and group size.
+    """Per-element group mean, unbiased group std and whether the group has a usable baseline.
 
     Args:
         values: Tensor[N] floats.
         group_ids: LongTensor[N] group label of each element.
     Returns:
-        (mean[N], std[N], count[N]): the statistics of each element's group. ``std`` is the unbiased
-        standard deviation (``n - 1``), set to 0 for groups of one.
+        (mean[N], std[N], informative[N]): the mean and unbiased std (``n - 1``) of each element's group, and
+        True where the group has at least two members whose values differ. For other groups the std is
+        set to 1 (so dividing never gives NaN) and callers set the advantage to exactly 0.
     """
     values = _as_float(values)
     _, inverse, counts = torch.unique(group_ids, return_inverse=True, return_counts=True)
-    n_groups = counts.numel()
-    sums = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add_(0, inverse, values)
+    empty = torch.zeros(counts.numel(), dtype=values.dtype, device=values.device)
+    sums = empty.index_add(0, inverse, values)
     counts_f = counts.to(values.dtype)
     mean = (sums / counts_f)[inverse]
-    squares = torch.zeros_like(sums).index_add_(0, inverse, (values - mean) ** 2)
-    var = squares / (counts_f - 1).clamp(min=1)
-    return mean, var.sqrt()[inverse], counts[inverse]
+    squares = empty.index_add(0, inverse, (values - mean) ** 2)
+    std = (squares / (counts_f - 1).clamp(min=1)).sqrt()
+    spread = empty.scatter_reduce(0, inverse, values, "amax", include_self=False) - empty.scatter_reduce(
+        0, inverse, values, "amin", include_self=False
+    )
+    informative = (counts > 1) & (spread > 0)
+    return mean, torch.where(informative, std, 1.0)[inverse], informative[inverse]
 
 
 def grpo_advantages(returns: Tensor, group_ids: Tensor, scale: str = "group", eps: float = 1e-6) -> Tensor:
@@ -72,13 +78,13 @@ def grpo_advantages(returns: Tensor, group_ids: Tensor, scale: str = "group", ep
         raise ConfigError(f"advantage scale must be one of {', '.join(GRPO_SCALES)}, got {scale!r}")
     _check_same_length(returns=returns, group_ids=group_ids)
     returns = _as_float(returns)
-    mean, std, count = group_stats(returns, group_ids)
-    centred = torch.where(count > 1, returns - mean, torch.zeros_like(returns))
+    mean, std, informative = group_stats(returns, group_ids)
+    centred = torch.where(informative, returns - mean, torch.zeros_like(returns))
     if scale == "group":
         return centred / (std + eps)
     if scale == "batch":
         batch_std = returns.std() if returns.numel() > 1 else returns.new_zeros(())
-        return centred / (batch_std + eps)
+        return centred / (batch_std + eps) if batch_std > 0 else centred
     return centred
 
 
@@ -95,10 +101,11 @@ def rloo_advantages(returns: Tensor, group_ids: Tensor) -> Tensor:
     """
     _check_same_length(returns=returns, group_ids=group_ids)
     returns = _as_float(returns)
-    mean, _, count = group_stats(returns, group_ids)
-    n = count.to(returns.dtype)
-    leave_one_out = (mean * n - returns) / (n - 1).clamp(min=1)
-    return torch.where(count > 1, returns - leave_one_out, torch.zeros_like(returns))
+    _, inverse, counts = torch.unique(group_ids, return_inverse=True, return_counts=True)
+    sums = returns.new_zeros(counts.numel()).index_add(0, inverse, returns)
+    n = counts.to(returns.dtype)[inverse]
+    leave_one_out = (sums[inverse] - returns) / (n - 1).clamp(min=1)
+    return torch.where(n > 1, returns - leave_one_out, torch.zeros_like(returns))
 
 
 def reinforce_pp_advantages(returns: Tensor, group_ids: Tensor, eps: float = 1e-6) -> Tensor:

@@ -1,9 +1,10 @@
 """SEAL: an MLP head on the final hidden states, trained with BCE on "advantage >= 0" (the official code).
 
-Paper dossier sections 2.1-2.3 and 6.4: the head is ``(L-1) x [Linear(d, d) -> GELU -> LayerNorm(d) -> Dropout]``
-then ``Linear(d, 1)``; it reads the final-layer hidden states (after the final norm) AT every response token;
-per-token BCE-with-logits against ``y = 1[A >= 0]`` is aggregated with the policy loss's mask and mode; the
-caller multiplies it by the coefficient (0.02) and adds it to the policy loss, so gradients reach the backbone.
+Paper dossier sections 2.1-2.3 and 6.4: the head is
+``(L-1) x [Linear(d, d) -> GELU -> LayerNorm(d) -> Dropout]`` then ``Linear(d, 1)``; it reads the final-layer
+hidden states (after the final norm) AT every response token; per-token BCE-with-logits against
+``y = 1[A >= 0]`` is aggregated with the policy loss's mask and mode; the caller multiplies it by the
+coefficient (0.02) and adds it to the policy loss, so gradients reach the backbone.
 
 Shapes: ``B`` samples, ``T`` response tokens, ``S`` full sequence length, ``d`` hidden size.
 """
@@ -34,7 +35,12 @@ class SealHead(nn.Module):
             raise ConfigError(f"SEAL head: num_layers must be >= 1, got {num_layers}")
         blocks: list[nn.Module] = []
         for _ in range(num_layers - 1):
-            blocks += [nn.Linear(hidden_size, hidden_size), nn.GELU(), nn.LayerNorm(hidden_size), nn.Dropout(dropout)]
+            blocks += [
+                nn.Linear(hidden_size, hidden_size),
+                nn.GELU(),
+                nn.LayerNorm(hidden_size),
+                nn.Dropout(dropout),
+            ]
         blocks.append(nn.Linear(hidden_size, 1))
         self.net = nn.Sequential(*blocks)
 

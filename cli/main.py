@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the contract: one line, no traceback
+    except Exception as exc:  # the contract: one line, no traceback
         if STATE["debug"]:
             traceback.print_exc()
         else:

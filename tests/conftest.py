@@ -10,9 +10,9 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("COLUMNS", "200")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 #: Real public W&B exports shared beside the repo (tests that use them skip when absent).
 REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "real_logs"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.checks import StrictChecker, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, build_run
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
@@ -153,12 +154,18 @@ def truncate_after_step(path: str | os.PathLike[str], step: int) -> int:
     return removed
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{prefix}/{k}" if prefix else str(k), v, out)
-    else:
-        out[prefix] = value
+def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts become ``outer/inner`` keys; a flat dict is returned as is (the common case)."""
+    if not any(isinstance(v, dict) for v in values.values()):
+        return values
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            for inner, v in _flatten(value).items():
+                out[f"{key}/{inner}"] = v
+        else:
+            out[str(key)] = value
+    return out
 
 
 def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -203,7 +210,8 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     samples: list[dict[str, Any]] = []
     records: list[tuple[int, dict[str, Any]]] = []
     kinds: set[str] = set()
-    last_step: int | None = None
+    checker = StrictChecker(path) if strict else None
+    max_step: int | None = None
     for lineno, obj in iter_records(path, strict, stats):
         kind = obj.get("type")
         if kind == "header":
@@ -236,14 +244,13 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         else:
             kinds.add("flat")
             values = {k: v for k, v in obj.items() if k not in _RESERVED}
-        flat: dict[str, Any] = {}
-        _flatten("", values, flat)
-        if last_step is not None and step <= last_step and strict:
-            what = "repeats" if step == last_step else "goes back from"
-            raise LogReadError(path, f"step {step} {what} step {last_step}", lineno)
-        if last_step is not None and step < last_step:
-            stats.warn_once("backwards", f"{path}:{lineno}: step {step} goes back from {last_step}; later values win")
-        last_step = step if last_step is None else max(last_step, step)
+        flat = _flatten(values)
+        if checker is not None:
+            checker.check(step, flat, lineno)
+        if max_step is not None and step < max_step:
+            stats.warn_once("backwards", f"{path}:{lineno}: step {step} goes back from {max_step}; "
+                                         "later values win")
+        max_step = step if max_step is None else max(max_step, step)
         records.append((step, flat))
     if not records and not header and not events:
         raise LogReadError(path, "no metric records found (empty file?)")
@@ -255,6 +262,5 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         metadata={k: header[k] for k in ("versions", "created") if k in header} | {"resumed_from_step": resumes[1:]},
         events=events, samples=samples,
     )
-    if run.stats.duplicate_steps:
-        run.stats.warn_once("duplicates", f"{path}: {run.stats.duplicate_steps} duplicate steps; later values win")
+    warn_counts(run, path)
     return [run]

@@ -37,7 +37,9 @@ CANONICAL: dict[str, str] = {
     "optim/grad_norm": "gradient norm before clipping",
     "optim/lr": "learning rate",
     "interference/grad_cos_pos_neg": "cosine between the policy gradients of A > 0 and A < 0 tokens",
-    "interference/displacement_neg_on_pos": "first-order change of the A > 0 tokens' mean log-likelihood from the A < 0 update",
+    "interference/displacement_neg_on_pos": (
+        "first-order change of the A > 0 tokens' mean log-likelihood from the A < 0 update"
+    ),
     "interference/grad_cos_pg_seal": "cosine between the gradients of the PG and SEAL terms",
     "interference/grad_norm_<term>": "gradient norm of one loss term",
     "repr/inter_cos": "mean cosine between correct and incorrect sample embeddings",

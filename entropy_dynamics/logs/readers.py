@@ -1,19 +1,40 @@
-"""Reader registry: pick a reader for a path (auto-detected, or forced with ``format``)."""
+"""Reader registry: pick a reader for a path (auto-detected, or forced with ``format``).
+
+A file's reader is judged from its name and first bytes; a folder is searched for what it holds
+(a trainer output dir with ``metrics.jsonl`` or ``trainer_state.json``, a ``wandb/`` dir or W&B
+run folder, a TensorBoard log dir), also one or two levels down, so a folder of many runs (e.g.
+what ``pull`` writes) gives one run each.
+"""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import Run
+from entropy_dynamics.logs.wandb_csv import is_wandb_export_header
 
 #: format name -> "module:function"; every function has the signature ``(path, strict) -> list[Run]``.
 READERS: dict[str, str] = {
     "jsonl": "entropy_dynamics.logs.jsonl:read_jsonl",
+    "verl-console": "entropy_dynamics.logs.verl_console:read_verl_console",
+    "wandb-csv": "entropy_dynamics.logs.wandb_csv:read_wandb_csv",
+    "csv": "entropy_dynamics.logs.csv_tables:read_csv",
+    "parquet": "entropy_dynamics.logs.csv_tables:read_parquet",
+    "wandb-offline": "entropy_dynamics.logs.wandb_offline:read_wandb_offline",
+    "wandb-api": "entropy_dynamics.logs.wandb_api:read_wandb_api",
+    "tensorboard": "entropy_dynamics.logs.tensorboard:read_tensorboard",
+    "trainer-state": "entropy_dynamics.logs.trainer_state:read_trainer_state",
 }
+
+_PROBE_BYTES = 65536
+_VERL_LINE = re.compile(rb"\bstep:\d+\s+-\s+\S+:")
+_FOLDER_DEPTH = 2
 
 
 def available_formats() -> list[str]:
@@ -25,31 +46,115 @@ def _load(fmt: str) -> Callable[..., list[Run]]:
     return getattr(importlib.import_module(module), func)
 
 
+def _unknown(path: Path, why: str) -> LogReadError:
+    return LogReadError(path, f"{why} (force a reader with --reader, one of: {', '.join(available_formats())})")
+
+
+def detect_file_format(p: Path) -> str:
+    """The reader for one file, from its name and its first bytes."""
+    name, suffix = p.name.lower(), p.suffix.lower()
+    if p.stat().st_size == 0:
+        raise LogReadError(p, "file is empty")
+    with open(p, "rb") as fh:
+        head = fh.read(_PROBE_BYTES)
+    if head.startswith(b":W&B") or suffix == ".wandb":
+        return "wandb-offline"
+    if "tfevents" in name:
+        return "tensorboard"
+    if head.startswith(b"PAR1") or suffix in (".parquet", ".pq"):
+        return "parquet"
+    if name == "trainer_state.json" or (suffix == ".json" and b'"log_history"' in head):
+        return "trainer-state"
+    if suffix in (".csv", ".tsv"):
+        return _csv_kind(p)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".jsonl", ".json", ".ndjson") or text.startswith(b"{"):
+        return "jsonl"
+    if _VERL_LINE.search(head) or (suffix in (".log", ".out", ".txt") and _has_verl_line(p)):
+        return "verl-console"
+    raise _unknown(p, "unknown log format")
+
+
+def _has_verl_line(p: Path) -> bool:
+    """A verl record anywhere in a console log (config dumps can fill the first 64 KiB)."""
+    with open(p, "rb") as fh:
+        return any(_VERL_LINE.search(line) for line in fh)
+
+
+def _csv_kind(p: Path) -> str:
+    with open(p, encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    columns = next(csv.reader([header], delimiter="\t" if p.suffix.lower() == ".tsv" else ","), [])
+    return "wandb-csv" if is_wandb_export_header(columns) else "csv"
+
+
+def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, Path]]:
+    """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry."""
+    if (folder / "metrics.jsonl").is_file():
+        return [("jsonl", folder / "metrics.jsonl")]
+    if (folder / "trainer_state.json").is_file() or any(folder.glob("checkpoint-*/trainer_state.json")):
+        return [("trainer-state", folder)]
+    if any(folder.glob("run-*.wandb")) or any(folder.glob("*run-*/run-*.wandb")):
+        return [("wandb-offline", folder)]
+    if any(f.is_file() for f in folder.glob("*tfevents*")):
+        return [("tensorboard", folder)]
+    sources: list[tuple[str, Path]] = []
+    if depth > 0:
+        for child in sorted(c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")):
+            sources.extend(folder_sources(child, depth - 1))
+    if not sources and depth == _FOLDER_DEPTH and any(folder.rglob("*tfevents*")):
+        return [("tensorboard", folder)]
+    return sources
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """The reader for ``path``, judged from its name and first bytes."""
+    """The reader for ``path``, judged from its name and first bytes (a folder: from what it holds)."""
+    if str(path).startswith("wandb://"):
+        return "wandb-api"
     p = Path(path)
     if not p.exists():
         raise LogReadError(p, "no such file or folder")
-    if p.is_file() and p.stat().st_size == 0:
-        raise LogReadError(p, "file is empty")
-    if p.suffix == ".jsonl" or p.suffix == ".json" and p.name != "trainer_state.json":
-        return "jsonl"
-    raise LogReadError(p, f"unknown log format (use --format, one of: {', '.join(available_formats())})")
+    if p.is_dir():
+        sources = folder_sources(p)
+        if not sources:
+            raise _unknown(p, "folder holds no log this tool reads")
+        return sources[0][0]
+    return detect_file_format(p)
 
 
 def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: bool = False) -> list[Run]:
     """Read every run a path holds. ``format`` forces a reader (see :data:`READERS`)."""
-    fmt = format or detect_format(path)
-    if fmt not in READERS:
-        raise LogReadError(path, f"unknown format {fmt!r} (one of: {', '.join(available_formats())})")
-    if not str(path).startswith("wandb://") and not Path(path).exists():
+    try:
+        return _read_runs(path, format, strict)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LogReadError(path, f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+
+
+def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -> list[Run]:
+    if format is not None and format not in READERS:
+        raise LogReadError(path, f"unknown format {format!r} (one of: {', '.join(available_formats())})")
+    is_uri = str(path).startswith("wandb://")
+    if not is_uri and not Path(path).exists():
         raise LogReadError(path, "no such file or folder")
+    if is_uri or Path(path).is_file():
+        sources = [(format or detect_format(path), path)]
+    elif format is not None and format != "jsonl":
+        sources = [(format, path)]
+    else:
+        sources = folder_sources(Path(path))
+        if format is not None:
+            sources = [s for s in sources if s[0] == format]
+        if not sources:
+            raise _unknown(Path(path), "folder holds no log this tool reads")
+    return [run for fmt, source in sources for run in _read_one(fmt, source, strict)]
+
+
+def _read_one(fmt: str, path: str | os.PathLike[str], strict: bool) -> list[Run]:
     try:
         return _load(fmt)(path, strict=strict)
-    except LogReadError:
-        raise
     except (OSError, UnicodeDecodeError) as exc:
-        raise LogReadError(path, f"cannot read: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise LogReadError(getattr(exc, "filename", None) or path, f"cannot read: {reason}") from None
 
 
 def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False) -> list[Run]:

@@ -1,0 +1,101 @@
+"""Benchmark: `inspect` of a JSONL metric log of 100k steps x 10 metrics (target < 10 s, < 2 GB).
+
+Also times the TensorBoard decoding paths (our raw-record reader vs tbparse vs EventFileLoader).
+Prints figures; run with ``OMP_NUM_THREADS=1 python benchmarks/bench_inspect.py [--steps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from entropy_dynamics.logs import MetricLogWriter, read_runs
+
+METRICS = ["policy/entropy", "reward/mean", "reward/std", "policy/clip_frac", "policy/approx_kl",
+           "optim/grad_norm", "optim/lr", "loss/pg", "env/success_rate", "response/mean_length"]
+
+
+def write_log(path: Path, steps: int) -> float:
+    rng = np.random.default_rng(0)
+    values = rng.random((steps, len(METRICS)))
+    start = time.perf_counter()
+    with MetricLogWriter(path) as log:
+        log.header("bench", config={"steps": steps}, versions={})
+        for step in range(steps):
+            log.metrics(step + 1, dict(zip(METRICS, values[step].tolist(), strict=True)), wall_time=0.0)
+    return time.perf_counter() - start
+
+
+def time_cli(path: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (GB) of `entropy-dynamics inspect --format json` in a fresh process."""
+    code = ("import resource, sys; from cli.main import main; rc = main(['inspect', sys.argv[1], '--format', 'json',"
+            " '--out', sys.argv[2]]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
+            " sys.exit(rc)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(path.with_suffix(".json"))],
+                          capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024**2
+
+
+def bench_tensorboard(folder: Path, steps: int) -> None:
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(folder))
+    for step in range(steps):
+        values = [summary_pb2.Summary.Value(tag=f"train/m{k}", simple_value=step * 1e-3 + k) for k in range(5)]
+        writer.add_event(event_pb2.Event(wall_time=0.0, step=step, summary=summary_pb2.Summary(value=values)))
+    writer.close()
+    points = steps * 5
+    start = time.perf_counter()
+    run = read_runs(folder, format="tensorboard")[0]
+    ours = time.perf_counter() - start
+    assert sum(run.points().values()) == points
+    import tbparse
+
+    start = time.perf_counter()
+    frame = tbparse.SummaryReader(str(folder)).scalars
+    tb = time.perf_counter() - start
+    assert len(frame) == points
+    start = time.perf_counter()
+    count = sum(len(e.summary.value) for f in folder.glob("*tfevents*") for e in EventFileLoader(str(f)).Load())
+    loader = time.perf_counter() - start
+    assert count == points
+    print(f"tensorboard {points:,} points: raw-record reader {ours:.2f} s | tbparse {tb:.2f} s | "
+          f"EventFileLoader {loader:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--tb-steps", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench" / "metrics.jsonl"
+        written = write_log(path, args.steps)
+        size = os.path.getsize(path) / 1024**2
+        print(f"wrote {args.steps:,} steps x {len(METRICS)} metrics ({size:.1f} MB) in {written:.2f} s")
+        start = time.perf_counter()
+        run = read_runs(path)[0]
+        seconds = time.perf_counter() - start
+        assert run.points() == dict.fromkeys(METRICS, args.steps)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        print(f"library read_runs: {seconds:.2f} s (process peak RSS so far {rss:.2f} GB)")
+        cli_seconds, cli_rss = time_cli(path)
+        print(f"CLI inspect --format json (fresh process, imports included): {cli_seconds:.2f} s, "
+              f"peak RSS {cli_rss:.2f} GB  [target < 10 s, < 2 GB]")
+        bench_tensorboard(Path(tmp) / "tb", args.tb_steps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Strict-mode checks shared by the readers: the first bad value or step fails with file and line.
+
+Lenient mode never calls these: :func:`entropy_dynamics.logs.model.build_run` counts the same
+problems instead (``ReadStats``) and the reader warns once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.model import Run, to_float
+
+
+class StrictChecker:
+    """Checks records one at a time, in log order, for a reader running with ``strict=True``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.last_step: int | None = None
+
+    def check(self, step: int, values: Mapping[str, Any], line: int | None) -> None:
+        """Raise :class:`LogReadError` for a step that repeats or goes back, or a bad value."""
+        if self.last_step is not None and step <= self.last_step:
+            what = "repeats" if step == self.last_step else "goes back from"
+            raise LogReadError(self.path, f"step {step} {what} step {self.last_step}", line)
+        self.last_step = step
+        for key, raw in values.items():
+            value = to_float(raw)
+            if value is None:
+                raise LogReadError(self.path, f"non-numeric value {_short(raw)} for {key!r}", line)
+            if not math.isfinite(value):
+                raise LogReadError(self.path, f"non-finite value ({_short(raw)}) for {key!r}", line)
+
+
+def check_frame_strict(
+    path: str | Path, steps: np.ndarray, raw: pd.DataFrame, numeric: pd.DataFrame, first_line: int
+) -> None:
+    """Vectorised strict check of a table: ``steps`` (n,) int64 in row order, ``raw`` the cells as
+    read (n, m), ``numeric`` the same cells as floats (NaN where not a number). Row ``i`` is on
+    line ``first_line + i``. Raises on the first row (then column) with a problem."""
+    problems: list[tuple[int, str]] = []
+    if len(steps) > 1:
+        order = np.flatnonzero(np.diff(steps) <= 0)
+        if len(order):
+            i = int(order[0]) + 1
+            what = "repeats" if steps[i] == steps[i - 1] else "goes back from"
+            problems.append((i, f"step {steps[i]} {what} step {steps[i - 1]}"))
+    not_number, non_finite = cell_problems(raw, numeric)
+    for mask, label in ((not_number, "non-numeric value"), (non_finite, "non-finite value")):
+        rows, cols = np.nonzero(mask)
+        if len(rows):
+            k = int(np.argmin(rows))
+            r, c = int(rows[k]), int(cols[k])
+            problems.append((r, f"{label} {_short(raw.iat[r, c])} for {raw.columns[c]!r}"))
+    if problems:
+        row, message = min(problems, key=lambda p: p[0])
+        raise LogReadError(path, message, first_line + row)
+
+
+def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Two (n, m) bool masks over a table: cells holding something that is not a number, and cells
+    holding NaN/inf. Empty cells are neither (no point at that step)."""
+    present = raw.notna().to_numpy(dtype=bool)
+    values = numeric.to_numpy(dtype="float64")
+    if raw.shape[1] == 0:
+        return present, present
+    text = raw.astype("string").apply(lambda c: c.str.strip().str.lower())
+    present = present & (text != "").fillna(False).to_numpy(dtype=bool)
+    spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
+    not_number = present & np.isnan(values) & ~spelled_nan
+    non_finite = present & ~np.isfinite(values) & ~not_number
+    return not_number, non_finite
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def warn_counts(run: Run, where: str | Path) -> None:
+    """Add one warning per kind of problem ``build_run`` counted (duplicates, bad values)."""
+    stats = run.stats
+    if stats.duplicate_steps:
+        stats.warn_once("duplicates", f"{where}: {stats.duplicate_steps} duplicate steps; later values win")
+    if stats.non_numeric or stats.non_finite:
+        stats.warn_once(
+            "values", f"{where}: {stats.non_numeric} non-numeric and {stats.non_finite} NaN/inf values left out"
+        )

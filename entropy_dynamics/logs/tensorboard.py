@@ -1,0 +1,132 @@
+"""TensorBoard event files: every scalar point (no EventAccumulator 10,000-point reservoir).
+
+Events are read with tensorboard's raw record loader and decoded with its ``Event`` proto, which
+measured ~2x faster than tbparse and ~3x faster than ``EventFileLoader`` on 100k points
+(``benchmarks/bench_inspect.py``). Scalars come as ``simple_value`` (TF1 / torch) or as 0-d
+tensors of the ``scalars`` plugin (TF2). Each folder holding event files is one run; several
+files in one folder (restarts) are read in name order and later values win.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+from tensorboard.compat.proto import event_pb2
+from tensorboard.util import tensor_util
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.model import ReadStats, Run, frame_to_run
+
+EVENT_GLOB = "*tfevents*"
+
+
+def _scalars(path: Path) -> tuple[list[int], list[str], list[float], list[int]]:
+    """Steps, tags, values and event numbers (1-based) of every scalar in one event file."""
+    steps: list[int] = []
+    tags: list[str] = []
+    values: list[float] = []
+    numbers: list[int] = []
+    for number, raw in enumerate(RawEventFileLoader(str(path)).Load(), start=1):
+        event = event_pb2.Event.FromString(raw)
+        for value in event.summary.value:
+            kind = value.WhichOneof("value")
+            if kind == "simple_value":
+                scalar = float(value.simple_value)
+            elif kind == "tensor" and value.metadata.plugin_data.plugin_name == "scalars":
+                array = tensor_util.make_ndarray(value.tensor)
+                if array.size != 1:
+                    continue
+                scalar = float(array.reshape(-1)[0])
+            else:
+                continue
+            steps.append(event.step)
+            tags.append(value.tag)
+            values.append(scalar)
+            numbers.append(number)
+    return steps, tags, values, numbers
+
+
+def read_event_folder(folder: Path, files: list[Path], name: str, strict: bool) -> Run:
+    """One run from the event files of one folder."""
+    stats = ReadStats()
+    parts = []
+    for f in files:
+        try:
+            steps, tags, values, numbers = _scalars(f)
+        except Exception as exc:
+            raise LogReadError(f, f"not a readable TensorBoard event file ({type(exc).__name__})") from None
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": np.asarray(steps, dtype="int64"),
+                    "tag": tags,
+                    "value": np.asarray(values, dtype="float64"),
+                    "event": np.asarray(numbers, dtype="int64"),
+                    "file": str(f),
+                }
+            )
+        )
+    points = pd.concat(parts, ignore_index=True)
+    finite = np.isfinite(points["value"].to_numpy())
+    running_max = points.groupby("tag", sort=False)["step"].cummax()
+    previous_max = running_max.groupby(points["tag"], sort=False).shift(1)
+    going_back = (points["step"] < previous_max).to_numpy()
+    if strict:
+        for mask, message in (
+            (~finite, "non-finite value for {tag!r}"),
+            (going_back, "step {step} of {tag!r} goes back"),
+        ):
+            if mask.any():
+                row = points.loc[mask].iloc[0]
+                raise LogReadError(
+                    row["file"], message.format(tag=row["tag"], step=row["step"]) + f" (event {row['event']})"
+                )
+    stats.non_finite = int((~finite).sum())
+    stats.backwards_steps = int(going_back.sum())
+    repeats = points.duplicated(["tag", "step"], keep=False)
+    stats.duplicate_steps = int(points.loc[repeats, "step"].nunique())
+    if stats.duplicate_steps and strict:
+        row = points.loc[repeats].iloc[-1]
+        raise LogReadError(row["file"], f"step {row['step']} of {row['tag']!r} logged twice (event {row['event']})")
+    for count, key, text in (
+        (stats.non_finite, "values", "NaN/inf values left out"),
+        (stats.duplicate_steps, "duplicates", "steps logged twice; later values win"),
+    ):
+        if count:
+            stats.warn_once(key, f"{folder}: {count} {text}")
+    points = points.loc[finite]
+    frame = points.pivot_table(index="step", columns="tag", values="value", aggfunc="last", sort=True)
+    frame.columns = [str(c) for c in frame.columns]
+    frame = frame.astype("float64")
+    return frame_to_run(
+        name, str(folder), "tensorboard", frame, stats=stats, metadata={"event_files": [str(f) for f in files]}
+    )
+
+
+def find_event_folders(path: Path) -> dict[Path, list[Path]]:
+    """``{folder: its event files}`` for a file or a log dir (searched recursively)."""
+    if path.is_file():
+        return {path.parent: [path]}
+    folders: dict[Path, list[Path]] = {}
+    for f in sorted(path.rglob(EVENT_GLOB)):
+        if f.is_file():
+            folders.setdefault(f.parent, []).append(f)
+    return folders
+
+
+def read_tensorboard(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+    """Every run under an event file or a TensorBoard log dir (one per folder holding event files)."""
+    path = Path(path)
+    folders = find_event_folders(path)
+    if not folders:
+        raise LogReadError(path, "no TensorBoard event files (*tfevents*) found")
+    runs = []
+    for folder, files in folders.items():
+        relative = folder.relative_to(path).as_posix() if path.is_dir() and folder != path else ""
+        name = relative or folder.name
+        runs.append(read_event_folder(folder, files, name, strict))
+    return runs

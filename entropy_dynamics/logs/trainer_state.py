@@ -1,0 +1,103 @@
+"""HF Trainer ``trainer_state.json`` (TRL and any other ``transformers.Trainer`` run).
+
+Metrics come from ``log_history``: a list of dicts with ``step``. Training and evaluation entries
+logged at the same step are merged into one row; the final summary entry (``train_runtime``...)
+goes to metadata. Config: the file's other fields, plus a sibling ``config.json`` (the model) and
+``training_args.json`` when present (``training_args.bin`` is a pickle and is not read).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.checks import StrictChecker, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, build_run
+
+FILE_NAME = "trainer_state.json"
+_SUMMARY_KEYS = ("train_runtime", "train_samples_per_second", "total_flos")
+_NOT_METRICS = {"step", "epoch"}
+
+
+def find_trainer_state(path: Path) -> Path:
+    """``trainer_state.json`` itself, in a folder, or in its last ``checkpoint-N`` subfolder."""
+    if path.is_file():
+        return path
+    if (path / FILE_NAME).is_file():
+        return path / FILE_NAME
+    checkpoints = [c for c in path.glob(f"checkpoint-*/{FILE_NAME}") if re.fullmatch(r"checkpoint-\d+", c.parent.name)]
+    if checkpoints:
+        return max(checkpoints, key=lambda c: int(c.parent.name.split("-")[1]))
+    raise LogReadError(path, f"no {FILE_NAME} found")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise LogReadError(path, f"invalid JSON ({exc.msg})", exc.lineno) from None
+
+
+def _run_name(state_file: Path) -> str:
+    folder = state_file.parent
+    if re.fullmatch(r"checkpoint-\d+", folder.name):
+        folder = folder.parent
+    return folder.name or state_file.stem
+
+
+def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+    """One run from ``trainer_state.json`` (a file, its folder, or a trainer output dir)."""
+    state_file = find_trainer_state(Path(path))
+    state = _read_json(state_file)
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise LogReadError(state_file, "not a trainer_state.json (no 'log_history' list)")
+    stats = ReadStats()
+    checker = StrictChecker(state_file) if strict else None
+    merged: dict[int, dict[str, Any]] = {}
+    order: list[tuple[int, dict[str, Any]]] = []
+    summary: dict[str, Any] = {}
+    for index, entry in enumerate(state["log_history"]):
+        step = entry.get("step") if isinstance(entry, dict) else None
+        if not isinstance(step, int) or isinstance(step, bool):
+            if strict:
+                raise LogReadError(state_file, f"log_history[{index}] has no integer 'step'")
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{state_file}: log_history[{index}] without an integer 'step' skipped")
+            continue
+        if any(k in entry for k in _SUMMARY_KEYS):
+            summary = {k: v for k, v in entry.items() if k != "step"}
+            continue
+        values = {k: v for k, v in entry.items() if k not in _NOT_METRICS}
+        row = merged.get(step)
+        if row is not None and not (row.keys() & values.keys()) and order and order[-1][0] == step:
+            row.update(values)  # eval entry logged right after the train entry of the same step
+            continue
+        if checker is not None:
+            checker.check(step, values, None)
+        merged[step] = dict(values)
+        order.append((step, merged[step]))
+    config = {k: v for k, v in state.items() if k not in ("log_history", "best_model_checkpoint")}
+    for sibling, key in (("config.json", "model_config"), ("training_args.json", "training_args")):
+        candidate = state_file.parent / sibling
+        if candidate.is_file():
+            try:
+                config[key] = json.loads(candidate.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                stats.warn_once("config", f"{candidate}: not valid JSON; ignored")
+    if not order:
+        raise LogReadError(state_file, "log_history holds no entries with a step")
+    run = build_run(
+        _run_name(state_file),
+        str(state_file),
+        "trainer-state",
+        order,
+        stats=stats,
+        config=config,
+        metadata={"summary": summary},
+    )
+    warn_counts(run, state_file)
+    return [run]

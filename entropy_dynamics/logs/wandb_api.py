@@ -1,0 +1,199 @@
+"""W&B runs through the public API (``wandb.Api``): complete history, and ``pull`` to our JSONL.
+
+History comes from ``run.scan_history(page_size=...)``, which pages through every row; the
+sampled ``run.history()`` (500 rows) is never used. The API object is created by
+:data:`API_FACTORY` -- the one seam where tests put a fake API (no W&B server is reachable in CI).
+The few methods used: ``api.run(path)``, ``api.runs(path, filters=, per_page=)``, and on a run
+``id``, ``name``, ``config``, ``lastHistoryStep``, ``scan_history(page_size=)``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.checks import StrictChecker, warn_counts
+from entropy_dynamics.logs.jsonl import MetricLogWriter
+from entropy_dynamics.logs.model import ReadStats, Run, build_run
+
+SCHEME = "wandb://"
+_URL = re.compile(r"^https?://[^/]+/(?P<entity>[^/]+)/(?P<project>[^/]+)(?:/runs/(?P<run>[^/?#]+))?")
+
+
+def _wandb_api() -> Any:
+    import wandb
+
+    return wandb.Api(timeout=60)
+
+
+#: Creates the W&B API object. The single test seam: tests replace it with a fake API factory.
+API_FACTORY: Callable[[], Any] = _wandb_api
+
+
+def parse_target(target: str) -> tuple[str, str, str | None]:
+    """``wandb://entity/project[/run_id]``, ``entity/project[/run_id]`` or a wandb.ai run URL ->
+    ``(entity, project, run_id or None)``."""
+    url = _URL.match(target)
+    if url:
+        return url["entity"], url["project"], url["run"]
+    parts = [p for p in target.removeprefix(SCHEME).strip("/").split("/") if p]
+    if len(parts) == 4 and parts[2] == "runs":
+        parts = [parts[0], parts[1], parts[3]]
+    if len(parts) not in (2, 3):
+        raise LogReadError(target, "expected wandb://ENTITY/PROJECT or wandb://ENTITY/PROJECT/RUN_ID")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def _call(target: str, what: str, func: Callable[[], Any]) -> Any:
+    """Run one API call; any failure (network, auth, unknown run) becomes a one-line error."""
+    try:
+        return func()
+    except LogReadError:
+        raise
+    except Exception as exc:
+        message = " ".join(str(exc).split())[:200]
+        raise LogReadError(target, f"W&B API: {what} failed: {type(exc).__name__}: {message}") from None
+
+
+def list_api_runs(target: str, filters: dict[str, Any] | None = None, api: Any = None) -> list[Any]:
+    """The API run objects a target names: one run, or every run of a project matching ``filters``."""
+    entity, project, run_id = parse_target(target)
+    api = api if api is not None else _call(target, "connecting", API_FACTORY)
+    if run_id is not None:
+        return [_call(target, "fetching the run", lambda: api.run(f"{entity}/{project}/{run_id}"))]
+    runs = _call(
+        target, "listing runs", lambda: list(api.runs(f"{entity}/{project}", filters=filters or {}, per_page=100))
+    )
+    if not runs:
+        raise LogReadError(target, f"no runs match (filters: {filters or {}})")
+    return runs
+
+
+def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progress: Progress) -> Run:
+    """One run's complete history (``scan_history``) as a :class:`Run` with its config."""
+    run_id = str(getattr(api_run, "id", "run"))
+    entity, project, _ = parse_target(target)
+    source = f"{SCHEME}{entity}/{project}/{run_id}"
+    stats = ReadStats()
+    checker = StrictChecker(source) if strict else None
+    last = getattr(api_run, "lastHistoryStep", None)
+    task = progress.add_task(f"W&B {run_id}", total=(last + 1) if isinstance(last, int) and last >= 0 else None)
+    records: list[tuple[int, dict[str, Any]]] = []
+
+    def scan() -> None:
+        for index, row in enumerate(api_run.scan_history(page_size=page_size), start=1):
+            step = row.get("_step")
+            if not isinstance(step, (int, float)) or isinstance(step, bool) or not float(step).is_integer():
+                if strict:
+                    raise LogReadError(source, f"history row {index} has no integer _step")
+                stats.bad_lines += 1
+                continue
+            values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
+            if checker is not None:
+                checker.check(int(step), values, index)
+            records.append((int(step), values))
+            progress.update(task, completed=index)
+
+    _call(source, "scanning history", scan)
+    config = {k: v for k, v in dict(getattr(api_run, "config", {}) or {}).items() if not k.startswith("_")}
+    meta = {"run_id": run_id, "state": getattr(api_run, "state", None), "url": getattr(api_run, "url", None)}
+    run = build_run(
+        str(getattr(api_run, "name", None) or run_id),
+        source,
+        "wandb-api",
+        records,
+        stats=stats,
+        config=config,
+        metadata=meta,
+    )
+    warn_counts(run, source)
+    return run
+
+
+def fetch_runs(
+    target: str,
+    filters: dict[str, Any] | None = None,
+    *,
+    api: Any = None,
+    page_size: int = 1000,
+    strict: bool = False,
+    show_progress: bool = True,
+) -> list[Run]:
+    """Complete history of every run a target names, with a progress bar on stderr."""
+    api_runs = list_api_runs(target, filters, api)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True, disable=not show_progress) as progress:
+        return [fetch_history(r, target, page_size, strict, progress) for r in api_runs]
+
+
+def read_wandb_api(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+    """Reader-registry entry for ``wandb://ENTITY/PROJECT[/RUN_ID]``."""
+    return fetch_runs(str(path), strict=strict)
+
+
+def write_run_jsonl(run: Run, path: Path) -> int:
+    """Save a run as our JSONL metric log (header with config, one ``metrics`` line per step,
+    metrics under their names in the source). Overwrites ``path``. Returns the lines written."""
+    if path.exists():
+        path.unlink()
+    source_of = {col: run.source_names.get(col, col) for col in run.metrics.columns}
+    frame = run.metrics.rename(columns=source_of)
+    names = list(frame.columns)
+    with MetricLogWriter(path) as log:
+        log.write(
+            {
+                "type": "header",
+                "run": run.name,
+                "config": run.config,
+                "versions": {},
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "resumed_from_step": None,
+                "source": run.source,
+                "metadata": run.metadata,
+            }
+        )
+        for step, row in zip(frame.index.tolist(), frame.to_numpy().tolist(), strict=True):
+            log.write(
+                {
+                    "type": "metrics",
+                    "step": int(step),
+                    "time": None,
+                    "metrics": {n: v for n, v in zip(names, row, strict=True) if not math.isnan(v)},
+                }
+            )
+    return len(frame) + 1
+
+
+def pull(
+    target: str,
+    out_dir: str | os.PathLike[str],
+    filters: dict[str, Any] | None = None,
+    *,
+    api: Any = None,
+    page_size: int = 1000,
+    show_progress: bool = True,
+) -> list[tuple[Run, Path]]:
+    """Fetch runs and save each as ``out_dir/<run_id>/metrics.jsonl``."""
+    runs = fetch_runs(target, filters, api=api, page_size=page_size, show_progress=show_progress)
+    written = []
+    for run in runs:
+        folder = Path(out_dir) / _safe(str(run.metadata.get("run_id") or run.name))
+        if folder.exists() and not (folder / "metrics.jsonl").exists() and any(folder.iterdir()):
+            raise LogReadError(folder, "exists and is not a pulled run folder; choose another --out")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_run_jsonl(run, folder / "metrics.jsonl")
+        written.append((run, folder / "metrics.jsonl"))
+    return written
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"

@@ -1,0 +1,167 @@
+"""W&B run files (``run-<id>.wandb``) read locally, with no server and no wandb private API.
+
+The file is a LevelDB-style record log (wandb 0.31, pinned): a 7-byte header ``:W&B`` + magic
+``0xBEE1`` + version, then 32 KiB blocks of chunks, each ``crc32 u32, length u16, type u8`` and
+a payload; FULL=1, FIRST=2, MIDDLE=3, LAST=4 chunks assemble one ``wandb_internal_pb2.Record``.
+Fewer than 7 bytes left in a block are padding. A run still being written ends in a partial
+chunk: reading stops there quietly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from wandb.proto import wandb_internal_pb2
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.checks import StrictChecker, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, build_run
+
+MAGIC = b":W&B"
+_HEADER = 7
+_BLOCK = 32768
+_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
+
+
+def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+    """``(record_number, Record)`` for every complete record (numbered from 1)."""
+    data = path.read_bytes()
+    if data[:4] != MAGIC:
+        raise LogReadError(path, "not a W&B run file (no ':W&B' header)")
+    pos, number, pending = _HEADER, 0, None
+    while pos + _HEADER <= len(data):
+        left_in_block = _BLOCK - pos % _BLOCK
+        if left_in_block < _HEADER:
+            pos += left_in_block
+            continue
+        crc, length, kind = struct.unpack_from("<IHB", data, pos)
+        if kind == 0 and length == 0:  # zero padding up to the end of the block
+            pos += left_in_block
+            continue
+        chunk = data[pos + _HEADER : pos + _HEADER + length]
+        if len(chunk) < length:
+            break  # a chunk still being written
+        pos += _HEADER + length
+        if zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc or kind not in (_FULL, _FIRST, _MIDDLE, _LAST):
+            if strict:
+                raise LogReadError(path, f"corrupt record after record {number} (byte {pos - length - _HEADER})")
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}: corrupt record at byte {pos - length - _HEADER} skipped")
+            pending = None
+            continue
+        if kind == _FULL:
+            payload = chunk
+        elif kind == _FIRST:
+            pending = chunk
+            continue
+        elif pending is None:  # MIDDLE/LAST without FIRST: its start was corrupt
+            continue
+        elif kind == _MIDDLE:
+            pending += chunk
+            continue
+        else:
+            payload, pending = pending + chunk, None
+        number += 1
+        record = wandb_internal_pb2.Record()
+        try:
+            record.ParseFromString(payload)
+        except Exception:
+            if strict:
+                raise LogReadError(path, f"record {number} does not decode", number) from None
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}: record {number} does not decode; skipped")
+            continue
+        yield number, record
+
+
+def _items(items: Any) -> dict[str, Any]:
+    """``{key: value}`` of a repeated ``HistoryItem`` / ``ConfigItem`` (nested keys joined by "/")."""
+    out = {}
+    for item in items:
+        key = item.key or "/".join(item.nested_key)
+        try:
+            out[key] = json.loads(item.value_json)
+        except ValueError:
+            out[key] = item.value_json
+    return out
+
+
+def read_wandb_file(path: Path, strict: bool = False) -> Run:
+    """One run from its ``.wandb`` file: history rows, config, run name and id."""
+    stats = ReadStats()
+    checker = StrictChecker(path) if strict else None
+    config: dict[str, Any] = {}
+    summary: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    records: list[tuple[int, dict[str, Any]]] = []
+    max_step = -1
+    finished = False
+    for number, record in iter_records(path, stats, strict):
+        kind = record.WhichOneof("record_type")
+        if kind == "history":
+            row = _items(record.history.item)
+            step = int(row.get("_step", record.history.step.num))
+            values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
+            if checker is not None:
+                checker.check(step, values, number)
+            if step < max_step:
+                stats.warn_once("backwards", f"{path}: record {number}: step {step} goes back; later values win")
+            max_step = max(max_step, step)
+            records.append((step, values))
+        elif kind == "run":
+            run = record.run
+            meta.update(
+                run_id=run.run_id,
+                display_name=run.display_name,
+                project=run.project,
+                entity=run.entity,
+                group=run.run_group,
+                tags=list(run.tags),
+            )
+            config.update(_items(run.config.update))
+        elif kind == "config":
+            config.update(_items(record.config.update))
+        elif kind == "summary":
+            summary.update(_items(record.summary.update))
+        elif kind == "exit":
+            finished = True
+    config.pop("_wandb", None)
+    if not records and not meta:
+        raise LogReadError(path, "no W&B run or history records found")
+    meta["finished"] = finished
+    meta["summary"] = {
+        k: v for k, v in summary.items() if not k.startswith("_") and isinstance(v, (int, float)) and math.isfinite(v)
+    }
+    name = meta.get("display_name") or meta.get("run_id") or path.stem
+    run = build_run(str(name), str(path), "wandb-offline", records, stats=stats, config=config, metadata=meta)
+    warn_counts(run, path)
+    return run
+
+
+def find_run_files(path: Path) -> list[Path]:
+    """The ``.wandb`` files under a file, a run folder, a ``wandb/`` folder or a folder holding one."""
+    if path.is_file():
+        return [path]
+    direct = sorted(path.glob("run-*.wandb"))
+    if direct:
+        return direct[-1:]  # one run folder = one run; several files only if wandb was restarted in it
+    files = sorted(path.glob("*run-*/run-*.wandb"))
+    if not files and (path / "wandb").is_dir():
+        files = sorted((path / "wandb").glob("*run-*/run-*.wandb"))
+    return [f for f in files if f.parent.name != "latest-run"]
+
+
+def read_wandb_offline(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+    """Every run under ``path`` (see :func:`find_run_files`), one :class:`Run` each."""
+    path = Path(path)
+    files = find_run_files(path)
+    if not files:
+        raise LogReadError(path, "no W&B run files (run-*.wandb) found")
+    return [read_wandb_file(f, strict) for f in files]

@@ -6,57 +6,90 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from cli.common import emit_json, out, warn
-from entropy_dynamics.logs import canonical_name, read_many
+from cli.common import emit_json, fail, out, warn
+from entropy_dynamics.logs import available_formats, canonical_name, read_many
+from entropy_dynamics.logs.model import Run
 
 
 def register(app: typer.Typer) -> None:
     app.command("inspect")(inspect)
 
 
+def run_summary(run: Run) -> dict:
+    """The JSON entry of one run (the contract's keys first, then the extras)."""
+    return {
+        "run": run.name,
+        "source": run.source,
+        "reader": run.reader,
+        "first_step": run.first_step,
+        "last_step": run.last_step,
+        "metrics": run.points(),
+        "source_names": {c: s for c, s in run.source_names.items() if c != s},
+        "unmapped": run.unmapped,
+        "skipped": {
+            "bad_lines": run.stats.bad_lines,
+            "non_numeric": run.stats.non_numeric,
+            "non_finite": run.stats.non_finite,
+            "duplicate_steps": run.stats.duplicate_steps,
+            "backwards_steps": run.stats.backwards_steps,
+        },
+    }
+
+
+def _title(entry: dict) -> str:
+    """Run name, reader and step range as rich markup (names are escaped: ``[jsonl]`` is not a tag)."""
+    return (f"[bold]{escape(entry['run'])}[/bold]  \\[{escape(entry['reader'])}]  "
+            f"steps {entry['first_step']}..{entry['last_step']}")
+
+
+def _table(entry: dict) -> Table:
+    table = Table()
+    table.add_column("metric")
+    table.add_column("points", justify="right")
+    table.add_column("name in the log")
+    for name, n in entry["metrics"].items():
+        shown = escape(name) if canonical_name(name) is not None else f"{escape(name)} [dim](unmapped)[/dim]"
+        table.add_row(shown, str(n), escape(entry["source_names"].get(name, "")))
+    return table
+
+
 def inspect(
-    paths: Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID.")],
+    paths: Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT[/RUN_ID].")],
     format: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
-    reader: Annotated[str | None, typer.Option("--reader", help="Force a reader (see --help of formats).")] = None,
+    reader: Annotated[
+        str | None, typer.Option("--reader", help=f"Force a reader: {', '.join(available_formats())}.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad line.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the output to a file.")] = None,
 ) -> None:
     """Per run: name, source, reader, step range, points per metric, metrics that could not be mapped."""
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
     runs = read_many(paths, format=reader, strict=strict)
-    payload = {"runs": []}
+    payload = {"runs": [run_summary(run) for run in runs]}
     for run in runs:
-        for w in run.stats.warnings:
-            warn(w)
-        payload["runs"].append({
-            "run": run.name,
-            "source": run.source,
-            "reader": run.reader,
-            "first_step": run.first_step,
-            "last_step": run.last_step,
-            "metrics": run.points(),
-            "source_names": {c: s for c, s in run.source_names.items() if c != s},
-            "unmapped": run.unmapped,
-            "skipped": {
-                "bad_lines": run.stats.bad_lines,
-                "non_numeric": run.stats.non_numeric,
-                "non_finite": run.stats.non_finite,
-                "duplicate_steps": run.stats.duplicate_steps,
-                "backwards_steps": run.stats.backwards_steps,
-            },
-        })
+        for message in run.stats.warnings:
+            warn(message.split(": ", 1)[1])
     if format == "json":
         emit_json(payload, out_file)
         return
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(out_file, "w", encoding="utf-8") as fh:
+            _print_tables(Console(file=fh, width=160), payload)
+        return
+    _print_tables(out, payload)
+
+
+def _print_tables(console: Console, payload: dict) -> None:
     for entry in payload["runs"]:
-        table = Table(title=f"{entry['run']}  [{entry['reader']}]  steps {entry['first_step']}..{entry['last_step']}",
-                      title_justify="left")
-        table.add_column("metric")
-        table.add_column("points", justify="right")
-        table.add_column("source name")
-        for name, n in entry["metrics"].items():
-            mapped = canonical_name(name) is not None
-            table.add_row(name if mapped else f"{name} (unmapped)", str(n), entry["source_names"].get(name, ""))
-        out.print(table)
-        out.print(f"source: {entry['source']}", markup=False, highlight=False)
+        console.print(_title(entry), soft_wrap=True)
+        console.print(_table(entry))
+        skipped = {k: v for k, v in entry["skipped"].items() if v}
+        console.print(f"source: {entry['source']}", markup=False, highlight=False, soft_wrap=True)
+        if skipped:
+            console.print("skipped: " + ", ".join(f"{k}={v}" for k, v in skipped.items()), markup=False)

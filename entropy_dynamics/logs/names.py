@@ -93,6 +93,8 @@ ALIASES: dict[str, str] = {
     "episode/length/mean": "env/episode_len",
     "episode/length": "env/episode_len",
     "response_length/mean": "response/mean_length",
+    "response_length/main_chain/mean": "response/mean_length",
+    "episode/reward/mean": "reward/mean",
     # TRL
     "entropy": "policy/entropy",
     "reward": "reward/mean",
@@ -110,6 +112,8 @@ ALIASES: dict[str, str] = {
     "entropy_loss": "policy/entropy",
     "policy_loss": "loss/pg",
     "actor_lr": "optim/lr",
+    "actor_grad_norm": "optim/grad_norm",
+    "ppo_kl": "policy/approx_kl",
     "ppo_clip_ratio": "policy/clip_frac",
     "response_length": "response/mean_length",
     # RAGEN and common variants

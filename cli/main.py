@@ -24,6 +24,7 @@ app = typer.Typer(
 #: Each module defines ``register(app)``; one module per command group.
 COMMAND_MODULES = [
     "cli.inspect_cmd",
+    "cli.pull",
 ]
 
 

@@ -1,0 +1,41 @@
+"""Downsampling of long series for plotting: bucketed min/max envelopes that keep chosen steps exact."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def minmax_envelope(
+    steps: np.ndarray, values: np.ndarray, max_points: int, keep_steps: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``max_points`` points that trace the series' min/max envelope.
+
+    The series is cut into ``max_points // 2`` buckets of equal point count; each bucket contributes
+    its minimum and its maximum (in step order), so spikes survive. The first and last points, and
+    every point whose step is in ``keep_steps`` (e.g. change points), are always kept exactly.
+
+    Args:
+        steps: int[N], ascending.
+        values: float[N], finite.
+        max_points: target size (>= 4).
+        keep_steps: int[K] steps that must appear unchanged in the output.
+
+    Returns:
+        (steps[M], values[M]) with M <= max_points + K + 2, ascending in step.
+    """
+    n = len(steps)
+    if n <= max_points:
+        return steps, values
+    n_buckets = max(2, max_points // 2)
+    size = -(-n // n_buckets)
+    pad = n_buckets * size - n
+    grid = np.concatenate([values, np.full(pad, np.nan)]).reshape(n_buckets, size)
+    # No bucket is all NaN: size = ceil(n / buckets), so the last bucket holds at least one real point.
+    offsets = np.arange(n_buckets) * size
+    lo = offsets + np.nanargmin(grid, axis=1)
+    hi = offsets + np.nanargmax(grid, axis=1)
+    picked = np.concatenate([lo, hi, [0, n - 1]])
+    if keep_steps is not None and len(keep_steps):
+        picked = np.concatenate([picked, np.flatnonzero(np.isin(steps, keep_steps))])
+    picked = np.unique(picked)
+    return steps[picked], values[picked]

@@ -40,11 +40,11 @@ class StrictChecker:
 
 
 def check_frame_strict(
-    path: str | Path, steps: np.ndarray, raw: pd.DataFrame, numeric: pd.DataFrame, first_line: int
+    path: str | Path, steps: np.ndarray, raw: pd.DataFrame, numeric: pd.DataFrame, lines: np.ndarray
 ) -> None:
     """Vectorised strict check of a table: ``steps`` (n,) int64 in row order, ``raw`` the cells as
-    read (n, m), ``numeric`` the same cells as floats (NaN where not a number). Row ``i`` is on
-    line ``first_line + i``. Raises on the first row (then column) with a problem."""
+    read (n, m), ``numeric`` the same cells as floats (NaN where not a number), ``lines`` (n,) the
+    line number of each row. Raises on the first row (then column) with a problem."""
     problems: list[tuple[int, str]] = []
     if len(steps) > 1:
         order = np.flatnonzero(np.diff(steps) <= 0)
@@ -61,7 +61,7 @@ def check_frame_strict(
             problems.append((r, f"{label} {_short(raw.iat[r, c])} for {raw.columns[c]!r}"))
     if problems:
         row, message = min(problems, key=lambda p: p[0])
-        raise LogReadError(path, message, first_line + row)
+        raise LogReadError(path, message, int(lines[row]))
 
 
 def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,14 @@ def read_csv_text(path: str | Path, strict: bool) -> tuple[pd.DataFrame, int]:
     Strict mode fails on the first malformed row; lenient mode skips and counts them.
     """
     sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
-    options = {"sep": sep, "dtype": str, "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+    options = {
+        "sep": sep,
+        "dtype": str,
+        "index_col": False,
+        "encoding": "utf-8-sig",
+        "keep_default_na": False,
+        "na_values": [""],
+    }
     try:
         return pd.read_csv(path, **options), 0
     except pd.errors.EmptyDataError:

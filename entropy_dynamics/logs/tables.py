@@ -67,8 +67,9 @@ def table_to_run(
     metrics_raw, steps, rows = metrics_raw.loc[filled], steps[filled], rows[filled]
     numeric = to_numeric_frame(metrics_raw)
     if strict:
+        positions = range(len(steps))
         check_frame_strict(
-            path, steps, metrics_raw.set_axis(range(len(steps))), numeric.set_axis(range(len(steps))), first_line
+            path, steps, metrics_raw.set_axis(positions), numeric.set_axis(positions), first_line + rows
         )
     _count_problems(path, stats, metrics_raw, numeric, steps, rows, first_line)
     values = numeric.to_numpy()

@@ -1,0 +1,47 @@
+import pandas as pd
+import pytest
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs import detect_format, read_runs
+
+
+def test_csv_with_step_column(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,Step,entropy,reward,tag\n0,1,0.5,0.1,a\n0,2,0.4,,b\n1,2,0.35,0.3,c\n1,4,nan,0.4,d\n")
+    assert detect_format(path) == "csv"
+    run = read_runs(path)[0]
+    assert run.name == "metrics" and run.reader == "csv"
+    assert run.series("policy/entropy").to_dict() == {1: 0.5, 2: 0.35}
+    assert run.series("reward/mean").to_dict() == {1: 0.1, 2: 0.3, 4: 0.4}
+    assert "tag" not in run.metrics.columns
+    assert run.stats.duplicate_steps == 1 and run.stats.non_finite == 1 and run.stats.non_numeric == 4
+    with pytest.raises(LogReadError, match=r"metrics\.csv:2: non-numeric value 'a' for 'tag'"):
+        read_runs(path, strict=True)
+
+
+def test_csv_without_step_column_says_what_it_looked_for(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("time,loss\n1,2\n")
+    with pytest.raises(LogReadError, match=r"t\.csv: no step column \(looked for step, _step, global_step"):
+        read_runs(path)
+
+
+def test_malformed_rows_lenient_and_strict(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("step,loss\n1,2\n2,3,4,5\n3,4\n")
+    run = read_runs(path)[0]
+    assert run.series("loss/total").to_dict() == {1: 2.0, 3: 4.0}
+    assert run.stats.bad_lines == 1
+    with pytest.raises(LogReadError, match="malformed CSV"):
+        read_runs(path, strict=True)
+
+
+def test_parquet(tmp_path):
+    path = tmp_path / "log.parquet"
+    pd.DataFrame({"_step": [0, 1, 2], "actor/entropy": [0.3, 0.2, float("inf")], "x": [1, 2, 3]}).to_parquet(path)
+    assert detect_format(path) == "parquet"
+    run = read_runs(path)[0]
+    assert run.series("policy/entropy").to_dict() == {0: 0.3, 1: 0.2}
+    assert run.stats.non_finite == 1
+    with pytest.raises(LogReadError, match=r"log\.parquet:3: non-finite value"):
+        read_runs(path, strict=True)

@@ -122,18 +122,14 @@ def token_logprobs_and_entropy(
         (logp, entropy): two Tensor[...] in fp32 (fp64 for fp64 logits).
     """
     _check_logits(logits, temperature, chunk_size)
-    require(
-        isinstance(token_ids, Tensor), f"token_ids must be a torch.Tensor, got {type(token_ids).__name__}"
-    )
+    require(isinstance(token_ids, Tensor), f"token_ids must be a torch.Tensor, got {type(token_ids).__name__}")
     require(not token_ids.is_floating_point(), f"token_ids must be integer, got {token_ids.dtype}")
     require_same_shape("logits[..., :-1]", tuple(logits.shape[:-1]), "token_ids", tuple(token_ids.shape))
     vocab = logits.shape[-1]
     flat_ids = token_ids.reshape(-1).to(device=logits.device, dtype=torch.long)
     if flat_ids.numel():
         low, high = int(flat_ids.min()), int(flat_ids.max())
-        require(
-            low >= 0 and high < vocab, f"token_ids must lie in [0, {vocab}), got values in [{low}, {high}]"
-        )
+        require(low >= 0 and high < vocab, f"token_ids must lie in [0, {vocab}), got values in [{low}, {high}]")
     logp, entropy = _ChunkedLogProbEntropy.apply(
         logits.reshape(-1, vocab), flat_ids, float(temperature), int(chunk_size), bool(entropy_grad)
     )
@@ -160,7 +156,5 @@ def token_entropy(logits: Tensor, temperature: float = 1.0, chunk_size: int = 10
     with torch.no_grad():
         for start in range(0, flat.shape[0], int(chunk_size)):
             stop = min(start + int(chunk_size), flat.shape[0])
-            entropy[start:stop] = _entropy_from_log_softmax(
-                _chunk_log_softmax(flat[start:stop], float(temperature))
-            )
+            entropy[start:stop] = _entropy_from_log_softmax(_chunk_log_softmax(flat[start:stop], float(temperature)))
     return entropy.reshape(logits.shape[:-1])

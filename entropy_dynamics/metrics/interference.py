@@ -88,10 +88,7 @@ def _gradient(term: Tensor, params: list[Tensor]) -> list[Tensor]:
 
 def _dot(grads_a: list[Tensor], grads_b: list[Tensor]) -> float:
     """Inner product of two gradients given as per-parameter lists (fp64 accumulation)."""
-    parts = [
-        torch.dot(a.reshape(-1).double(), b.reshape(-1).double())
-        for a, b in zip(grads_a, grads_b, strict=True)
-    ]
+    parts = [torch.dot(a.reshape(-1).double(), b.reshape(-1).double()) for a, b in zip(grads_a, grads_b, strict=True)]
     return float(torch.stack(parts).sum())
 
 
@@ -108,9 +105,7 @@ def grad_cosine(term_a: Tensor, term_b: Tensor, params: Sequence[Tensor]) -> flo
     return _cosine(_dot(grad_a, grad_b), math.sqrt(_dot(grad_a, grad_a)), math.sqrt(_dot(grad_b, grad_b)))
 
 
-def gradient_interference(
-    logp: Tensor, advantages: Tensor, mask: Tensor, params: Sequence[Tensor]
-) -> dict[str, float]:
+def gradient_interference(logp: Tensor, advantages: Tensor, mask: Tensor, params: Sequence[Tensor]) -> dict[str, float]:
     """Interference between the policy-gradient of A > 0 tokens and of A < 0 tokens.
 
     Args:
@@ -131,9 +126,7 @@ def gradient_interference(
     params = _check_params(params)
     adv = advantages.detach().to(logp.device, logp.dtype)
     if adv.dim() == 1:
-        require(
-            adv.shape[0] == logp.shape[0], f"advantages has {adv.shape[0]} rows, expected {logp.shape[0]}"
-        )
+        require(adv.shape[0] == logp.shape[0], f"advantages has {adv.shape[0]} rows, expected {logp.shape[0]}")
         adv = adv[:, None].expand_as(logp)
     require_same_shape("logp", tuple(logp.shape), "advantages", tuple(adv.shape))
     mask = mask.to(logp.device).bool()
@@ -168,9 +161,7 @@ def loss_term_gradients(terms: Mapping[str, Tensor], params: Sequence[Tensor]) -
         pair in the mapping's order (``grad_cos_pg_seal`` for the example). Cosines involving a zero
         gradient are NaN.
     """
-    require(
-        isinstance(terms, Mapping) and len(terms) >= 1, "terms must be a non-empty {name: scalar} mapping"
-    )
+    require(isinstance(terms, Mapping) and len(terms) >= 1, "terms must be a non-empty {name: scalar} mapping")
     params = _check_params(params)
     names = list(terms)
     grads = {name: _gradient(terms[name], params) for name in names}

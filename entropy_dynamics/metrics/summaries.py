@@ -52,9 +52,7 @@ def entropy_summary(
     out = {"policy/entropy": _masked_mean(values, mask)}
     selected = values[mask].double()
     if selected.numel():
-        q50, q90 = torch.quantile(
-            selected, torch.tensor([0.5, 0.9], dtype=torch.float64, device=selected.device)
-        )
+        q50, q90 = torch.quantile(selected, torch.tensor([0.5, 0.9], dtype=torch.float64, device=selected.device))
         out["policy/entropy/p50"], out["policy/entropy/p90"] = float(q50), float(q90)
     else:
         out["policy/entropy/p50"] = out["policy/entropy/p90"] = math.nan
@@ -79,9 +77,7 @@ def _broadcast_rows(values: Tensor, like: Tensor, name: str) -> Tensor:
     require(isinstance(values, Tensor), f"{name} must be a torch.Tensor, got {type(values).__name__}")
     values = values.detach().to(like.device)
     if values.dim() == 1:
-        require(
-            values.shape[0] == like.shape[0], f"{name} has {values.shape[0]} rows, expected {like.shape[0]}"
-        )
+        require(values.shape[0] == like.shape[0], f"{name} has {values.shape[0]} rows, expected {like.shape[0]}")
         values = values[:, None].expand_as(like)
     require_same_shape("entropy/logp", tuple(like.shape), name, tuple(values.shape))
     return values

@@ -96,9 +96,7 @@ def test_gradients_match_autograd_through_full_softmax(temperature):
     )
     torch.testing.assert_close(grad, ref_grad)
 
-    (grad_lp,) = torch.autograd.grad(
-        (token_logprobs_and_entropy(logits, ids, temperature)[0] * w_logp).sum(), logits
-    )
+    (grad_lp,) = torch.autograd.grad((token_logprobs_and_entropy(logits, ids, temperature)[0] * w_logp).sum(), logits)
     (ref_grad_lp,) = torch.autograd.grad((ref_logp * w_logp).sum(), logits, retain_graph=True)
     torch.testing.assert_close(grad_lp, ref_grad_lp)
 

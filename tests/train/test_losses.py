@@ -88,7 +88,7 @@ def _one_token_loss(ratio: float, adv: float, **kwargs):
     old = torch.zeros(1, 1)
     loss, stats = policy_loss(logp, old, torch.tensor([[adv]]), torch.ones(1, 1), **kwargs)
     (grad,) = torch.autograd.grad(loss, logp)
-    return float(loss), stats, float(grad)
+    return float(loss.detach()), stats, float(grad)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_entropy_bonus_carries_gradient_and_refuses_detached_entropy() -> None:
     entropy = torch.distributions.Categorical(logits=logits).entropy()
     mask = torch.ones(2, 3)
     loss = entropy_bonus_loss(entropy, mask, coef=0.01)
-    assert float(loss) == pytest.approx(-0.01 * float(entropy.mean()), rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(-0.01 * float(entropy.detach().mean()), rel=1e-6)
     loss.backward()
     assert logits.grad is not None and float(logits.grad.abs().sum()) > 0
     with pytest.raises(ValueError, match="no gradient"):
@@ -211,7 +211,7 @@ def test_policy_loss_with_clip_cov_drops_the_picked_tokens() -> None:
         logp, COV_LOGP, COV_ADV, COV_MASK, clip_cov={"ratio": 0.9}, generator=torch.Generator().manual_seed(0)
     )
     # ratio 1 everywhere: plain loss -A per token; tokens 2, 3 (A = 1, -1) are dropped; 6 tokens count
-    assert float(loss) == pytest.approx((-3.0 + 3.0 + 0.0 + 0.0) / 6)
+    assert float(loss.detach()) == pytest.approx((-3.0 + 3.0 + 0.0 + 0.0) / 6)
     loss.backward()
     assert logp.grad[0].tolist() == pytest.approx([-3 / 6, 3 / 6, 0.0, 0.0, 0.0, 0.0])
     assert stats["policy/cov_selected_frac"] == pytest.approx(2 / 6)
@@ -228,5 +228,5 @@ def test_policy_loss_with_kl_cov_penalises_the_picked_tokens() -> None:
     r = math.exp(0.5)
     # no PPO clip under KL-Cov: -A r on every token, + 2 |0.5| on the two top-covariance tokens 0, 1
     per_token = [-3 * r + 1.0, 3 * r + 1.0, -1 * r, 1.0, 0.0, 0.0]
-    assert float(loss) == pytest.approx(sum(per_token) / 6, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(sum(per_token) / 6, rel=1e-6)
     assert stats["policy/clip_frac"] == 0.0 and stats["policy/cov_selected_frac"] == pytest.approx(2 / 6)

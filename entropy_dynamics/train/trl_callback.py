@@ -33,7 +33,7 @@ from typing import Any, Literal
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 import entropy_dynamics
-from entropy_dynamics.analysis import PhaseEvent
+from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, read_runs, truncate_after_step
 
@@ -128,12 +128,6 @@ def _package_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def _new_detector(run: str, options: Mapping[str, Any]) -> Any:
-    from entropy_dynamics.analysis import OnlineDetector
-
-    return OnlineDetector(run=run, **options)
-
-
 def _print_to_stderr(line: str) -> None:
     """Print above a running tqdm progress bar without breaking it."""
     from tqdm.auto import tqdm
@@ -185,7 +179,7 @@ class EntropyDynamicsCallback(TrainerCallback):
         self.events: list[PhaseEvent] = []
         self.log_path: Path | None = None
         self._writer: MetricLogWriter | None = None
-        self._detector: Any = None
+        self._detector: OnlineDetector | None = None
         self._last_step: int | None = None
         self._save_reason: str | None = None
 
@@ -254,7 +248,12 @@ class EntropyDynamicsCallback(TrainerCallback):
             config["model"] = name_or_path
         self._writer.header(str(name), config=config, versions=run_versions(), resumed_from_step=resumed_from)
         self._last_step = resumed_from
-        self._detector = _new_detector(str(name), self.detector_options) if self.detect else None
+        if self.detect:
+            # A rise is judged sharp against the run's planned length when the trainer knows it.
+            options = {"total_steps": state.max_steps or None, **self.detector_options}
+            self._detector = OnlineDetector(run=str(name), **options)
+        else:
+            self._detector = None
         if self._detector is not None and resumed_from is not None:
             self._prime_detector(resumed_from)
 

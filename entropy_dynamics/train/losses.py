@@ -37,6 +37,9 @@ def _check_shapes(**tensors: Tensor) -> None:
 def step_normalisers(masks: Iterable[Tensor]) -> dict[str, float]:
     """Global counts over all micro-batches of one optimizer step, for :func:`aggregate`.
 
+    Under DDP (which averages gradients over ``W`` ranks) pass the counts summed over all ranks and divided
+    by ``W``, so that the averaged gradient is the gradient of the whole step's loss.
+
     Args:
         masks: the Tensor[B_i, T_i] action masks of the step's micro-batches.
     Returns:

@@ -26,11 +26,11 @@ def minmax_envelope(
     n = len(steps)
     if n <= max_points:
         return steps, values
-    n_buckets = max(2, max_points // 2)
-    size = -(-n // n_buckets)
+    size = -(-n // max(2, max_points // 2))
+    n_buckets = -(-n // size)
     pad = n_buckets * size - n
     grid = np.concatenate([values, np.full(pad, np.nan)]).reshape(n_buckets, size)
-    # No bucket is all NaN: size = ceil(n / buckets), so the last bucket holds at least one real point.
+    # pad < size, so the last bucket holds at least one real point and no row is all NaN.
     offsets = np.arange(n_buckets) * size
     lo = offsets + np.nanargmin(grid, axis=1)
     hi = offsets + np.nanargmax(grid, axis=1)

@@ -26,6 +26,12 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def short_label(text: Any, limit: int = 34) -> str:
+    """An escaped label cut to ``limit`` characters (legends stay narrow; hover shows the full name)."""
+    text = str(text)
+    return esc(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def base_layout(height: int) -> dict[str, Any]:
     """Layout shared by every report figure."""
     return {

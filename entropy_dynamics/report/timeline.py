@@ -3,6 +3,8 @@ panels below it on a shared step axis."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -38,7 +40,7 @@ def light_series(run: Run, column: str, max_points: int, keep: np.ndarray) -> tu
     return steps.astype(np.int32), values.astype(np.float32)
 
 
-def _axis_refs(row: int) -> tuple[str, str]:
+def axis_refs(row: int) -> tuple[str, str]:
     suffix = "" if row == 1 else str(row)
     return f"x{suffix}", f"y{suffix} domain"
 
@@ -52,7 +54,7 @@ def phase_band_shapes(analysis: PhaseAnalysis, rows: int) -> list[dict]:
         x1 = segments[i + 1].start_step if i + 1 < len(segments) else seg.end_step
         color = PHASE_COLORS.get(seg.phase, PHASE_COLORS["plateau"])
         for row in range(1, rows + 1):
-            xref, yref = _axis_refs(row)
+            xref, yref = axis_refs(row)
             shapes.append({"type": "rect", "xref": xref, "yref": yref, "x0": seg.start_step,
                            "x1": max(x1, seg.start_step), "y0": 0, "y1": 1, "fillcolor": color,
                            "line": {"width": 0}, "layer": "below"})
@@ -64,17 +66,17 @@ def change_point_shapes(analysis: PhaseAnalysis, rows: int) -> list[dict]:
     shapes = []
     for cp in analysis.change_points:
         for row in range(1, rows + 1):
-            xref, yref = _axis_refs(row)
+            xref, yref = axis_refs(row)
             shapes.append({"type": "line", "xref": xref, "yref": yref, "x0": cp, "x1": cp, "y0": 0, "y1": 1,
                            "line": {"color": "#6b7280", "width": 1, "dash": "dot"}})
     return shapes
 
 
-def phase_legend_traces(analysis: PhaseAnalysis) -> list[go.Scatter]:
-    """Legend entries (square swatches) for the phases that occur."""
+def phase_legend_traces(phases: Iterable[str]) -> list[go.Scatter]:
+    """Legend entries (square swatches), one per distinct phase in ``phases``."""
     return [go.Scatter(x=[None], y=[None], mode="markers", name=esc(phase), hoverinfo="skip",
                        marker={"symbol": "square", "size": 12, "color": PHASE_SOLID.get(phase, "#999")})
-            for phase in dict.fromkeys(seg.phase for seg in analysis.segments)]
+            for phase in dict.fromkeys(phases)]
 
 
 def cycle_traces(analysis: PhaseAnalysis, run: Run, column: str) -> list[go.Scatter]:
@@ -97,7 +99,7 @@ def cycle_traces(analysis: PhaseAnalysis, run: Run, column: str) -> list[go.Scat
     peak_trace = go.Scatter(x=peaks, y=[c.peak_value for c in analysis.cycles], mode="markers+text",
                              name="cycle peak", text=[f"C{i} ×{c.amplitude_ratio:.1f}"
                                                       for i, c in enumerate(analysis.cycles, start=1)],
-                            textposition="top center",
+                            textposition="top center", cliponaxis=False,
                             textfont={"color": PHASE_SOLID["eruption"], "size": 11},
                              marker={"symbol": "triangle-down", "size": 11, "color": PHASE_SOLID["eruption"]},
                              hovertext=texts, hoverinfo="text")
@@ -124,7 +126,7 @@ def timeline_figure(
     traces = [go.Scatter(x=steps, y=values, mode="lines", name="entropy",
                          line={"color": "#111827", "width": 1.6},
                          hovertemplate="step %{x}<br>entropy %{y:.4g}<extra></extra>"),
-              *cycle_traces(analysis, run, column), *phase_legend_traces(analysis)]
+              *cycle_traces(analysis, run, column), *phase_legend_traces(s.phase for s in analysis.segments)]
     trace_rows = [1] * len(traces)
     for r, panel in enumerate(panels, start=2):
         for i, col in enumerate(panel.columns):

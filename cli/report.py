@@ -1,0 +1,73 @@
+"""``entropy-dynamics report`` and ``compare``: self-contained HTML pages of runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import emit_json, err, fail, out, warn
+from entropy_dynamics.logs import read_many
+from entropy_dynamics.report import render_comparison, render_report
+
+PathsArg = Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID.")]
+MetricOpt = Annotated[str | None, typer.Option("--metric", help="Metric to segment (default policy/entropy).")]
+ReaderOpt = Annotated[str | None, typer.Option("--reader", help="Force a reader (see `inspect --help`).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail on the first bad line of a log.")]
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Page title.")]
+PointsOpt = Annotated[int, typer.Option("--max-points", min=100, help="Points per plotted curve (min/max envelope).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="What to print: text or json.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+    app.command("compare")(compare)
+
+
+def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Path, metric: str | None,
+         reader: str | None, strict: bool, title: str | None, max_points: int, format: str) -> None:
+    if format not in ("text", "json"):
+        fail(f"--format must be text or json, not {format!r}")
+    with err.status(f"reading {len(paths)} path(s)"):
+        runs = read_many(paths, format=reader, strict=strict)
+    for run in runs:
+        for w in run.stats.warnings:
+            warn(w)
+    with err.status(f"analysing {len(runs)} run(s) and writing the {what}"):
+        path = render(runs, out_file, metric=metric, title=title, max_points=max_points)
+    size = path.stat().st_size
+    if format == "json":
+        emit_json({"out": str(path), "bytes": size, "runs": [r.name for r in runs]})
+        return
+    out.print(f"wrote {path} ({size / 1e6:.1f} MB, {len(runs)} run{'s' if len(runs) != 1 else ''})",
+              markup=False, highlight=False)
+
+
+def report(
+    paths: PathsArg,
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("report.html"),
+    metric: MetricOpt = None,
+    reader: ReaderOpt = None,
+    strict: StrictOpt = False,
+    title: TitleOpt = None,
+    max_points: PointsOpt = 2000,
+    format: FormatOpt = "text",
+) -> None:
+    """One self-contained HTML report (works offline): phases, cycles, metric panels, samples."""
+    _run(render_report, "report", paths, out_file, metric, reader, strict, title, max_points, format)
+
+
+def compare(
+    paths: PathsArg,
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path("compare.html"),
+    metric: MetricOpt = None,
+    reader: ReaderOpt = None,
+    strict: StrictOpt = False,
+    title: TitleOpt = None,
+    max_points: PointsOpt = 2000,
+    format: FormatOpt = "text",
+) -> None:
+    """Runs side by side (e.g. GRPO vs GRPO+SEAL, seeds): overlaid curves, phase bands, a summary table."""
+    _run(render_comparison, "comparison", paths, out_file, metric, reader, strict, title, max_points, format)

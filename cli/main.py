@@ -25,6 +25,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "cli.inspect_cmd",
     "cli.pull",
+    "cli.report",
 ]
 
 

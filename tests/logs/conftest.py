@@ -34,8 +34,9 @@ def wandb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     70 KB string value spanning several 32 KiB blocks)."""
     root = tmp_path_factory.mktemp("wandb_runs")
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
-    subprocess.run([sys.executable, "-c", WANDB_SCRIPT, str(root)], check=True, env=env, timeout=120,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", WANDB_SCRIPT, str(root)], check=True, env=env, timeout=120, capture_output=True
+    )
     return root / "wandb"
 
 
@@ -48,14 +49,18 @@ def write_events(folder: Path, points: dict[str, list[tuple[int, float]]], *, te
     for tag, series in points.items():
         for step, value in series:
             if tensor_style:
-                tensor = tensor_pb2.TensorProto(dtype=1, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
-                                                float_val=[value])
-                meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(
-                    plugin_name="scalars"))
+                tensor = tensor_pb2.TensorProto(
+                    dtype=1, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[value]
+                )
+                meta = summary_pb2.SummaryMetadata(
+                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+                )
                 summary_value = summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)
             else:
                 summary_value = summary_pb2.Summary.Value(tag=tag, simple_value=value)
-            writer.add_event(event_pb2.Event(wall_time=1.0, step=step, summary=summary_pb2.Summary(value=[summary_value])))
+            writer.add_event(
+                event_pb2.Event(wall_time=1.0, step=step, summary=summary_pb2.Summary(value=[summary_value]))
+            )
     writer.close()
     return next(folder.glob("*tfevents*"))
 
@@ -63,6 +68,9 @@ def write_events(folder: Path, points: dict[str, list[tuple[int, float]]], *, te
 def write_trainer_state(folder: Path, log_history: list[dict], **fields: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "trainer_state.json"
-    path.write_text(json.dumps({"global_step": 3, "max_steps": 3, "logging_steps": 1, **fields,
-                                "log_history": log_history}, indent=2))
+    path.write_text(
+        json.dumps(
+            {"global_step": 3, "max_steps": 3, "logging_steps": 1, **fields, "log_history": log_history}, indent=2
+        )
+    )
     return path

@@ -81,12 +81,18 @@ def _loop_group_reference(returns: list[float], groups: list[int], kind: str) ->
         std = math.sqrt(sum((x - mean) ** 2 for x in members) / (n - 1))
         if kind == "grpo":
             out.append((r - mean) / (std + 1e-6))
-        else:  # rloo
+        elif kind == "rloo":
             out.append(r - (sum(members) - r) / (n - 1))
+        else:  # dr_grpo, reinforce_pp
+            out.append(r - mean)
+    if kind == "reinforce_pp":
+        mean = sum(out) / len(out)
+        std = math.sqrt(sum((x - mean) ** 2 for x in out) / (len(out) - 1))
+        out = [(x - mean) / (std + 1e-6) for x in out]
     return out
 
 
-@pytest.mark.parametrize("kind", ["grpo", "rloo"])
+@pytest.mark.parametrize("kind", ["grpo", "dr_grpo", "rloo", "reinforce_pp"])
 def test_group_estimators_match_loop_reference(kind: str) -> None:
     gen = torch.Generator().manual_seed(3)
     for _ in range(5):

@@ -1,0 +1,149 @@
+"""The trainer's configuration: one documented dataclass (with small nested sections).
+
+Every field carries its meaning in ``metadata["help"]`` (TRL ``GRPOConfig`` style). Load with
+:func:`entropy_dynamics.train.config_io.load_config`, which reads YAML, applies ``--set key=value``
+overrides and validates (unknown keys and bad values raise a one-line ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ALGORITHMS = ("grpo", "dr_grpo", "rloo", "reinforce_pp", "gigpo", "ppo")
+AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-sum-constant")
+PRESETS = ("tiny", "smollm2-135m")
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    """A dataclass field with a documented meaning."""
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class SealConfig:
+    """SEAL: an MLP head on the final hidden states of the response tokens, trained with BCE against
+    the label "advantage >= 0" and added to the policy loss (paper section 2, official code)."""
+
+    coef: float = _f(0.0, "SEAL loss coefficient; 0 turns SEAL off. The paper uses 0.02 (`seal: on` sets 0.02).")
+    num_layers: int = _f(3, "Linear layers in the head (official `porj_layer`: 3 or 6).")
+    dropout: float = _f(0.1, "Dropout inside the head's hidden blocks.")
+    zero_adv_label: Any = _f(1.0, "Label of tokens with advantage exactly 0: 1.0 (parity), 0.0, or 'ignore'.")  # noqa: RUF009
+    detach_backbone: bool = _f(False, "Ablation: stop the SEAL gradient at the backbone (head trains alone).")
+    label_source: str = _f("adv_sign", "'adv_sign' (parity: sign of the policy advantage) or 'episode_success'.")
+    pooling: str = _f("token", "'token' (parity: per-token BCE) or 'turn_mean' (mean-pool each sample; ablation).")
+    position_offset: int = _f(0, "0 = states AT the response tokens (parity); -1 = the states predicting them.")
+
+
+@dataclass
+class TinyModelConfig:
+    """The `tiny` preset: a from-scratch Llama with a byte-level BPE trained in code on the env's text."""
+
+    hidden_size: int = _f(128, "Hidden size.")
+    num_layers: int = _f(3, "Decoder layers.")
+    num_heads: int = _f(4, "Attention heads.")
+    intermediate_size: int = _f(384, "MLP width.")
+    vocab_size: int = _f(1024, "Target BPE vocabulary size (byte alphabet + merges + special tokens).")
+    corpus_games: int = _f(60, "Games whose expert demonstrations train the tokenizer.")
+
+
+@dataclass
+class LoraSettings:
+    """Optional LoRA adapters (peft). r = 0 trains the full model."""
+
+    r: int = _f(0, "LoRA rank; 0 = no LoRA.")
+    alpha: int = _f(16, "LoRA alpha.")
+    dropout: float = _f(0.05, "LoRA dropout.")
+    target_modules: list = _f(["q_proj", "k_proj", "v_proj", "o_proj"], "Modules that get adapters.")  # noqa: RUF009
+
+
+@dataclass
+class SftConfig:
+    """The SFT warm start on expert demonstrations (`entropy-dynamics sft`)."""
+
+    epochs: int = _f(24, "Passes over the demonstration turns.")
+    lr: float = _f(2e-3, "AdamW learning rate.")
+    batch_size: int = _f(32, "Turn examples per optimizer step.")
+    n_games: int = _f(60, "Training games (seeds game_seed_start ..).")
+    eval_games: int = _f(12, "Held-out games played at T=1 to measure success (seeds after the pool).")
+    eval_every: int = _f(4, "Evaluate every this many epochs (and after the last).")
+
+
+@dataclass
+class TrainConfig:
+    """Everything `entropy-dynamics sft` and `entropy-dynamics train` need. Defaults = the tiny CPU recipe
+    of ``shared/research/feasibility.md`` section 7 (G2 setting)."""
+
+    # --- what is trained, on what
+    model: str = _f("tiny", "A preset ('tiny', 'smollm2-135m') or a Hugging Face model path/name.")
+    init_from: Any = _f(None, "A model folder to start from (e.g. the `model/` folder written by `sft`).")  # noqa: RUF009
+    env: str = _f("textworld-cooking", "Environment name (see `entropy-dynamics envs list`).")
+    env_settings: dict = _f({}, "Extra keyword settings passed to make_env.")  # noqa: RUF009
+    tiny: TinyModelConfig = field(default_factory=TinyModelConfig, metadata={"help": "The tiny preset."})
+    lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "Optional LoRA."})
+    # --- algorithm
+    algorithm: str = _f("grpo", f"Advantage estimator: one of {', '.join(ALGORITHMS)}.")
+    adv_scale: str = _f("group", "GRPO scaling: 'group' (std of the group), 'batch', or 'none' (Dr. GRPO).")
+    gigpo_gamma: float = _f(0.95, "GiGPO: discount of step rewards.")
+    gigpo_omega: float = _f(1.0, "GiGPO: weight of the step (anchor-state) advantage.")
+    gae_gamma: float = _f(1.0, "PPO: discount across turns (turn returns) and tokens.")
+    gae_lambda: float = _f(0.95, "PPO: GAE lambda.")
+    value_coef: float = _f(0.5, "PPO: value-loss coefficient.")
+    # --- run length and seeds
+    steps: int = _f(200, "Training steps in total (a resumed run stops at the same total).")
+    seed: int = _f(0, "Global seed (python, numpy, torch, sampling, game choice).")
+    output_dir: str = _f("runs/train", "Where metrics.jsonl, checkpoints and the exported model go.")
+    run_name: Any = _f(None, "Run name in the log header and W&B (default: output_dir's name).")  # noqa: RUF009
+    # --- rollout
+    group_size: int = _f(8, "Trajectories per game (G); a group shares the seed and so the same reset.")
+    games_per_step: int = _f(4, "Games (groups) per training step.")
+    game_seed_start: int = _f(0, "First seed of the training game pool.")
+    game_pool_size: int = _f(100, "Number of games in the pool (seeds game_seed_start .. + size - 1).")
+    max_turns: int = _f(12, "Turn cap per episode.")
+    max_turns_slack: Any = _f(3, "If set and the env gives a walkthrough: cap = min(max_turns, len + slack).")  # noqa: RUF009
+    history_length: int = _f(2, "Past (observation, action) turns shown in each prompt.")
+    max_prompt_tokens: int = _f(512, "Prompts longer than this are cut from the left.")
+    max_new_tokens: int = _f(32, "Reply length cap per turn (tokens).")
+    temperature: float = _f(1.0, "Rollout sampling temperature (entropy and log-probs are taken at it).")
+    invalid_action_penalty: float = _f(0.02, "Subtracted from the episode return per invalid turn.")
+    # --- optimisation
+    lr: float = _f(2e-4, "AdamW learning rate.")
+    weight_decay: float = _f(0.0, "AdamW weight decay.")
+    warmup_steps: int = _f(0, "Linear warm-up (optimizer steps), then constant.")
+    grad_clip: float = _f(1.0, "Gradient-norm clip (0 = off).")
+    epochs: int = _f(1, "Passes over each step's batch (PPO epochs).")
+    minibatches: int = _f(2, "Optimizer steps per epoch (the batch is split into this many minibatches).")
+    micro_batch_size: int = _f(32, "Samples per forward pass (length-sorted; gradients are accumulated).")
+    clip_eps_low: float = _f(0.2, "PPO clip: lower epsilon.")
+    clip_eps_high: float = _f(0.2, "PPO clip: upper epsilon (raise for DAPO clip-higher).")
+    dual_clip_c: Any = _f(3.0, "Dual-clip constant for negative advantages (null = off).")  # noqa: RUF009
+    loss_agg_mode: str = _f("token-mean", f"Loss aggregation: one of {', '.join(AGG_MODES)}.")
+    kl_coef: float = _f(0.0, "k3 KL-to-reference coefficient (needs use_ref_model; 0 = off).")
+    use_ref_model: bool = _f(False, "Keep a frozen copy of the initial policy for the KL term.")
+    entropy_coef: float = _f(0.0, "Entropy bonus coefficient (the bonus carries gradient).")
+    clip_cov: Any = _f(None, "Clip-Cov options (dict: ratio, low, high) or null.")  # noqa: RUF009
+    kl_cov: Any = _f(None, "KL-Cov options (dict: ratio) or null.")  # noqa: RUF009
+    max_nan_skips: int = _f(3, "Stop after this many NaN/inf-loss steps in a row (each is skipped).")
+    seal: SealConfig = field(default_factory=SealConfig, metadata={"help": "SEAL auxiliary loss."})
+    sft: SftConfig = field(default_factory=SftConfig, metadata={"help": "SFT warm start."})
+    # --- logging, checkpoints, hardware
+    checkpoint_every: int = _f(1, "Write a checkpoint every this many steps (atomic; 0 = only at the end).")
+    samples_every: int = _f(10, "Log a `samples` record every this many steps (0 = never).")
+    n_sample_trajectories: int = _f(4, "Trajectories per `samples` record.")
+    wandb: str = _f("disabled", "W&B sink: 'online', 'offline' or 'disabled'.")
+    wandb_project: str = _f("entropy-dynamics", "W&B project.")
+    device: str = _f("auto", "'auto' (cuda if available), 'cpu', 'cuda', 'cuda:N'.")
+    dtype: str = _f("auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'.")
+    gradient_checkpointing: bool = _f(False, "Recompute activations in backward (saves GPU memory).")
+    torch_threads: Any = _f(None, "torch.set_num_threads (null = leave as is).")  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        from entropy_dynamics.train.config_io import validate
+
+        validate(self)
+
+    @property
+    def seal_on(self) -> bool:
+        return self.seal.coef > 0

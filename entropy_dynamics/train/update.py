@@ -1,0 +1,177 @@
+"""The policy update of one training step: minibatches x epochs of optimizer steps over length-sorted
+micro-batches with gradient accumulation, the loss terms of :mod:`losses` and :mod:`seal`.
+
+Every term is normalised by counts over the whole minibatch (the optimizer step), so summing the
+micro-batch losses equals the full-batch loss. Samples whose advantage is all zero add nothing to the
+policy loss; their forward is skipped when no other term (SEAL, KL, entropy bonus, value) needs them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
+from entropy_dynamics.train.batching import MicroBatch, collate, plan_micro_batches
+from entropy_dynamics.train.config import TrainConfig
+from entropy_dynamics.train.credit import Credit
+from entropy_dynamics.train.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
+from entropy_dynamics.train.models import Policy
+from entropy_dynamics.train.rollout import TurnSample
+from entropy_dynamics.train.seal import response_hidden_states, seal_loss
+
+
+@dataclass
+class UpdateResult:
+    metrics: dict[str, float] = field(default_factory=dict)
+    nan_skips: int = 0  # optimizer steps skipped for a non-finite loss or gradient
+    trained_tokens: int = 0
+
+
+def forward_micro_batch(policy: Policy, mb: MicroBatch, cfg: TrainConfig, need_hidden: bool, entropy_grad: bool):
+    """(logp[B,T], entropy[B,T], hidden[B,S,d] | None) of the current policy on a micro-batch."""
+    width_t = mb.response.shape[1]
+    out = policy.lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
+                    output_hidden_states=need_hidden, logits_to_keep=width_t + 1, use_cache=False)
+    logits = out.logits[:, :-1]
+    logp, entropy = token_logprobs_and_entropy(logits, mb.response, temperature=cfg.temperature,
+                                               entropy_grad=entropy_grad)
+    return logp, entropy, (out.hidden_states[-1] if need_hidden else None)
+
+
+@torch.no_grad()
+def reference_logp(ref_lm: torch.nn.Module, mb: MicroBatch, cfg: TrainConfig) -> Tensor:
+    width_t = mb.response.shape[1]
+    out = ref_lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
+                 logits_to_keep=width_t + 1, use_cache=False)
+    return token_logprobs_and_entropy(out.logits[:, :-1], mb.response, temperature=cfg.temperature)[0]
+
+
+def micro_batch_loss(
+    policy: Policy, ref_lm: torch.nn.Module | None, mb: MicroBatch, cfg: TrainConfig, norms: dict[str, float],
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Total loss of one micro-batch (already scaled for accumulation) and its per-term values."""
+    need_hidden = cfg.seal_on or policy.value_head is not None
+    logp, entropy, hidden = forward_micro_batch(policy, mb, cfg, need_hidden, cfg.entropy_coef > 0)
+    terms: dict[str, Tensor] = {}
+    pg, stats = policy_loss(
+        logp, mb.old_logp, mb.advantages, mb.mask, eps_low=cfg.clip_eps_low, eps_high=cfg.clip_eps_high,
+        dual_clip_c=cfg.dual_clip_c, agg_mode=cfg.loss_agg_mode, clip_cov=cfg.clip_cov, kl_cov=cfg.kl_cov,
+        generator=generator, **norms,
+    )
+    terms["loss/pg"] = pg
+    if cfg.seal_on:
+        states = response_hidden_states(hidden, mb.response.shape[1], cfg.seal.position_offset)
+        bce, seal_stats = seal_loss(policy.seal_head, states, mb.mask, mb.seal_target, agg_mode=cfg.loss_agg_mode,
+                                    zero_adv_label=cfg.seal.zero_adv_label, detach_backbone=cfg.seal.detach_backbone,
+                                    pooling=cfg.seal.pooling, **norms)
+        terms["loss/seal"] = cfg.seal.coef * bce
+        stats.update(seal_stats)
+    if ref_lm is not None and cfg.kl_coef > 0:
+        kl_tokens = kl_k3(logp, reference_logp(ref_lm, mb, cfg))
+        terms["loss/kl"] = cfg.kl_coef * aggregate(kl_tokens, mb.mask, cfg.loss_agg_mode, **norms)
+        stats["policy/kl_ref"] = float((kl_tokens.detach() * mb.mask).sum() / mb.mask.sum().clamp(min=1))
+    if cfg.entropy_coef > 0:
+        terms["loss/entropy"] = entropy_bonus_loss(entropy, mb.mask, cfg.entropy_coef, cfg.loss_agg_mode, **norms)
+    if policy.value_head is not None:
+        values = policy.value_head(response_hidden_states(hidden, mb.response.shape[1], -1)).float()
+        terms["loss/value"] = cfg.value_coef * aggregate(0.5 * (values - mb.returns) ** 2, mb.mask,
+                                                         cfg.loss_agg_mode, **norms)
+    total = sum(terms.values())
+    values_out = {k: float(v.detach()) for k, v in terms.items()}
+    return total, {**values_out, **stats}
+
+
+@torch.no_grad()
+def predict_values(policy: Policy, samples: list[TurnSample], cfg: TrainConfig, pad_id: int) -> list[Tensor]:
+    """PPO: the value head's prediction for every reply token (rollout-time critic)."""
+    zeros = [torch.zeros(len(s.response_ids)) for s in samples]
+    device = next(policy.parameters()).device
+    values: list[Tensor] = [torch.zeros(0)] * len(samples)
+    for chunk in plan_micro_batches(samples, list(range(len(samples))), cfg.micro_batch_size):
+        mb = collate(samples, chunk, zeros, zeros, None, pad_id).to(device)
+        out = policy.lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
+                        output_hidden_states=True, logits_to_keep=1, use_cache=False)
+        pred = policy.value_head(response_hidden_states(out.hidden_states[-1], mb.response.shape[1], -1)).float()
+        for row, i in enumerate(chunk):
+            values[i] = pred[row, : len(samples[i].response_ids)].cpu()
+    return values
+
+
+def update_policy(
+    policy: Policy,
+    ref_lm: torch.nn.Module | None,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    samples: list[TurnSample],
+    credit: Credit,
+    cfg: TrainConfig,
+    pad_id: int,
+    generator: torch.Generator,
+) -> UpdateResult:
+    """Run ``epochs x minibatches`` optimizer steps on the step's samples; returns averaged metrics."""
+    device = next(policy.parameters()).device
+    params = [p for p in policy.parameters() if p.requires_grad]
+    needs_every_sample = cfg.seal_on or cfg.kl_coef > 0 or cfg.entropy_coef > 0 or policy.value_head is not None
+    sums: dict[str, float] = defaultdict(float)
+    weights: dict[str, float] = defaultdict(float)
+    result = UpdateResult()
+    n_opt_steps = 0
+    policy.train()
+    for _ in range(cfg.epochs):
+        order = torch.randperm(len(samples), generator=generator).tolist()
+        for minibatch in (order[k::cfg.minibatches] for k in range(cfg.minibatches)):
+            if not minibatch:
+                continue
+            lengths = [len(samples[i].response_ids) for i in minibatch]
+            norms = {"global_tokens": float(sum(lengths)), "global_seqs": float(sum(n > 0 for n in lengths)),
+                     "seq_len_constant": float(cfg.max_new_tokens)}
+            chosen = [i for i in minibatch if len(samples[i].response_ids) and
+                      (needs_every_sample or bool(credit.advantages[i].abs().sum() > 0))]
+            optimizer.zero_grad(set_to_none=True)
+            finite = True
+            step_terms = defaultdict(float, {"loss/pg": 0.0} | ({"loss/seal": 0.0} if cfg.seal_on else {}))
+            for chunk in plan_micro_batches(samples, chosen, cfg.micro_batch_size):
+                mb = collate(samples, chunk, credit.advantages, credit.seal_target, credit.returns, pad_id).to(device)
+                loss, stats = micro_batch_loss(policy, ref_lm, mb, cfg, norms, generator=None)
+                if not torch.isfinite(loss):
+                    finite = False
+                    break
+                loss.backward()
+                tokens = float(mb.mask.sum())
+                result.trained_tokens += int(tokens)
+                for key, value in stats.items():
+                    if key.startswith("loss/"):
+                        step_terms[key] += value
+                    elif not math.isnan(value):
+                        sums[key] += value * tokens
+                        weights[key] += tokens
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
+            if not finite or not torch.isfinite(grad_norm):
+                optimizer.zero_grad(set_to_none=True)
+                result.nan_skips += 1
+                continue
+            optimizer.step()
+            scheduler.step()
+            n_opt_steps += 1
+            sums["optim/grad_norm"] += float(grad_norm)
+            weights["optim/grad_norm"] += 1.0
+            for key, value in step_terms.items():
+                sums[key] += value
+                weights[key] += 1.0
+    optimizer.zero_grad(set_to_none=True)
+    metrics = {k: sums[k] / weights[k] for k in sums if weights[k] > 0}
+    for key in ("loss/pg", "loss/seal", "loss/kl", "loss/entropy", "loss/value"):
+        if key in metrics:
+            metrics["loss/total"] = metrics.get("loss/total", 0.0) + metrics[key]
+    metrics.setdefault("loss/total", float("nan") if result.nan_skips else 0.0)
+    metrics["optim/lr"] = float(scheduler.get_last_lr()[0])
+    metrics["optim/steps"] = float(n_opt_steps)
+    result.metrics = metrics
+    return result
+

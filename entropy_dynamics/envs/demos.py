@@ -18,24 +18,37 @@ def play_expert(env: TextEnv, seed: int, history_length: int = 2,
     """Play the expert actions of game ``seed``; one record per turn, and the episode's last info.
 
     Each record is ``{"env", "seed", "turn", "messages", "reply"}``: the messages the model would
-    see on that turn and the reply that takes the expert's action.
+    see on that turn and the reply that takes the expert's action. The expert replays
+    ``expert_actions`` (a stored walkthrough); when that is empty it follows ``expert_next_actions``
+    (a planner re-asked every turn), up to the environment's own step limit.
     """
     first = env.reset(seed)
     task, observation = first.info["task"], first.observation
     admissible = first.info["admissible_actions"]
+    plan = list(first.info.get("expert_actions") or [])
     history: list[tuple[str, str]] = []
     records: list[dict[str, Any]] = []
     info: dict[str, Any] = dict(first.info, won=False, lost=False)
-    for turn, action in enumerate(first.info["expert_actions"]):
+    turn = 0
+    while (action := _expert_action(plan, turn, info)) is not None:
         messages = build_messages(task, history, observation, admissible, history_length, fmt)
         reply = render_reply(expert_think(action), action, fmt)
         records.append({"env": env.name, "seed": seed, "turn": turn, "messages": messages, "reply": reply})
         result = env.step(action)
         history.append((observation, action))
         observation, admissible, info = result.observation, result.info["admissible_actions"], result.info
+        turn += 1
         if result.done:
             break
     return records, info
+
+
+def _expert_action(plan: list[str], turn: int, info: dict[str, Any]) -> str | None:
+    """The stored plan's action for ``turn``; without a plan, the planner's next action; None when done."""
+    if plan:
+        return plan[turn] if turn < len(plan) else None
+    upcoming = info.get("expert_next_actions") or []
+    return upcoming[0] if upcoming else None
 
 
 def expert_demos(

@@ -57,12 +57,14 @@ def _registry() -> dict[str, tuple[EnvSpec, Callable[..., TextEnv]]]:
         entries[name] = (EnvSpec(name, _DESCRIPTIONS[challenge], defaults), _textworld_factory(challenge))
     entries["alfworld"] = (
         EnvSpec("alfworld", "ALFWorld text games (needs `pip install alfworld`, `alfworld-download` and "
-                "ALFWORLD_DATA)", {"split": "train", "max_steps": 50, "data_dir": None}),
+                "ALFWORLD_DATA)",
+                {"split": "train", "data_dir": None, "max_steps": 50, "hide_actions": [r"^help$"],
+                 "max_observation_chars": None}),
         _alfworld_factory,
     )
     entries["webshop"] = (
         EnvSpec("webshop", "WebShop (needs a running WebShop server, princeton-nlp/WebShop, with its data)",
-                {"url": None, "max_steps": 15}),
+                {"num_products": None, "human_goals": True, "max_steps": 15, "max_observation_chars": None}),
         _webshop_factory,
     )
     return entries

@@ -123,8 +123,12 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_game(challenge: str, settings: Mapping[str, Any], seed: int, cache_dir: Path) -> Path:
-    """The ``.z8`` file of the game for ``seed``, generating and caching it first when needed."""
+def ensure_game(
+    challenge: str, settings: Mapping[str, Any], seed: int, cache_dir: Path,
+    max_tries: int = MAX_GENERATION_TRIES,
+) -> Path:
+    """The ``.z8`` file of the game for ``seed``, generating and caching it first when needed
+    (up to ``max_tries`` derived seeds are tried)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < _SEED_LIMIT:
         raise ConfigError(f"game seed must be an integer in [0, {_SEED_LIMIT}), got {seed!r}")
     folder = game_folder(Path(cache_dir), challenge, settings)
@@ -134,12 +138,12 @@ def ensure_game(challenge: str, settings: Mapping[str, Any], seed: int, cache_di
     with _locked(folder / f"seed-{seed}.lock"):
         if target.exists():  # another process made it while we waited
             return target
-        _generate_into(challenge, settings, seed, folder, target)
+        _generate_into(challenge, settings, seed, folder, target, max_tries)
     return target
 
 
 def _generate_into(
-    challenge: str, settings: Mapping[str, Any], seed: int, folder: Path, target: Path
+    challenge: str, settings: Mapping[str, Any], seed: int, folder: Path, target: Path, max_tries: int
 ) -> None:
     import textworld
     import textworld.challenges
@@ -150,7 +154,7 @@ def _generate_into(
     work = Path(tempfile.mkdtemp(prefix=".gen-", dir=folder))
     try:
         errors = []
-        for attempt in range(MAX_GENERATION_TRIES):
+        for attempt in range(max_tries):
             options = textworld.GameOptions()
             options.seeds = derived_seed(seed, attempt)
             options.path = str(work / "game.z8")
@@ -168,6 +172,6 @@ def _generate_into(
             return
         raise EntropyDynamicsError(
             f"{CHALLENGES[challenge].generator}: no game could be generated for seed {seed} with settings "
-            f"{dict(settings)} after {MAX_GENERATION_TRIES} tries (last: {errors[-1]})")
+            f"{dict(settings)} after {max_tries} tries (last: {errors[-1]})")
     finally:
         shutil.rmtree(work, ignore_errors=True)

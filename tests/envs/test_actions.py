@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from entropy_dynamics.envs.actions import (
+    filter_admissible,
+    first_command,
+    is_admissible,
+    is_meta_command,
+    normalise_action,
+)
+
+
+def test_normalise_action() -> None:
+    assert normalise_action("  Take   Milk from FRIDGE. ") == "take milk from fridge"
+
+
+def test_is_admissible_after_normalisation() -> None:
+    admissible = ["open fridge", "take milk from fridge"]
+    assert is_admissible("Take milk  from fridge.", admissible)
+    assert not is_admissible("take milk", admissible)
+    assert not is_admissible("", admissible)
+
+
+def test_meta_commands_are_found_anywhere_in_a_multi_command_input() -> None:
+    for action in ("restart", "QUIT", "save game", "restore", "undo", "go east. restart", "look; quit",
+                   "go east then save"):
+        assert is_meta_command(action), action
+    for action in ("go east", "take quilt", "open safe", "examine quitclaim"):
+        assert not is_meta_command(action), action
+
+
+def test_first_command_keeps_one_move() -> None:
+    assert first_command("take milk. go north") == "take milk"
+    assert first_command("go  east then go west") == "go east"
+    assert first_command("open fridge") == "open fridge"
+
+
+def test_filter_hides_examine_look_and_meta_but_keeps_the_cookbook() -> None:
+    admissible = ["examine cookbook", "examine fridge", "go east", "inventory", "look", "restart",
+                  "take knife"]
+    assert filter_admissible(admissible) == ["examine cookbook", "go east", "inventory", "take knife"]
+    assert filter_admissible(admissible, hidden=[]) == [a for a in admissible if a != "restart"]
+    assert filter_admissible(admissible, hidden=[r"^take "]) == [
+        "examine cookbook", "examine fridge", "go east", "inventory", "look"]

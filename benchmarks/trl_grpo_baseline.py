@@ -115,7 +115,8 @@ def run_trl_grpo(
 
     Returns ``steps``, ``wall_s`` (the ``train()`` call), ``steps_per_s``, ``trained_tokens_per_s``
     (completion tokens / wall), ``steady_steps_per_s`` / ``steady_tokens_per_s`` (without the first step),
-    ``mean_completion_len`` and ``final_reward``.
+    ``mean_completion_len`` and ``final_reward``; with ``with_callback`` (our EntropyDynamicsCallback with
+    live detection) also ``callback_ms_per_log`` and ``callback_share`` (its share of the wall time).
     """
     from datasets import Dataset
     from transformers import AutoTokenizer, PrinterCallback, TrainerCallback
@@ -131,19 +132,19 @@ def run_trl_grpo(
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(output_dir or scratch)
         batch = prompts_per_step * num_generations
+        on_gpu = _cuda_available()
         rows = admissible_action_task(prompts_per_step * steps, seed)
         args = GRPOConfig(
             output_dir=str(out), per_device_train_batch_size=batch, num_generations=num_generations,
             max_completion_length=max_completion_length, max_steps=steps, logging_steps=1, report_to=[],
             save_strategy="no", disable_tqdm=True, learning_rate=learning_rate, seed=seed, beta=0.0,
-            use_cpu=not _cuda_available(),
+            use_cpu=not on_gpu, bf16=on_gpu,  # fp32 on CPU, as our trainer runs there
         )
         clock = StepClock()
         callbacks: list[Any] = [clock]
+        callback_s: list[float] = []
         if with_callback:
-            from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback
-
-            callbacks.append(EntropyDynamicsCallback(out / "metrics.jsonl", run_name="trl+ours", echo=None))
+            callbacks.append(_timed_callback(out / "metrics.jsonl", callback_s))
         trainer = GRPOTrainer(
             model=str(model), reward_funcs=admissible_action_reward, args=args,
             train_dataset=Dataset.from_list(rows), processing_class=AutoTokenizer.from_pretrained(str(model)),
@@ -156,7 +157,7 @@ def run_trl_grpo(
     logged = [row for row in trainer.state.log_history if "completions/mean_length" in row]
     tokens = [row["completions/mean_length"] * batch for row in logged]
     steady_wall = clock.ends[-1] - clock.ends[0] if len(clock.ends) > 1 else float("nan")
-    return {
+    figures = {
         "steps": float(len(clock.ends)),
         "wall_s": wall,
         "steps_per_s": len(clock.ends) / wall,
@@ -166,6 +167,28 @@ def run_trl_grpo(
         "mean_completion_len": statistics.fmean(row["completions/mean_length"] for row in logged),
         "final_reward": float(logged[-1]["reward"]),
     }
+    if with_callback:
+        figures["callback_ms_per_log"] = 1000 * statistics.fmean(callback_s)
+        figures["callback_share"] = sum(callback_s) / wall
+    return figures
+
+
+def _timed_callback(log_path: Path, spent: list[float]) -> Any:
+    """Our EntropyDynamicsCallback (live detection on) whose ``on_log`` time is appended to ``spent``."""
+    from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback
+
+    callback = EntropyDynamicsCallback(log_path, run_name="trl+ours", echo=None)
+    on_log = callback.on_log
+
+    def timed_on_log(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return on_log(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    callback.on_log = timed_on_log  # type: ignore[method-assign]
+    return callback
 
 
 def _cuda_available() -> bool:

@@ -129,6 +129,7 @@ def synthetic_series(
             peak_u, end_u = onset + rise, min(onset + rise + fall, start + slot)
             peak = base + np.log(rng.uniform(2.0, 4.0))
             new_base = base + np.log(rng.uniform(1.0, 1.3))
+            log_h[(u >= start) & (u < onset)] = base
             up = (u >= onset) & (u < peak_u)
             down = (u >= peak_u) & (u < end_u)
             after = (u >= end_u) & (u < start + slot) if c + 1 < n_cycles else u >= end_u

@@ -2,15 +2,17 @@
 
 A segment's fitted change ``delta`` (in log units when segmenting log values) counts as a rise or a
 decline when it exceeds both ``min_change`` and ``z`` standard errors of a fitted line's change
-(``noise * sqrt(12 / n)``). A rise is an *eruption* when it is sharp: its slope times the time scale
-(by default the run's span) is at least ``sharpness`` e-folds; a slower rise is a *plateau* (slow
-drift). A decline directly after an eruption (or after a plateau that follows an eruption) or after
-a subsidence is a *subsidence*; any other decline is a *descent*. Adjacent segments with the same
+(``noise * sqrt(12 / n)``). A rise is *sharp* when its slope times the time scale (by default the
+run's span) is at least ``sharpness`` e-folds; neighbouring sharp rises are joined, and a sharp rise
+of at least ``min_rise`` is an *eruption*. Any other rise is a *plateau* (slow drift, small bump).
+A decline directly after an eruption (or after a plateau that follows an eruption) or after a
+subsidence is a *subsidence*; any other decline is a *descent*. Adjacent segments with the same
 phase are merged and the result is labelled again until nothing changes.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -28,27 +30,64 @@ class LabelRules:
     """Smallest fitted change of a rise or decline, in log units (0.18 = a 20 % change)."""
     z: float = 4.0
     """Smallest fitted change in standard errors of the segment's line."""
-    sharpness: float = 4.0
+    min_rise: float = math.log(1.8)
+    """Smallest rise of an eruption, in log units (0.59 = entropy x1.8), along its own fitted line
+    or from the level just before it. The real TreeRL run's slow bumps are x1.4-1.6."""
+    sharpness: float = 6.0
     """A rise is an eruption when slope * time_scale >= this (log units per time scale)."""
 
 
-def _direction(delta: float, n: int, sigma: float, rules: LabelRules) -> int:
-    se = sigma * math.sqrt(12.0 / max(n, 3))
+#: Points of the previous segment averaged for the level before a segment (at most; a third of a
+#: short segment).
+LEVEL_POINTS = 10
+
+
+@dataclass
+class SegmentFit:
+    """What the labels look at for one segment."""
+
+    slope: float
+    """Fitted slope per step (log units when segmenting log values)."""
+    n: int
+    delta: float
+    """Fitted change from the first to the last step."""
+    level_rise: float
+    """Fitted end value minus the mean of the previous segment's last points (its own fitted start
+    for the first segment)."""
+
+
+def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int]) -> list[SegmentFit]:
+    """One :class:`SegmentFit` per ``[bounds[i], bounds[i+1])``. t, y: (n,)."""
+    fits = []
+    for k, (a, b) in enumerate(itertools.pairwise(bounds)):
+        slope, intercept = sums.line(a, b)
+        fitted_end = intercept + slope * (t[b - 1] - sums.t0)
+        if k:
+            pa = bounds[k - 1]
+            reference = float(y[max(pa, a - max(1, min(LEVEL_POINTS, (a - pa) // 3))):a].mean())
+        else:
+            reference = intercept + slope * (t[a] - sums.t0)
+        fits.append(SegmentFit(slope, b - a, slope * (t[b - 1] - t[a]), float(fitted_end - reference)))
+    return fits
+
+
+def _kind(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules) -> str:
+    """``sharp_rise``, ``rise``, ``decline`` or ``flat``."""
+    se = sigma * math.sqrt(12.0 / max(fit.n, 3))
     threshold = max(rules.min_change, rules.z * se)
-    return 1 if delta > threshold else -1 if delta < -threshold else 0
+    if fit.delta > threshold:
+        return "sharp_rise" if fit.slope * scale >= rules.sharpness else "rise"
+    return "decline" if fit.delta < -threshold else "flat"
 
 
-def _phases(fits: list[tuple[float, int, float]], sigma: float, scale: float, rules: LabelRules,
-            previous: Phase | None) -> list[Phase]:
-    """fits: per segment (slope per step, n points, fitted change)."""
+def _phases(fits: list[SegmentFit], kinds: list[str], rules: LabelRules, previous: Phase | None) -> list[Phase]:
     out: list[Phase] = []
-    for slope, n, delta in fits:
-        direction = _direction(delta, n, sigma, rules)
+    for fit, kind in zip(fits, kinds, strict=True):
         prev = out[-1] if out else previous
         before = out[-2] if len(out) > 1 else (previous if out else None)
-        if direction > 0:
-            out.append("eruption" if slope * scale >= rules.sharpness else "plateau")
-        elif direction < 0:
+        if kind == "sharp_rise" and max(fit.delta, fit.level_rise) >= rules.min_rise:
+            out.append("eruption")
+        elif kind == "decline":
             after_eruption = prev in ("eruption", "subsidence") or (prev == "plateau" and before == "eruption")
             out.append("subsidence" if after_eruption else "descent")
         else:
@@ -56,24 +95,38 @@ def _phases(fits: list[tuple[float, int, float]], sigma: float, scale: float, ru
     return out
 
 
+def _merge(bounds: list[int], keys: list[str], mergeable: set[str] | None = None) -> list[int]:
+    """Drop the boundary between neighbours with equal keys (only keys in ``mergeable`` if given)."""
+    keep = [0] + [i for i in range(1, len(keys))
+                  if keys[i] != keys[i - 1] or (mergeable is not None and keys[i] not in mergeable)]
+    return [bounds[i] for i in keep] + [bounds[-1]]
+
+
 def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float, scale: float,
                    rules: LabelRules, log_scale: bool, previous: Phase | None = None) -> list[Segment]:
     """Label the segments ``[bounds[i], bounds[i+1])`` of (t, y), merge same-phase neighbours.
 
-    t, y: (n,) with y in log units when ``log_scale``; bounds: ascending indices, 0 first, n last.
+    Neighbouring sharp rises (and declines) are joined before the eruption size is judged, so an
+    eruption split in two by the segmenter still counts once. t, y: (n,) with y in log units when
+    ``log_scale``; bounds: ascending indices, 0 first, n last.
     """
     sums = TrendSums(t, y)
     bounds = list(bounds)
-    for _ in range(len(bounds) + 1):
-        lines = [sums.line(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        fits = [(slope, b - a, slope * (t[b - 1] - t[a])) for (slope, _), a, b in zip(lines, bounds[:-1], bounds[1:])]
-        phases = _phases(fits, sigma, scale, rules, previous)
-        keep = [0] + [i for i in range(1, len(phases)) if phases[i] != phases[i - 1]]
-        if len(keep) == len(phases):
+    for _ in range(2 * len(bounds) + 2):
+        fits = fit_segments(t, y, sums, bounds)
+        kinds = [_kind(f, sigma, scale, rules) for f in fits]
+        joined = _merge(bounds, kinds, {"sharp_rise", "decline"})
+        if len(joined) < len(bounds):
+            bounds = joined
+            continue
+        phases = _phases(fits, kinds, rules, previous)
+        merged = _merge(bounds, list(phases))
+        if len(merged) == len(bounds):
             break
-        bounds = [bounds[i] for i in keep] + [bounds[-1]]
+        bounds = merged
     segments = []
-    for (slope, intercept), phase, a, b in zip(lines, phases, bounds[:-1], bounds[1:]):
+    for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
+        slope, intercept = sums.line(a, b)
         fit_start = intercept + slope * (t[a] - sums.t0)
         fit_end = intercept + slope * (t[b - 1] - sums.t0)
         v0, v1 = (math.exp(fit_start), math.exp(fit_end)) if log_scale else (fit_start, fit_end)

@@ -33,7 +33,7 @@ MIN_POINTS = 20
 class SegmenterOptions:
     """Settings of :func:`segment_series` (all have measured defaults; see docs/sections/analysis.md)."""
 
-    penalty_factor: float = 10.0
+    penalty_factor: float = 7.0
     """c in pen = c * sigma^2 * log(n) * 3; higher gives fewer change points."""
     max_points: int = 500
     """Series longer than this are averaged into this many bins before Pelt (then refined)."""

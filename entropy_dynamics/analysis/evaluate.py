@@ -1,0 +1,92 @@
+"""Scores of a phase analysis against known truth (synthetic runs): onset F1, per-step phase
+accuracy, cycle count, and the live detector's delay and false alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from entropy_dynamics.analysis.types import PhaseEvent, Segment
+
+
+def onset_tolerance(steps: np.ndarray) -> float:
+    """Matching tolerance for onsets, in steps: 2 % of the span, at least 5 logging intervals."""
+    steps = np.asarray(steps)
+    interval = float(np.median(np.diff(steps))) if steps.size > 1 else 1.0
+    return max(0.02 * float(steps[-1] - steps[0]), 5 * interval)
+
+
+def match_onsets(true: list[int], found: list[int], tolerance: float) -> int:
+    """Number of one-to-one matches within ``tolerance`` (greedy by distance)."""
+    pairs = sorted((abs(f - t), i, j) for i, t in enumerate(true) for j, f in enumerate(found)
+                   if abs(f - t) <= tolerance)
+    used_t, used_f = set(), set()
+    for _, i, j in pairs:
+        if i not in used_t and j not in used_f:
+            used_t.add(i)
+            used_f.add(j)
+    return len(used_t)
+
+
+@dataclass
+class OnsetScore:
+    true_positives: int
+    n_true: int
+    n_found: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.n_found if self.n_found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.n_true if self.n_true else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def __add__(self, other: OnsetScore) -> OnsetScore:
+        return OnsetScore(self.true_positives + other.true_positives, self.n_true + other.n_true,
+                          self.n_found + other.n_found)
+
+
+def onset_score(true: list[int], found: list[int], tolerance: float) -> OnsetScore:
+    """Onset detection counts (pool them with ``+`` for a micro-averaged F1)."""
+    return OnsetScore(match_onsets(true, found, tolerance), len(true), len(found))
+
+
+def phase_accuracy(steps: np.ndarray, true_phases: np.ndarray, segments: list[Segment]) -> float:
+    """Share of ``steps`` whose segment phase equals the true phase. steps, true_phases: (n,)."""
+    steps = np.asarray(steps)
+    found = np.full(steps.shape, None, dtype=object)
+    for seg in segments:
+        found[(steps >= seg.start_step) & (steps <= seg.end_step)] = seg.phase
+    return float(np.mean(found == np.asarray(true_phases, dtype=object))) if steps.size else 0.0
+
+
+@dataclass
+class LiveScore:
+    delays: list[int]
+    """Logged points from each detected true onset to the confirming step."""
+    missed: int
+    false_alarms: int
+    """Eruption events with no true onset within the tolerance."""
+
+
+def live_score(steps: np.ndarray, true_onsets: list[int], events: list[PhaseEvent], tolerance: float) -> LiveScore:
+    """Delay (in logged points) and false alarms of the eruption events of an online detector."""
+    steps = np.asarray(steps)
+    eruptions = [e for e in events if e.phase == "eruption"]
+    delays, used = [], set()
+    for onset in true_onsets:
+        near = [k for k, e in enumerate(eruptions) if k not in used and abs(e.start_step - onset) <= tolerance]
+        if not near:
+            continue
+        k = near[0]
+        used.add(k)
+        delays.append(int(np.searchsorted(steps, eruptions[k].confirmed_at_step)
+                          - np.searchsorted(steps, onset)))
+    return LiveScore(delays, len(true_onsets) - len(delays), len(eruptions) - len(used))

@@ -102,7 +102,7 @@ def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, 
     if depth > 0:
         for child in sorted(c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")):
             sources.extend(folder_sources(child, depth - 1))
-    if not sources and depth == _FOLDER_DEPTH and any(folder.rglob("*tfevents*")):
+    if depth == 0 and any(folder.rglob("*tfevents*")):
         return [("tensorboard", folder)]
     return sources
 

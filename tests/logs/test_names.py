@@ -1,0 +1,32 @@
+import pytest
+
+from entropy_dynamics.logs.names import ALIASES, CANONICAL, canonical_name, is_canonical, map_names
+
+
+@pytest.mark.parametrize(
+    ("source", "canonical"),
+    [
+        ("actor/entropy", "policy/entropy"), ("actor/entropy_loss", "policy/entropy"),
+        ("actor/main_chain/entropy", "policy/entropy"), ("train/entropy", "policy/entropy"),
+        ("losses/entropy", "policy/entropy"), ("critic/score/mean", "reward/mean"),
+        ("train/reward", "reward/mean"), ("frac_reward_zero_std", "reward/frac_zero_std_groups"),
+        ("clip_ratio/region_mean", "policy/clip_frac"), ("completions/mean_length", "response/mean_length"),
+        ("response_length/mean", "response/mean_length"), ("actor_grad_norm", "optim/grad_norm"),
+        ("ppo_kl", "policy/approx_kl"), ("episode/success_rate", "env/success_rate"),
+        ("actor/classification_loss", "loss/seal"), ("policy/entropy/turn_3", "policy/entropy/turn_3"),
+        ("interference/grad_norm_seal", "interference/grad_norm_seal"), ("val-core/acc", None),
+    ],
+)
+def test_canonical_name(source, canonical):
+    assert canonical_name(source) == canonical
+
+
+def test_every_alias_targets_a_canonical_name():
+    assert all(is_canonical(target) for target in ALIASES.values())
+    assert "response/mean_length" in CANONICAL
+
+
+def test_map_names_prefers_the_canonical_then_earlier_alias():
+    assert map_names(["actor/entropy_loss", "actor/entropy", "x"]) == {
+        "actor/entropy_loss": "actor/entropy_loss", "actor/entropy": "policy/entropy", "x": "x"}
+    assert map_names(["actor/entropy", "policy/entropy"])["policy/entropy"] == "policy/entropy"

@@ -1,0 +1,95 @@
+import pytest
+
+from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs import MetricLogWriter, available_formats, detect_format, read_many, read_runs
+from tests.logs.conftest import write_events, write_trainer_state
+
+
+def _our_log(path, steps=3):
+    with MetricLogWriter(path) as log:
+        log.header(path.parent.name, config={}, versions={})
+        for step in range(1, steps + 1):
+            log.metrics(step, {"policy/entropy": 1.0 / step})
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("a.jsonl", '{"step": 1, "x": 1}\n', "jsonl"),
+        ("verl.txt", '{"step": 1, "data": {"x": 1}}\n', "jsonl"),
+        ("train.log", "boot\n(TaskRunner pid=1) step:1 - actor/entropy:0.5\n", "verl-console"),
+        ("stdout", "step:1 - actor/entropy:np.float64(0.5) - x:1\n", "verl-console"),
+        ("export.csv", '"Step","r - actor/entropy","r - actor/entropy__MIN","r - actor/entropy__MAX"\n1,1,1,1\n',
+         "wandb-csv"),
+        ("plain.csv", "step,loss\n1,2\n", "csv"),
+        ("trainer_state.json", '{"log_history": []}', "trainer-state"),
+        ("state.json", '{"best_metric": null, "log_history": [{"step": 1}]}', "trainer-state"),
+        ("run-abc.wandb", ":W&B\xe1\xbe\x00", "wandb-offline"),
+    ],
+)
+def test_detect_file_format(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_text(content, encoding="latin-1")
+    assert detect_format(path) == expected
+
+
+def test_every_registered_reader_loads():
+    assert available_formats() == sorted(["csv", "jsonl", "parquet", "tensorboard", "trainer-state", "verl-console",
+                                          "wandb-api", "wandb-csv", "wandb-offline"])
+    assert detect_format("wandb://ent/proj/run") == "wandb-api"
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path):
+    with pytest.raises(LogReadError, match="no such file or folder"):
+        read_runs(tmp_path / "missing.jsonl")
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(LogReadError, match=r"empty\.jsonl: file is empty"):
+        read_runs(tmp_path / "empty.jsonl")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(LogReadError, match=r"unknown log format \(force a reader with --reader"):
+        read_runs(tmp_path / "blob.bin")
+    with pytest.raises(LogReadError, match="unknown format 'excel'"):
+        read_runs(tmp_path / "blob.bin", format="excel")
+    (tmp_path / "folder.jsonl").mkdir()
+    with pytest.raises(LogReadError, match="holds no log"):
+        read_runs(tmp_path / "folder.jsonl")
+    with pytest.raises(LogReadError, match=r"folder\.jsonl: cannot read"):
+        read_runs(tmp_path / "folder.jsonl", format="verl-console")
+    (tmp_path / "only_blank.jsonl").write_text("\n\n")
+    with pytest.raises(LogReadError, match="no metric records found"):
+        read_runs(tmp_path / "only_blank.jsonl")
+
+
+def test_forced_reader_overrides_detection(tmp_path):
+    path = tmp_path / "weird.dat"
+    path.write_text("step,loss\n1,2\n2,3\n")
+    with pytest.raises(LogReadError, match="unknown log format"):
+        read_runs(path)
+    assert read_runs(path, format="csv")[0].points() == {"loss/total": 2}
+
+
+def test_folders_give_one_run_per_run_folder(tmp_path):
+    root = tmp_path / "experiments"
+    _our_log(root / "pulled" / "r1" / "metrics.jsonl")
+    _our_log(root / "pulled" / "r2" / "metrics.jsonl", steps=5)
+    write_trainer_state(root / "trl-run", [{"step": 1, "entropy": 0.4}])
+    write_events(root / "tb" / "logs" / "v1", {"actor/entropy": [(1, 0.5)]})
+    runs = read_runs(root)
+    assert sorted((r.reader, r.name, len(r.metrics)) for r in runs) == [
+        ("jsonl", "r1", 3), ("jsonl", "r2", 5), ("tensorboard", "v1", 1), ("trainer-state", "trl-run", 1)]
+    assert len(read_runs(root, format="jsonl")) == 2
+    assert detect_format(root / "pulled" / "r1") == "jsonl"
+
+
+def test_trainer_output_dir_prefers_our_log(tmp_path):
+    out = tmp_path / "out"
+    _our_log(out / "metrics.jsonl")
+    write_trainer_state(out, [{"step": 1, "entropy": 0.4}])
+    assert [r.reader for r in read_runs(out)] == ["jsonl"]
+
+
+def test_read_many_keeps_order(tmp_path):
+    a = _our_log(tmp_path / "a" / "metrics.jsonl")
+    b = _our_log(tmp_path / "b" / "metrics.jsonl")
+    assert [r.name for r in read_many([b, a])] == ["b", "a"]

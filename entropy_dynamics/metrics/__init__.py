@@ -41,9 +41,6 @@ _EXPORTS: dict[str, str] = {
     "check_format": "hallucination",
     "turn_hallucination_flags": "hallucination",
     "hallucination_metrics": "hallucination",
-    "ALFWORLD_MARKERS": "hallucination",
-    "WEBSHOP_MARKERS": "hallucination",
-    "TEXTWORLD_MARKERS": "hallucination",
     "MetricInputError": "_checks",
 }
 

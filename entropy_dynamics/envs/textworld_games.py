@@ -155,8 +155,9 @@ def _generate_into(
     try:
         errors = []
         for attempt in range(max_tries):
+            generation_seed = derived_seed(seed, attempt)
             options = textworld.GameOptions()
-            options.seeds = derived_seed(seed, attempt)
+            options.seeds = generation_seed
             options.path = str(work / "game.z8")
             options.force_recompile = True
             try:
@@ -165,7 +166,7 @@ def _generate_into(
                 errors.append(f"{type(exc).__name__}: {exc}")
                 continue
             game.metadata["entropy_dynamics_seed"] = seed
-            game.metadata["generation_seed"] = options.seeds
+            game.metadata["generation_seed"] = generation_seed
             compile_game(game, options)
             os.replace(work / "game.json", target.with_suffix(".json"))
             os.replace(work / "game.z8", target)  # the .z8 last: its presence means the pair is complete

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from entropy_dynamics.envs import EnvSpec, list_envs, make_env
+from entropy_dynamics.errors import ConfigError
+
+NAMES = ["textworld-cooking", "textworld-coin", "textworld-treasure", "textworld-simple", "alfworld", "webshop"]
+
+
+def test_list_envs_names_and_defaults() -> None:
+    specs = list_envs()
+    assert [s.name for s in specs] == NAMES
+    assert all(isinstance(s, EnvSpec) and s.description for s in specs)
+    cooking = specs[0].default_settings
+    assert cooking["go"] > 1 and cooking["open"] and cooking["cook"] and cooking["cut"]
+    assert cooking["max_steps"] == 50 and cooking["cache_dir"] is None
+
+
+def test_make_env_applies_difficulty_then_overrides(tmp_path) -> None:
+    env = make_env("textworld-cooking", difficulty="easy", go=6, cache_dir=tmp_path)
+    assert env.game_settings["go"] == 6 and env.game_settings["cook"] is False
+    assert env.cache_dir == tmp_path
+    env.close()
+
+
+def test_unknown_environment() -> None:
+    with pytest.raises(ConfigError, match=r"unknown environment 'zork'.*textworld-cooking"):
+        make_env("zork")

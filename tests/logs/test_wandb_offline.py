@@ -1,4 +1,8 @@
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -75,3 +79,39 @@ def test_not_a_wandb_file(tmp_path):
     with pytest.raises(LogReadError, match="holds no log"):
         read_runs(empty_dir)
     shutil.rmtree(empty_dir)
+
+
+LIVE_SCRIPT = """
+import sys, wandb
+run = wandb.init(project="live", name="live-run", mode="offline", dir=sys.argv[1],
+                 settings=wandb.Settings(x_transaction_log_flush_interval=0.2))
+for step in range(200):
+    wandb.log({"actor/entropy": step * 0.01}, step=step)
+print("logged", flush=True)
+sys.stdin.read()
+wandb.finish()
+"""
+
+
+def test_reads_a_run_while_wandb_is_still_writing_it(tmp_path):
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    proc = subprocess.Popen([sys.executable, "-c", LIVE_SCRIPT, str(tmp_path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "logged"
+        deadline, run = time.monotonic() + 20, None
+        while time.monotonic() < deadline:
+            files = list(tmp_path.glob("wandb/offline-run-*/run-*.wandb"))
+            if files and files[0].stat().st_size > 7:
+                run = read_runs(tmp_path / "wandb", strict=True)[0]
+                if len(run.metrics) > 0:
+                    break
+            time.sleep(0.2)
+        assert run is not None and run.metadata["finished"] is False
+        assert run.name == "live-run" and len(run.metrics) > 0
+        entropy = run.series("policy/entropy")
+        assert entropy.index.tolist() == list(range(len(entropy)))
+    finally:
+        proc.communicate("", timeout=60)
+    done = read_runs(tmp_path / "wandb")[0]
+    assert done.metadata["finished"] is True and len(done.metrics) == 200

@@ -25,18 +25,22 @@ class StrictChecker:
         self.path = str(path)
         self.last_step: int | None = None
 
-    def check(self, step: int, values: Mapping[str, Any], line: int | None) -> None:
-        """Raise :class:`LogReadError` for a step that repeats or goes back, or a bad value."""
+    def check(self, step: int, values: Mapping[str, Any], line: int | None, where: str = "") -> None:
+        """Raise :class:`LogReadError` for a step that repeats or goes back, or a bad value.
+
+        ``line`` is the 1-based line of a text log; sources without lines pass ``where`` instead
+        (e.g. ``"record 12"``), which prefixes the message."""
+        prefix = f"{where}: " if where else ""
         if self.last_step is not None and step <= self.last_step:
             what = "repeats" if step == self.last_step else "goes back from"
-            raise LogReadError(self.path, f"step {step} {what} step {self.last_step}", line)
+            raise LogReadError(self.path, f"{prefix}step {step} {what} step {self.last_step}", line)
         self.last_step = step
         for key, raw in values.items():
             value = to_float(raw)
             if value is None:
-                raise LogReadError(self.path, f"non-numeric value {_short(raw)} for {key!r}", line)
+                raise LogReadError(self.path, f"{prefix}non-numeric value {_short(raw)} for {key!r}", line)
             if not math.isfinite(value):
-                raise LogReadError(self.path, f"non-finite value ({_short(raw)}) for {key!r}", line)
+                raise LogReadError(self.path, f"{prefix}non-finite value ({_short(raw)}) for {key!r}", line)
 
 
 def check_frame_strict(

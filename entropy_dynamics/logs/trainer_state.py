@@ -76,8 +76,6 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
         if row is not None and not (row.keys() & values.keys()) and order and order[-1][0] == step:
             row.update(values)  # eval entry logged right after the train entry of the same step
             continue
-        if checker is not None:
-            checker.check(step, values, None)
         merged[step] = dict(values)
         order.append((step, merged[step]))
     config = {k: v for k, v in state.items() if k not in ("log_history", "best_model_checkpoint")}
@@ -90,6 +88,9 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
                 stats.warn_once("config", f"{candidate}: not valid JSON; ignored")
     if not order:
         raise LogReadError(state_file, "log_history holds no entries with a step")
+    if checker is not None:
+        for step, values in order:
+            checker.check(step, values, None, where=f"log_history entry of step {step}")
     run = build_run(
         _run_name(state_file),
         str(state_file),

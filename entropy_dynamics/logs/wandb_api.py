@@ -99,7 +99,7 @@ def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progr
                 continue
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
             if checker is not None:
-                checker.check(int(step), values, index)
+                checker.check(int(step), values, None, where=f"history row {index}")
             records.append((int(step), values))
             progress.update(task, completed=index)
 

@@ -74,7 +74,7 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
             record.ParseFromString(payload)
         except Exception:
             if strict:
-                raise LogReadError(path, f"record {number} does not decode", number) from None
+                raise LogReadError(path, f"record {number} does not decode") from None
             stats.bad_lines += 1
             stats.warn_once("bad", f"{path}: record {number} does not decode; skipped")
             continue
@@ -110,7 +110,7 @@ def read_wandb_file(path: Path, strict: bool = False) -> Run:
             step = int(row.get("_step", record.history.step.num))
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
             if checker is not None:
-                checker.check(step, values, number)
+                checker.check(step, values, None, where=f"record {number}")
             if step < max_step:
                 stats.warn_once("backwards", f"{path}: record {number}: step {step} goes back; later values win")
             max_step = max(max_step, step)

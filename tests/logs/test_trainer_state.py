@@ -7,8 +7,15 @@ from entropy_dynamics.logs import detect_format, read_runs
 from tests.logs.conftest import write_trainer_state
 
 HISTORY = [
-    {"step": 1, "epoch": 0.1, "loss": 0.5, "reward": 0.2, "entropy": 0.9, "completions/mean_length": 40.0,
-     "learning_rate": 1e-6},
+    {
+        "step": 1,
+        "epoch": 0.1,
+        "loss": 0.5,
+        "reward": 0.2,
+        "entropy": 0.9,
+        "completions/mean_length": 40.0,
+        "learning_rate": 1e-6,
+    },
     {"step": 1, "epoch": 0.1, "eval_loss": 0.7},
     {"step": 2, "epoch": 0.2, "loss": 0.4, "reward": 0.3, "entropy": 0.8, "kl": None},
     {"step": 3, "epoch": 0.3, "loss": 0.3, "reward": 0.35, "entropy": 0.7},
@@ -37,7 +44,9 @@ def test_trl_trainer_state_with_checkpoints_and_config(tmp_path):
 
 def test_strict_and_bad_files(tmp_path):
     path = write_trainer_state(tmp_path / "a", HISTORY)
-    with pytest.raises(LogReadError, match="non-finite value"):
+    with pytest.raises(
+        LogReadError, match=r"trainer_state\.json: log_history entry of step 2: non-finite value \(None\) for 'kl'"
+    ):
         read_runs(path, strict=True)
     bad = tmp_path / "b" / "trainer_state.json"
     bad.parent.mkdir()

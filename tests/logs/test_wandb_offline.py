@@ -115,3 +115,9 @@ def test_reads_a_run_while_wandb_is_still_writing_it(tmp_path):
         proc.communicate("", timeout=60)
     done = read_runs(tmp_path / "wandb")[0]
     assert done.metadata["finished"] is True and len(done.metrics) == 200
+
+
+def test_strict_names_file_and_record(wandb_dir):
+    files = {read_runs(f)[0].name: f for f in find_run_files(wandb_dir)}
+    with pytest.raises(LogReadError, match=r"run-\w+\.wandb: record \d+: non-numeric value 'xxxx.*' for 'big'$"):
+        read_runs(files["grpo-b"], strict=True)

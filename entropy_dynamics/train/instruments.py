@@ -1,0 +1,229 @@
+"""The paper's instruments inside our training loop: the canonical metrics the loop itself does not log.
+
+:class:`Instruments` is a :class:`~entropy_dynamics.train.callbacks.Callback`. On every step it adds the
+degeneration (``degen/*``) and hallucination (``halluc/*``) rates of the step's rollout texts; every
+``every`` steps (steps 1, 1 + every, ...) it measures gradient interference (``interference/*``) and
+representation separation (``repr/*``) on a bounded subset of the step's samples, with one forward pass
+(hidden states kept) and ``torch.autograd.grad`` per term on the default parameter subset (LM head + last
+block, or the LoRA parameters). Its own cost is ``perf/diagnostics_s``. A key that is due is always written,
+NaN where undefined (one advantage sign only, no SEAL head): the JSONL writer stores NaN as null.
+
+The loop already logs the entropy summaries, Cui's covariance (``policy/cov_logp_adv``,
+``policy/cov_neg_frac``) and, with SEAL on, the head's accuracy and AUROC; ``seal/head_acc`` and
+``seal/head_auroc`` are only filled with NaN here when the update left them out.
+
+Diagnostics never change training: the measuring forward runs in eval mode (no dropout, so no random
+numbers drawn) and its gradients are taken with ``autograd.grad``, never accumulated into ``.grad``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from entropy_dynamics.envs.registry import make_env
+from entropy_dynamics.envs.reply import parse_reply
+from entropy_dynamics.metrics.degeneration import average_metrics, degeneration_metrics, episode_degeneration
+from entropy_dynamics.metrics.embeddings import response_embeddings
+from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
+from entropy_dynamics.metrics.hallucination import TurnRecord, hallucination_metrics
+from entropy_dynamics.metrics.interference import (
+    default_interference_params,
+    gradient_interference,
+    loss_term_gradients,
+)
+from entropy_dynamics.metrics.separation import separation_metrics
+from entropy_dynamics.train.batching import MicroBatch, collate
+from entropy_dynamics.train.callbacks import Callback, TrainState
+from entropy_dynamics.train.credit import Credit
+from entropy_dynamics.train.losses import policy_loss
+from entropy_dynamics.train.rollout import RolloutBatch
+from entropy_dynamics.train.seal import response_hidden_states, seal_loss
+
+#: Written every step.
+TEXT_KEYS = (
+    "degen/sentence_dup_rate", "degen/rep5_ratio", "degen/rep10_ratio", "degen/unique_token_ratio",
+    "degen/loop_rate", "degen/cross_turn_dup_rate", "degen/repeat_action_rate",
+    "halluc/fake_observation_rate", "halluc/invalid_action_rate", "halluc/ungrounded_entity_rate",
+    "halluc/format_error_rate", "halluc/rate",
+)
+#: Written on measuring steps (``interference/grad_norm_seal`` and ``grad_cos_pg_seal`` only with SEAL on).
+INTERFERENCE_KEYS = (
+    "interference/grad_cos_pos_neg", "interference/displacement_neg_on_pos",
+    "interference/grad_norm_pos", "interference/grad_norm_neg", "interference/grad_norm_pg",
+)
+SEAL_INTERFERENCE_KEYS = ("interference/grad_norm_seal", "interference/grad_cos_pg_seal")
+REPR_KEYS = (
+    "repr/inter_cos", "repr/intra_pos_cos", "repr/intra_neg_cos", "repr/sep_ratio", "repr/centroid_dist",
+    "repr/silhouette", "repr/probe_auroc", "repr/n_pos", "repr/n_neg",
+)
+SEAL_HEAD_KEYS = ("seal/head_acc", "seal/head_auroc")
+
+
+def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float]:
+    """``degen/*`` and ``halluc/*`` of a rollout's replies.
+
+    Per-reply degeneration is averaged over the batch's turns; the cross-turn rates (duplicated sentences
+    across turns, repeated-action loops) over its episodes. Hallucination grounds each episode's actions in
+    its observations. The admissible set of a turn is ``sample.admissible`` when the rollout records it;
+    otherwise the environment's own verdict stands in for it (the sent action when the env accepted it,
+    nothing when it refused it), which gives the same invalid-action flag.
+    """
+    samples = batch.samples
+    parsed = [parse_reply(s.response_text).action for s in samples]
+    metrics = degeneration_metrics([s.response_text for s in samples], parsed)
+    by_episode: dict[int, list[int]] = {}
+    for k, s in enumerate(samples):
+        by_episode.setdefault(s.episode, []).append(k)
+    episodes = [episode_degeneration([samples[k].response_text for k in ks], [parsed[k] for k in ks])
+                for ks in by_episode.values()]
+    cross = average_metrics(episodes)
+    for key in ("degen/cross_turn_dup_rate", "degen/repeat_action_rate"):
+        metrics[key] = cross.get(key, math.nan)
+    turns = [
+        TurnRecord(observation=s.observation, reply=s.response_text, action=action,
+                   admissible_actions=_admissible(s), format_ok=s.format_ok, episode_id=s.episode)
+        for s, action in zip(samples, parsed, strict=True)
+    ]
+    metrics.update(hallucination_metrics(turns, markers))
+    return metrics
+
+
+def _admissible(sample: Any) -> list[str]:
+    recorded = getattr(sample, "admissible", None)
+    if recorded is not None:
+        return list(recorded)
+    return [sample.action] if sample.valid else []
+
+
+def measured_subset(sample_adv: Tensor, lengths: Sequence[int], max_samples: int) -> list[int]:
+    """Indices of at most ``max_samples`` samples with a reply: up to half with advantage > 0, up to half
+    with advantage < 0 (each spread evenly over the batch), the rest filled with zero-advantage samples.
+
+    Tensor[S] advantages, S lengths -> sorted list of indices."""
+    has_reply = torch.tensor([n > 0 for n in lengths], dtype=torch.bool)
+    classes = [torch.nonzero(has_reply & cond).flatten() for cond in (sample_adv > 0, sample_adv < 0)]
+    half = max_samples // 2
+    picks = [_spread(idx, min(half, len(idx))) for idx in classes]
+    room = max_samples - sum(len(p) for p in picks)
+    if room > 0:  # a class short of half: give its room to the other, then to zero-advantage samples
+        for k, idx in enumerate(classes):
+            extra = min(room, len(idx) - len(picks[k]))
+            picks[k] = _spread(idx, len(picks[k]) + extra)
+            room -= extra
+        zero = torch.nonzero(has_reply & (sample_adv == 0)).flatten()
+        picks.append(_spread(zero, min(room, len(zero))))
+    return sorted(int(i) for p in picks for i in p)
+
+
+def _spread(idx: Tensor, n: int) -> Tensor:
+    if n <= 0:
+        return idx[:0]
+    return idx[torch.linspace(0, len(idx) - 1, n).round().long()]
+
+
+def _diagnostic_forward(policy, mb: MicroBatch, temperature: float) -> tuple[Tensor, Tensor]:
+    """(logp[B, T] with graph to the parameters, final hidden states[B, S, d]) of one forward."""
+    width_t = mb.response.shape[1]
+    out = policy.lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
+                    output_hidden_states=True, logits_to_keep=width_t + 1, use_cache=False)
+    logp, _ = token_logprobs_and_entropy(out.logits[:, :-1], mb.response, temperature=temperature)
+    return logp, out.hidden_states[-1]
+
+
+def interference_and_separation(
+    policy, batch: RolloutBatch, credit: Credit, cfg, pad_id: int, max_samples: int, seed: int = 0,
+    params: Sequence[Tensor] | None = None,
+) -> dict[str, float]:
+    """``interference/*`` and ``repr/*`` on a bounded subset of a step's samples (see :func:`measured_subset`).
+
+    One forward with hidden states; gradients of the A > 0 / A < 0 policy-gradient objectives and of the
+    loss terms (the clipped surrogate ``pg`` and, with SEAL on, the scaled SEAL term) w.r.t. ``params``
+    (default: :func:`default_interference_params` of the LM). Separation compares the mean final hidden
+    state over each sample's reply of samples with advantage > 0 and < 0 (SEAL's input alignment).
+    """
+    lengths = [len(s.response_ids) for s in batch.samples]
+    subset = measured_subset(credit.sample_adv, lengths, max_samples)
+    keys = INTERFERENCE_KEYS + (SEAL_INTERFERENCE_KEYS if cfg.seal_on else ()) + REPR_KEYS
+    metrics = dict.fromkeys(keys, math.nan)
+    if not subset:
+        return metrics
+    device = next(policy.parameters()).device
+    mb = collate(batch.samples, subset, credit.advantages, credit.seal_target, None, pad_id).to(device)
+    params = list(params) if params is not None else default_interference_params(policy.lm)
+    was_training = policy.training
+    policy.eval()
+    try:
+        with torch.enable_grad():
+            logp, hidden = _diagnostic_forward(policy, mb, cfg.temperature)
+            metrics.update(gradient_interference(logp, mb.advantages, mb.mask, params))
+            norms = {"global_tokens": float(mb.mask.sum()), "global_seqs": float(len(subset)),
+                     "seq_len_constant": float(cfg.max_new_tokens)}
+            pg, _ = policy_loss(logp, mb.old_logp, mb.advantages, mb.mask, eps_low=cfg.clip_eps_low,
+                                eps_high=cfg.clip_eps_high, dual_clip_c=cfg.dual_clip_c,
+                                agg_mode=cfg.loss_agg_mode, **norms)
+            terms = {"pg": pg}
+            states = response_hidden_states(hidden, mb.response.shape[1], cfg.seal.position_offset)
+            if cfg.seal_on and policy.seal_head is not None:
+                bce, _ = seal_loss(policy.seal_head, states, mb.mask, mb.seal_target, agg_mode=cfg.loss_agg_mode,
+                                   zero_adv_label=cfg.seal.zero_adv_label, detach_backbone=cfg.seal.detach_backbone,
+                                   pooling=cfg.seal.pooling, **norms)
+                terms["seal"] = cfg.seal.coef * bce
+            metrics.update(loss_term_gradients(terms, params))
+    finally:
+        policy.train(was_training)
+    adv = credit.sample_adv[subset]
+    signed = adv != 0
+    embeddings = response_embeddings(states.detach(), mb.mask)[signed.to(states.device)]
+    metrics.update(separation_metrics(embeddings.cpu(), (adv[signed] > 0).numpy(), seed=seed))
+    return metrics
+
+
+class Instruments(Callback):
+    """Adds the instruments to every step's metrics (see the module docstring).
+
+    Args:
+        every: measure interference and separation on steps 1, 1 + every, ... (0 = never).
+        max_samples: the bounded subset those measurements use (half A > 0, half A < 0 when available).
+        markers: environment-only phrases for the fake-observation rate; None = the configured env's
+            ``observation_markers``.
+        params: the parameters interference is measured on; None = LM head + last block (or LoRA).
+    """
+
+    def __init__(self, every: int = 10, max_samples: int = 32, markers: Iterable[str] | None = None,
+                 params: Sequence[Tensor] | None = None) -> None:
+        if every < 0 or max_samples < 2:
+            raise ValueError(f"Instruments: need every >= 0 and max_samples >= 2 (got {every}, {max_samples})")
+        self.every, self.max_samples = every, max_samples
+        self.markers = None if markers is None else list(markers)
+        self.params = params
+
+    def on_train_start(self, state: TrainState, header) -> None:
+        if self.markers is None:
+            env = make_env(state.config.env, **state.config.env_settings)
+            try:
+                self.markers = list(getattr(env, "observation_markers", []))
+            finally:
+                env.close()
+
+    def due(self, step: int) -> bool:
+        """Whether ``step`` measures interference and separation."""
+        return self.every > 0 and (step - 1) % self.every == 0
+
+    def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:
+        started = time.perf_counter()
+        cfg, batch = state.config, state.last_rollout
+        metrics.update(text_metrics(batch, self.markers or ()))
+        if cfg.seal_on:
+            for key in SEAL_HEAD_KEYS:
+                metrics.setdefault(key, math.nan)
+        if self.due(state.step):
+            metrics.update(interference_and_separation(
+                state.policy, batch, state.last_credit, cfg, state.tokenizer.pad_token_id, self.max_samples,
+                seed=state.step, params=self.params))
+        metrics["perf/diagnostics_s"] = time.perf_counter() - started

@@ -244,6 +244,12 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         else:
             kinds.add("flat")
             values = {k: v for k, v in obj.items() if k not in _RESERVED}
+        if not isinstance(values, dict):
+            if strict:
+                raise LogReadError(path, f"'metrics' is not a JSON object (got {type(values).__name__})", lineno)
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}:{lineno}: 'metrics' is not a JSON object; skipped")
+            continue
         flat = _flatten(values)
         if checker is not None:
             checker.check(step, flat, lineno)
@@ -256,10 +262,11 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         raise LogReadError(path, "no metric records found (empty file?)")
     reader = "jsonl" if "ours" in kinds else ("verl-jsonl" if "verl" in kinds else "flat-jsonl")
     name = header.get("run") or path.parent.name if path.name == "metrics.jsonl" else header.get("run") or path.stem
+    metadata = {k: header[k] for k in ("versions", "created", "source") if k in header}
     run = build_run(
         str(name), str(path), reader, records, stats=stats,
         config=header.get("config") or {},
-        metadata={k: header[k] for k in ("versions", "created") if k in header} | {"resumed_from_step": resumes[1:]},
+        metadata=metadata | {"resumed_from_step": resumes[1:]},
         events=events, samples=samples,
     )
     warn_counts(run, path)

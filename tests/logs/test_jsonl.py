@@ -88,3 +88,12 @@ def test_non_numeric_and_nested_values(tmp_path):
     assert run.points() == {"a": 1, "b/c": 1}
     assert run.stats.non_numeric == 1
     assert math.isnan(run.metrics.loc[1, "a"])
+
+
+def test_metrics_field_that_is_not_an_object(tmp_path):
+    path = _write(tmp_path / "m.jsonl", ['{"type": "metrics", "step": 1, "metrics": [1, 2]}',
+                                         '{"type": "metrics", "step": 2, "metrics": {"policy/entropy": 0.3}}'])
+    run = read_runs(path)[0]
+    assert run.stats.bad_lines == 1 and run.points() == {"policy/entropy": 1}
+    with pytest.raises(LogReadError, match=r"m\.jsonl:1: 'metrics' is not a JSON object \(got list\)"):
+        read_runs(path, strict=True)

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "cli.inspect_cmd",
     "cli.pull",
     "cli.report",
+    "cli.envs",
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from entropy_dynamics.envs.base import TextEnv
+from entropy_dynamics.envs.base import EnvReset, TextEnv
+from entropy_dynamics.envs.episode import Episode, Policy, expert_policy, run_episode
 from entropy_dynamics.envs.prompt import build_messages
 from entropy_dynamics.envs.registry import make_env
 from entropy_dynamics.envs.reply import ReplyFormat, render_reply
@@ -14,41 +15,32 @@ from entropy_dynamics.errors import ConfigError
 
 
 def play_expert(env: TextEnv, seed: int, history_length: int = 2,
-                fmt: ReplyFormat | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Play the expert actions of game ``seed``; one record per turn, and the episode's last info.
+                fmt: ReplyFormat | None = None) -> tuple[list[dict[str, Any]], Episode]:
+    """Play the expert on game ``seed``; one record per turn, and the played episode.
 
     Each record is ``{"env", "seed", "turn", "messages", "reply"}``: the messages the model would
-    see on that turn and the reply that takes the expert's action. The expert replays
-    ``expert_actions`` (a stored walkthrough); when that is empty it follows ``expert_next_actions``
-    (a planner re-asked every turn), up to the environment's own step limit.
+    see on that turn and the reply that takes the expert's action (see :func:`expert_policy`).
     """
-    first = env.reset(seed)
-    task, observation = first.info["task"], first.observation
-    admissible = first.info["admissible_actions"]
-    plan = list(first.info.get("expert_actions") or [])
-    history: list[tuple[str, str]] = []
     records: list[dict[str, Any]] = []
-    info: dict[str, Any] = dict(first.info, won=False, lost=False)
-    turn = 0
-    while (action := _expert_action(plan, turn, info)) is not None:
-        messages = build_messages(task, history, observation, admissible, history_length, fmt)
-        reply = render_reply(expert_think(action), action, fmt)
-        records.append({"env": env.name, "seed": seed, "turn": turn, "messages": messages, "reply": reply})
-        result = env.step(action)
-        history.append((observation, action))
-        observation, admissible, info = result.observation, result.info["admissible_actions"], result.info
-        turn += 1
-        if result.done:
-            break
-    return records, info
+    history: list[tuple[str, str]] = []
 
+    def make_policy(first: EnvReset) -> Policy:
+        expert = expert_policy(first)
 
-def _expert_action(plan: list[str], turn: int, info: dict[str, Any]) -> str | None:
-    """The stored plan's action for ``turn``; without a plan, the planner's next action; None when done."""
-    if plan:
-        return plan[turn] if turn < len(plan) else None
-    upcoming = info.get("expert_next_actions") or []
-    return upcoming[0] if upcoming else None
+        def act(observation: str, info: dict[str, Any]) -> str | None:
+            action = expert(observation, info)
+            if action is not None:
+                messages = build_messages(first.info["task"], history, observation, info["admissible_actions"],
+                                          history_length, fmt)
+                reply = render_reply(expert_think(action), action, fmt)
+                records.append({"env": env.name, "seed": seed, "turn": len(history), "messages": messages,
+                                "reply": reply})
+                history.append((observation, action))
+            return action
+
+        return act
+
+    return records, run_episode(env, seed, make_policy)
 
 
 def expert_demos(
@@ -71,11 +63,11 @@ def expert_demos(
     records: list[dict[str, Any]] = []
     try:
         for seed in range(seed_start, seed_start + n_games):
-            game_records, info = play_expert(env, seed, history_length, fmt)
-            if info["won"]:
+            game_records, episode = play_expert(env, seed, history_length, fmt)
+            if episode.won:
                 records.extend(game_records)
             if on_game is not None:
-                on_game(seed, bool(info["won"]))
+                on_game(seed, episode.won)
     finally:
         env.close()
     return records

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from entropy_dynamics.envs.base import EnvSpec, TextEnv
@@ -87,3 +88,20 @@ def make_env(name: str, **settings: Any) -> TextEnv:
     if name not in _REGISTRY:
         raise ConfigError(f"unknown environment {name!r}; known: {', '.join(_REGISTRY)}")
     return _REGISTRY[name][1](**settings)
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["go=1", "cook=false", "difficulty=easy"]`` -> ``{"go": 1, "cook": False, "difficulty": "easy"}``.
+
+    Values are read as JSON when they parse (numbers, true/false, null, lists), else kept as text.
+    """
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"setting {pair!r} must look like key=value")
+        try:
+            settings[key.strip()] = json.loads(text)
+        except ValueError:
+            settings[key.strip()] = text
+    return settings

@@ -15,8 +15,9 @@ COOKING_SEEDS = range(6)
 
 @pytest.fixture(scope="session")
 def game_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's game cache (tests/cli/test_envs.py uses the same folder)."""
-    path = tmp_path_factory.getbasetemp() / "game-cache"
+    """The session's game cache: ``<basetemp>/games``, which is also where ENTROPY_DYNAMICS_CACHE=<basetemp>
+    points (tests/cli/test_envs.py uses it that way)."""
+    path = tmp_path_factory.getbasetemp() / "games"
     path.mkdir(exist_ok=True)
     return path
 

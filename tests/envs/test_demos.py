@@ -42,10 +42,10 @@ def expected_first_obs(game_cache: Path, seed: int) -> str:
 def test_history_in_demo_prompts_follows_history_length(game_cache: Path) -> None:
     env = make_env("textworld-cooking", cache_dir=game_cache)
     try:
-        records, info = play_expert(env, 2, history_length=1)
+        records, episode = play_expert(env, 2, history_length=1)
     finally:
         env.close()
-    assert info["won"]
+    assert episode.won
     last = records[-1]["messages"][1]["content"]
     n = len(records) - 1
     assert f"[Action {n}: " in last and f"[Action {n - 1}: " not in last
@@ -72,10 +72,10 @@ def test_closed_loop_expert_when_there_is_no_walkthrough(game_cache: Path) -> No
 
     env = PlannerOnly()
     try:
-        records, info = play_expert(env, 3)
+        records, episode = play_expert(env, 3)
     finally:
         env.close()
-    assert info["won"] and records
+    assert episode.won and len(records) == len(episode.turns)
 
 
 def test_expert_think_templates() -> None:

@@ -27,3 +27,12 @@ def test_make_env_applies_difficulty_then_overrides(tmp_path) -> None:
 def test_unknown_environment() -> None:
     with pytest.raises(ConfigError, match=r"unknown environment 'zork'.*textworld-cooking"):
         make_env("zork")
+
+
+def test_parse_settings() -> None:
+    from entropy_dynamics.envs.registry import parse_settings
+
+    assert parse_settings(["go=1", "cook=false", "difficulty=easy", "hide_actions=[]", "cache_dir=null"]) == {
+        "go": 1, "cook": False, "difficulty": "easy", "hide_actions": [], "cache_dir": None}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_settings(["go"])

@@ -58,7 +58,7 @@ def _table(entry: dict) -> Table:
 
 
 def inspect(
-    paths: Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT[/RUN_ID].")],
+    paths: Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT\\[/RUN_ID].")],
     format: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
     reader: Annotated[
         str | None, typer.Option("--reader", help=f"Force a reader: {', '.join(available_formats())}.")

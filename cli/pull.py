@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def pull(
-    target: Annotated[str, typer.Argument(help="ENTITY/PROJECT[/RUN_ID] (or wandb://...).")],
+    target: Annotated[str, typer.Argument(help="ENTITY/PROJECT\\[/RUN_ID] (or wandb://...).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder; each run goes to OUT/<run_id>/metrics.jsonl.")],
     filters: Annotated[
         str | None, typer.Option("--filters", help='W&B filters as JSON, e.g. \'{"config.seal.coef": 0}\'.')

@@ -85,3 +85,10 @@ def test_bad_input_exit_2_one_line_no_traceback(tmp_path, capsys):
         assert code == 2, args
         assert err.startswith(first), err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_help_renders(capsys):
+    for command in ("inspect", "pull"):
+        code, out, err = _run(capsys, command, "--help")
+        assert code == 0, err
+        assert "[/RUN_ID]" in out and "error" not in err

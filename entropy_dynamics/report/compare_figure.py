@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -25,16 +24,6 @@ OVERLAY_ROW_PX = 260
 RUN_ROW_PX = 150
 GAP_PX = 56
 SUCCESS_PREFERENCE = ("env/success_rate", "reward/mean")
-
-
-def unique_labels(runs: Sequence[Run]) -> list[str]:
-    """Run names, with ``#k`` appended where several runs share a name."""
-    counts, seen = Counter(r.name for r in runs), Counter()
-    labels = []
-    for run in runs:
-        seen[run.name] += 1
-        labels.append(run.name if counts[run.name] == 1 else f"{run.name} #{seen[run.name]}")
-    return labels
 
 
 def shared_metric(runs: Sequence[Run], preference: Sequence[str]) -> str | None:

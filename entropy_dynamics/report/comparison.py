@@ -10,9 +10,9 @@ from typing import Any
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.analyses import analyses_for
-from entropy_dynamics.report.compare_figure import comparison_figure, unique_labels
+from entropy_dynamics.report.compare_figure import comparison_figure
 from entropy_dynamics.report.html import figure_div, render_page, write_page
-from entropy_dynamics.report.tables import TAIL_POINTS, cycle_rows, summarize
+from entropy_dynamics.report.tables import TAIL_POINTS, cycle_rows, summarize, unique_labels
 
 
 def render_comparison(

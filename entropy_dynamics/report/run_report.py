@@ -20,7 +20,7 @@ from entropy_dynamics.report.panels import reward_column, select_panels
 from entropy_dynamics.report.persistence import persistence_figure, persistence_rows
 from entropy_dynamics.report.samples import SampleGroup, sample_groups
 from entropy_dynamics.report.scatter import entropy_reward_figure, paired_points
-from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, fmt, segment_rows
+from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, fmt, segment_rows, unique_labels
 from entropy_dynamics.report.timeline import timeline_figure
 
 MIN_FIT_POINTS = 5
@@ -61,10 +61,10 @@ class RunView:
 def _scatter(run: Run, analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | None, list[str]]:
     reward = reward_column(run)
     if reward is None:
-        return None, ["Not shown — the log has no reward or success metric (reward/mean, env/success_rate)."]
+        return None, ["Entropy vs reward: no reward or success metric (reward/mean, env/success_rate)."]
     pairs = paired_points(run.series(analysis.metric), run.series(reward))
     if len(pairs) < MIN_FIT_POINTS:
-        return None, [f"Not shown — only {len(pairs)} steps log both entropy and {reward}."]
+        return None, [f"Entropy vs reward: only {len(pairs)} steps log both entropy and {reward}."]
     fit = fit_entropy_reward(pairs["entropy"].to_numpy(), pairs["reward"].to_numpy())
     notes = [f"No fitted curve: {fit['reason']}."] if fit.get("reason") else []
     return figure_div(entropy_reward_figure(pairs, analysis, fit, reward), f"{prefix}-scatter"), notes
@@ -73,7 +73,7 @@ def _scatter(run: Run, analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | N
 def _persistence(analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | None, list[dict[str, str]], list[str]]:
     persistence = cross_stats(analysis, "persistence")
     if not persistence:
-        return None, [], ["Not shown — the log has no degeneration or hallucination metrics (degen/*, halluc/*)."]
+        return None, [], ["Degeneration persistence: no degeneration or hallucination metrics (degen/*, halluc/*)."]
     fig = persistence_figure(persistence)
     notes = [] if fig is not None else ["No chart — the run has no cycle to compare with its first descent."]
     return (figure_div(fig, f"{prefix}-persistence") if fig is not None else None,
@@ -100,17 +100,26 @@ def lead_lag_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     return rows
 
 
-def run_view(run: Run, analysis: PhaseAnalysis, index: int, max_points: int) -> RunView:
-    """The template's view of one run."""
+def run_view(run: Run, analysis: PhaseAnalysis, index: int, label: str, max_points: int) -> RunView:
+    """The template's view of one run; ``label`` is its unique display name."""
     prefix = f"run{index}-" + re.sub(r"[^A-Za-z0-9]+", "-", run.name)[:40].strip("-")
     panels, missing = select_panels(run)
     share = eruption_share(run, analysis)
     largest = max((c.amplitude_ratio for c in analysis.cycles), default=None)
     persistence, persistence_table, persistence_lines = _persistence(analysis, prefix)
     scatter, scatter_lines = _scatter(run, analysis, prefix)
+    if scatter is None:
+        missing, scatter_lines = missing + scatter_lines, []
+    if not persistence_table:
+        missing, persistence_lines = missing + persistence_lines, []
+    samples = sample_groups(run, analysis)
+    if not samples:
+        missing.append("Sampled trajectories: the log has none.")
+    if not run.config:
+        missing.append("Config: the log holds none.")
     versions = run.metadata.get("versions") or {}
     return RunView(
-        anchor=prefix, name=run.name, source=run.source, reader=run.reader,
+        anchor=prefix, name=label, source=run.source, reader=run.reader,
         steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}", n_metrics=len(run.metrics.columns),
         metric=analysis.metric, source_metric=analysis.source_metric, n_points=analysis.n_points,
         n_change_points=len(analysis.change_points),
@@ -121,7 +130,7 @@ def run_view(run: Run, analysis: PhaseAnalysis, index: int, max_points: int) -> 
         cycles=cycle_rows(analysis), segments=segment_rows(analysis),
         persistence=persistence, persistence_rows=persistence_table, persistence_notes=persistence_lines,
         lead_lag=lead_lag_rows(analysis),
-        scatter=scatter, scatter_notes=scatter_lines, samples=sample_groups(run, analysis),
+        scatter=scatter, scatter_notes=scatter_lines, samples=samples,
         versions=flatten_config(versions) if isinstance(versions, dict) else [("versions", str(versions))],
         config=flatten_config(run.config),
     )
@@ -152,7 +161,9 @@ def render_report(
         The path written.
     """
     found = analyses_for(runs, analyses, metric, analyze_options)
-    views = [run_view(run, analysis, i, max_points) for i, (run, analysis) in enumerate(zip(runs, found, strict=True))]
+    labels = unique_labels(runs)
+    views = [run_view(run, analysis, i, label, max_points)
+             for i, (run, analysis, label) in enumerate(zip(runs, found, labels, strict=True))]
     heading = title or (runs[0].name if len(runs) == 1 else f"{len(runs)} runs")
     subtitle = "Entropy dynamics report: phases, eruption cycles and what moved with them"
     return write_page(render_page("report.html.j2", title=heading, subtitle=subtitle, runs=views), out)

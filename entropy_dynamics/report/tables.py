@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,16 @@ TAIL_POINTS = 10
 DEGEN_PREFERENCE = ("degen/sentence_dup_rate", "degen/rep5_ratio", "degen/loop_rate", "halluc/rate")
 MAX_CONFIG_ROWS = 400
 MAX_VALUE_CHARS = 300
+
+
+def unique_labels(runs: Sequence[Run]) -> list[str]:
+    """Run names, with ``#k`` appended where several runs share a name."""
+    counts, seen = Counter(r.name for r in runs), Counter()
+    labels = []
+    for run in runs:
+        seen[run.name] += 1
+        labels.append(run.name if counts[run.name] == 1 else f"{run.name} #{seen[run.name]}")
+    return labels
 
 
 def fmt(value: Any, digits: int = 4) -> str:

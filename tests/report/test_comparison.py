@@ -5,8 +5,8 @@ import numpy as np
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.report import render_comparison
-from entropy_dynamics.report.compare_figure import comparison_figure, unique_labels
-from entropy_dynamics.report.tables import summarize
+from entropy_dynamics.report.compare_figure import comparison_figure
+from entropy_dynamics.report.tables import summarize, unique_labels
 
 from .conftest import plan_analysis, write_full_log
 

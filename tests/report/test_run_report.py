@@ -41,7 +41,7 @@ def test_report_of_a_full_log_is_self_contained_and_complete(tmp_path, full_run)
                     "What moves first", "Sampled trajectories around eruption onsets", "Versions"):
         assert heading in html
     assert "&lt;think&gt;take milk&lt;/think&gt;" in html
-    assert "Not shown" not in html  # every panel has data
+    assert "Not in this log" not in html  # every panel and section has data
     assert out.stat().st_size < 6_000_000
 
 
@@ -93,4 +93,4 @@ def test_reports_of_every_real_log(tmp_path, real_logs):
         for run in runs:
             assert run.name in html
         assert html.count('class="plotly-graph-div"') >= len(runs)
-        assert "Not shown — Degeneration" in html  # W&B exports hold no degeneration metrics
+        assert "<li>Degeneration: no degeneration metrics (degen/*).</li>" in html  # W&B exports hold none

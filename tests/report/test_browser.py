@@ -1,0 +1,136 @@
+"""Reports and comparisons rendered in real headless Chromium (Debian's /usr/bin/chromium via playwright):
+no JavaScript errors, every plot drawn, no network, nothing injected runs, screenshots not blank.
+
+Set ED_REPORT_SCREENSHOTS=/some/dir to keep the screenshots for a look.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.logs import read_runs
+from entropy_dynamics.report import render_comparison, render_report
+
+from .conftest import plan_analysis, write_full_log
+from .test_run_report import HOSTILE_NAME, write_hostile_log
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@dataclass
+class Loaded:
+    """What a page did while it loaded."""
+
+    plots: int
+    expected_plots: int
+    plotly_defined: bool
+    text: str
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    pixel_std: float = 0.0
+    page: object = None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (installed by .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, html_path: Path, shot_name: str, tmp_path: Path) -> Loaded:
+    """Load a report, wait for every plot, screenshot the full page, and collect errors and requests."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors, dialogs, requests = [], [], []
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    html = html_path.read_text(encoding="utf-8")
+    expected = html.count('class="plotly-graph-div"')
+    page.goto(html_path.as_uri())
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=20_000)
+    page.wait_for_timeout(200)
+    png = page.screenshot(full_page=True)
+    shot = tmp_path / shot_name
+    shot.write_bytes(png)
+    keep = os.environ.get("ED_REPORT_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / shot_name)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32)
+    return Loaded(
+        plots=page.evaluate("document.querySelectorAll('.js-plotly-plot').length"), expected_plots=expected,
+        plotly_defined=page.evaluate("typeof window.Plotly !== 'undefined'"),
+        text=page.evaluate("document.body.innerText"), errors=errors, dialogs=dialogs, requests=requests,
+        pixel_std=float(pixels.std()), page=page)
+
+
+def assert_clean(loaded: Loaded) -> None:
+    assert loaded.errors == []
+    assert loaded.dialogs == []
+    assert loaded.requests == []
+    assert loaded.plotly_defined
+    assert loaded.plots == loaded.expected_plots >= 1
+    assert loaded.pixel_std > 20  # a blank page has ~0
+
+
+def test_report_renders_and_injected_strings_stay_text(browser, tmp_path):
+    run = read_runs(write_hostile_log(tmp_path / "h" / "metrics.jsonl"))[0]
+    out = render_report([run], tmp_path / "report.html", analyses=[plan_analysis(run)])
+    loaded = open_page(browser, out, "report_full_log.png", tmp_path)
+    assert_clean(loaded)
+    assert loaded.expected_plots == 3
+    assert HOSTILE_NAME in loaded.text  # shown as text
+    page = loaded.page
+    assert "<img src=x onerror=alert(2)>" in page.evaluate("document.body.textContent")  # in closed <details>
+    assert page.evaluate("document.querySelectorAll('[onerror],[onload]').length") == 0
+    labels = page.evaluate("Array.from(document.querySelectorAll('svg text')).map(e => e.textContent)")
+    assert "<svg onload=alert(4)>" in labels  # plotly shows the escaped metric name literally
+    assert "degen/<svg onload=alert(4)>" in labels
+    page.close()
+
+
+def test_comparison_renders(browser, tmp_path):
+    runs = [read_runs(write_full_log(tmp_path / f"r{i}" / "metrics.jsonl", name=n, seed=i))[0]
+            for i, n in enumerate(["grpo", "grpo+seal"])]
+    out = render_comparison(runs, tmp_path / "compare.html")
+    loaded = open_page(browser, out, "compare.png", tmp_path)
+    assert_clean(loaded)
+    assert "grpo+seal" in loaded.text and "Summary per run" in loaded.text
+    loaded.page.close()
+
+
+def test_reports_of_the_real_logs_render(browser, tmp_path, real_logs):
+    runs, analyses = [], []
+    for path in sorted((real_logs / "deep_grpo").glob("*.csv")):
+        for run in read_runs(path):
+            metric = None if "entropy" in path.stem else run.metrics.columns[0]
+            runs.append(run)
+            analyses.append(analyze_run(run, metric=metric, cross_metrics=True))
+    out = render_report(runs, tmp_path / "real.html", analyses=analyses)
+    loaded = open_page(browser, out, "report_real_logs.png", tmp_path)
+    assert_clean(loaded)
+    assert loaded.plots == len(runs)
+    assert "Qwen2.5-0.5B-Instruct-TreeRL" in loaded.text
+    loaded.page.close()

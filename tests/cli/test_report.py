@@ -1,0 +1,44 @@
+import json
+
+from cli.main import main
+from tests.report.conftest import write_full_log
+
+
+def _run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_report_writes_one_html_file(capsys, tmp_path):
+    log = write_full_log(tmp_path / "a" / "metrics.jsonl", name="grpo-a")
+    out = tmp_path / "out" / "report.html"
+    code, stdout, err = _run(capsys, "report", str(log), "--out", str(out))
+    assert code == 0, err
+    assert out.exists() and f"wrote {out}" in stdout
+    html = out.read_text(encoding="utf-8")
+    assert "grpo-a" in html and html.count("* plotly.js v") == 1
+
+
+def test_compare_json_summary(capsys, tmp_path):
+    logs = [write_full_log(tmp_path / n / "metrics.jsonl", name=n, seed=i) for i, n in enumerate(["grpo", "seal"])]
+    out = tmp_path / "compare.html"
+    code, stdout, err = _run(capsys, "compare", *map(str, logs), "--out", str(out), "--format", "json",
+                             "--title", "GRPO vs SEAL")
+    assert code == 0, err
+    payload = json.loads(stdout)
+    assert payload == {"out": str(out), "bytes": out.stat().st_size, "runs": ["grpo", "seal"]}
+    assert "<title>GRPO vs SEAL</title>" in out.read_text(encoding="utf-8")
+
+
+def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path):
+    log = write_full_log(tmp_path / "a" / "metrics.jsonl")
+    for args, expected in [
+        (["report", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "r.html")], "no such file"),
+        (["report", str(log), "--out", str(tmp_path / "r.html"), "--metric", "nope"], "no metric 'nope'"),
+        (["compare", str(log), "--out", str(tmp_path / "c.html"), "--format", "yaml"], "--format must be"),
+        (["report", str(log), "--out", str(tmp_path)], "is a folder"),
+    ]:
+        code, _, err = _run(capsys, *args)
+        assert code == 2, (args, err)
+        assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

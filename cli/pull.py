@@ -26,6 +26,8 @@ def pull(
     format: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
 ) -> None:
     """Fetch every history row (scan_history, paged; never the sampled history) with a progress bar."""
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
     parsed = None
     if filters is not None:
         try:

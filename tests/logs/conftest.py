@@ -1,9 +1,8 @@
-"""Fixtures that write real logs: a W&B offline folder (written by wandb itself, in a subprocess so
-no wandb service outlives it) and TensorBoard event files (tensorboard's own writer)."""
+"""Session fixture: a W&B offline folder written by wandb itself (in a subprocess, so no wandb
+service outlives it)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -38,39 +37,3 @@ def wandb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-c", WANDB_SCRIPT, str(root)], check=True, env=env, timeout=120, capture_output=True
     )
     return root / "wandb"
-
-
-def write_events(folder: Path, points: dict[str, list[tuple[int, float]]], *, tensor_style: bool = False) -> Path:
-    """Write one TensorBoard event file in ``folder`` with ``{tag: [(step, value), ...]}``."""
-    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-    writer = EventFileWriter(str(folder))
-    for tag, series in points.items():
-        for step, value in series:
-            if tensor_style:
-                tensor = tensor_pb2.TensorProto(
-                    dtype=1, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[value]
-                )
-                meta = summary_pb2.SummaryMetadata(
-                    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-                )
-                summary_value = summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)
-            else:
-                summary_value = summary_pb2.Summary.Value(tag=tag, simple_value=value)
-            writer.add_event(
-                event_pb2.Event(wall_time=1.0, step=step, summary=summary_pb2.Summary(value=[summary_value]))
-            )
-    writer.close()
-    return next(folder.glob("*tfevents*"))
-
-
-def write_trainer_state(folder: Path, log_history: list[dict], **fields: object) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "trainer_state.json"
-    path.write_text(
-        json.dumps(
-            {"global_step": 3, "max_steps": 3, "logging_steps": 1, **fields, "log_history": log_history}, indent=2
-        )
-    )
-    return path

@@ -2,7 +2,7 @@ import pytest
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs import MetricLogWriter, available_formats, detect_format, read_many, read_runs
-from tests.logs.conftest import write_events, write_trainer_state
+from tests.logs.log_writers import write_events, write_trainer_state
 
 
 def _our_log(path, steps=3):

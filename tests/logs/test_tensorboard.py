@@ -3,7 +3,7 @@ import pytest
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs import detect_format, read_runs
-from tests.logs.conftest import write_events
+from tests.logs.log_writers import write_events
 
 
 def test_all_points_beyond_the_10k_reservoir(tmp_path):

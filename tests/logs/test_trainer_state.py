@@ -4,7 +4,7 @@ import pytest
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs import detect_format, read_runs
-from tests.logs.conftest import write_trainer_state
+from tests.logs.log_writers import write_trainer_state
 
 HISTORY = [
     {

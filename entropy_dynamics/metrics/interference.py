@@ -124,6 +124,7 @@ def gradient_interference(logp: Tensor, advantages: Tensor, mask: Tensor, params
     require(isinstance(mask, Tensor), "mask must be a torch.Tensor")
     require_same_shape("logp", tuple(logp.shape), "mask", tuple(mask.shape))
     params = _check_params(params)
+    require(isinstance(advantages, Tensor), f"advantages must be a torch.Tensor, got {type(advantages).__name__}")
     adv = advantages.detach().to(logp.device, logp.dtype)
     if adv.dim() == 1:
         require(adv.shape[0] == logp.shape[0], f"advantages has {adv.shape[0]} rows, expected {logp.shape[0]}")

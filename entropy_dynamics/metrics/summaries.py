@@ -27,6 +27,19 @@ def _masked_mean(values: Tensor, mask: Tensor) -> float:
     return float(values.double()[mask].sum() / count)
 
 
+def _sorted_quantile(ordered: Tensor, q: float) -> float:
+    """Linear-interpolation quantile (numpy's default) of sorted values; NaN when empty.
+
+    (``torch.quantile`` refuses inputs above 16M elements, a size a large batch reaches.)
+    """
+    if ordered.numel() == 0:
+        return math.nan
+    position = q * (ordered.numel() - 1)
+    low = math.floor(position)
+    high = min(low + 1, ordered.numel() - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
 def entropy_summary(
     entropy: Tensor,
     mask: Tensor,
@@ -50,12 +63,9 @@ def entropy_summary(
     mask = _as_bool_mask(mask, entropy)
     values = entropy.detach()
     out = {"policy/entropy": _masked_mean(values, mask)}
-    selected = values[mask].double()
-    if selected.numel():
-        q50, q90 = torch.quantile(selected, torch.tensor([0.5, 0.9], dtype=torch.float64, device=selected.device))
-        out["policy/entropy/p50"], out["policy/entropy/p90"] = float(q50), float(q90)
-    else:
-        out["policy/entropy/p50"] = out["policy/entropy/p90"] = math.nan
+    ordered = torch.sort(values[mask].double()).values
+    out["policy/entropy/p50"] = _sorted_quantile(ordered, 0.5)
+    out["policy/entropy/p90"] = _sorted_quantile(ordered, 0.9)
     if advantages is not None:
         adv = _broadcast_rows(advantages, entropy, "advantages")
         out["policy/entropy/pos"] = _masked_mean(values, mask & (adv >= 0))

@@ -13,7 +13,7 @@ from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.downsample import minmax_envelope
 from entropy_dynamics.report.panels import Panel
-from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, base_layout, esc
+from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, base_layout, esc, short_label
 
 ENTROPY_ROW_PX = 300
 PANEL_ROW_PX = 175
@@ -106,6 +106,22 @@ def cycle_traces(analysis: PhaseAnalysis, run: Run, column: str) -> list[go.Scat
     return [onset_trace, peak_trace]
 
 
+def live_event_traces(run: Run, column: str) -> list[go.Scatter]:
+    """The live detector's phase events logged during training, at the step each was confirmed."""
+    events = [e for e in run.events if e.get("event") == "phase" and isinstance(e.get("confirmed_at_step"), int)]
+    if not events:
+        return []
+    series = run.series(column)
+    confirmed = np.array([e["confirmed_at_step"] for e in events])
+    nearest = series.index.to_numpy()[np.clip(np.searchsorted(series.index.to_numpy(), confirmed),
+                                              0, len(series) - 1)]
+    texts = [f"live detector: {esc(e.get('phase'))} from step {esc(e.get('start_step'))}, "
+             f"confirmed at step {e['confirmed_at_step']}" for e in events]
+    return [go.Scatter(x=confirmed, y=series.loc[nearest].to_numpy(), mode="markers", name="live detection",
+                       marker={"symbol": "x-thin-open", "size": 10, "color": "#7c3aed", "line": {"width": 2}},
+                       hovertext=texts, hoverinfo="text")]
+
+
 def _short(name: str) -> str:
     """A metric name without its group prefix (``degen/loop_rate`` -> ``loop_rate``), escaped."""
     return esc(name.split("/", 1)[1] if "/" in name else name)
@@ -119,14 +135,19 @@ def timeline_figure(
     keep = marked_steps(analysis)
     rows = 1 + len(panels)
     total_px = ENTROPY_ROW_PX + PANEL_ROW_PX * len(panels) + GAP_PX * (rows - 1)
-    titles = [f"Entropy ({esc(analysis.source_metric or column)})"] + [esc(p.spec.title) for p in panels]
+    shown = analysis.source_metric or column
+    is_entropy = "entropy" in column.lower() or "entropy" in shown.lower()
+    head = f"Entropy ({esc(shown)})" if is_entropy else f"{esc(shown)} (segmented metric)"
+    titles = [head] + [esc(p.spec.title) for p in panels]
+    curve = "entropy" if is_entropy else short_label(shown)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=GAP_PX / total_px,
                         row_heights=[ENTROPY_ROW_PX] + [PANEL_ROW_PX] * len(panels), subplot_titles=titles)
     steps, values = light_series(run, column, max_points, keep)
-    traces = [go.Scatter(x=steps, y=values, mode="lines", name="entropy",
+    traces = [go.Scatter(x=steps, y=values, mode="lines", name=curve,
                          line={"color": "#111827", "width": 1.6},
-                         hovertemplate="step %{x}<br>entropy %{y:.4g}<extra></extra>"),
-              *cycle_traces(analysis, run, column), *phase_legend_traces(s.phase for s in analysis.segments)]
+                         hovertemplate=f"step %{{x}}<br>{curve} %{{y:.4g}}<extra></extra>"),
+              *cycle_traces(analysis, run, column), *live_event_traces(run, column),
+              *phase_legend_traces(s.phase for s in analysis.segments)]
     trace_rows = [1] * len(traces)
     for r, panel in enumerate(panels, start=2):
         for i, col in enumerate(panel.columns):

@@ -36,3 +36,19 @@ def test_log_strings_are_escaped_in_plotly_labels(full_run):
     assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in texts)
     assert any(t == "&lt;b&gt;x&lt;/b&gt;" for t in texts)
     assert not any("<img" in t or "<b>" in t for t in texts)
+
+
+def test_live_detector_events_are_marked_where_they_were_confirmed(full_run):
+    fig = timeline_figure(full_run, plan_analysis(full_run), [])
+    live = next(t for t in fig.data if t.name == "live detection")
+    assert list(live.x) == [108]
+    assert live.y[0] == full_run.series("policy/entropy")[108]
+    assert "eruption from step 101, confirmed at step 108" in live.hovertext[0]
+
+
+def test_a_non_entropy_metric_is_named_as_itself(full_run):
+    analysis = plan_analysis(full_run)
+    analysis.metric = analysis.source_metric = "env/success_rate"
+    fig = timeline_figure(full_run, analysis, [])
+    assert fig.layout.annotations[0].text == "env/success_rate (segmented metric)"
+    assert fig.data[0].name == "env/success_rate"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from entropy_dynamics.metrics._checks import require, require_same_shape
 
@@ -73,6 +74,7 @@ class _ChunkedLogProbEntropy(torch.autograd.Function):
         return logp, entropy
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_logp: Tensor | None, grad_entropy: Tensor | None):
         logits, ids, entropy = ctx.saved_tensors
         if grad_logp is None and grad_entropy is None:

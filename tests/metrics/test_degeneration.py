@@ -36,6 +36,15 @@ def naive_ngram_ratio(text: str, n: int) -> float:
     return naive_repeated_share([" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)])
 
 
+def naive_clause_rate(text: str) -> float:
+    clauses = []
+    for part in re.split(r"(?<=[.!?])\s+|,\s+|;\s+", text):
+        words = "".join(c if c.isascii() and c.isalnum() else " " for c in part.lower()).split()
+        if len(words) >= 6:
+            clauses.append(" ".join(words))
+    return naive_repeated_share(clauses)
+
+
 def naive_sentence_rate(text: str) -> float:
     sentences = [" ".join(s.lower().split()) for s in re.split(r"(?<=[.!?])\s+", text)]
     return naive_repeated_share([s for s in sentences if len(s) >= 20])
@@ -50,6 +59,7 @@ word_texts = st.lists(st.sampled_from([*WORDS, ".", ",", "!", ";"]), max_size=80
 def test_ratios_match_naive_and_are_rates(text, n):
     assert repeated_ngram_ratio(text, n) == pytest.approx(naive_ngram_ratio(text, n))
     assert sentence_duplication_rate(text) == pytest.approx(naive_sentence_rate(text))
+    assert clause_repetition(text) == pytest.approx(naive_clause_rate(text))
     for value in (repeated_ngram_ratio(text, n), sentence_duplication_rate(text), clause_repetition(text)):
         assert 0.0 <= value <= 1.0
     tokens = re.findall(r"\w+|[^\w\s]", text.lower())
@@ -118,8 +128,10 @@ def test_average_metrics_ignores_nan():
 def test_text_functions_do_not_import_torch():
     code = (
         "import sys\n"
+        "import numpy as np\n"
         "from entropy_dynamics.metrics import sentence_duplication_rate, hallucination_metrics, separation\n"
         "sentence_duplication_rate('a. b.')\n"
+        "separation(np.random.default_rng(0).normal(size=(8, 3)), np.arange(8) % 2 == 0)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -58,6 +58,11 @@ def test_chunk_size_invariance(rows, vocab, chunks):
     first = token_logprobs_and_entropy(logits, ids, chunk_size=chunks[0])
     second = token_logprobs_and_entropy(logits, ids, chunk_size=chunks[1])
     torch.testing.assert_close(first, second)
+    # padding rows (any values) never change the real rows
+    padded = torch.cat([logits, torch.full((3, vocab), 1e4, dtype=torch.float64)])
+    padded_ids = torch.cat([ids, torch.zeros(3, dtype=torch.long)])
+    logp, entropy = token_logprobs_and_entropy(padded, padded_ids, chunk_size=chunks[0])
+    torch.testing.assert_close((logp[:rows], entropy[:rows]), first)
 
 
 def test_uniform_and_one_hot_extremes():
@@ -104,6 +109,17 @@ def test_gradients_match_autograd_through_full_softmax(temperature):
     (grad_h,) = torch.autograd.grad((only_entropy * w_ent).sum(), logits)
     (ref_grad_h,) = torch.autograd.grad((ref_entropy * w_ent).sum(), logits)
     torch.testing.assert_close(grad_h, ref_grad_h)
+
+
+def test_bf16_backward_matches_fp32_reference():
+    logits = (torch.randn(3, 8, 257) * 4).to(torch.bfloat16).requires_grad_()
+    ids = torch.randint(0, 257, (3, 8))
+    logp, _ = token_logprobs_and_entropy(logits, ids, chunk_size=7)
+    logp.sum().backward()
+    assert logits.grad.dtype == torch.bfloat16
+    reference = logits.detach().float().requires_grad_()
+    naive_logp_entropy(reference, ids)[0].sum().backward()
+    torch.testing.assert_close(logits.grad.float(), reference.grad.float(), rtol=1e-2, atol=1e-2)
 
 
 def test_gradcheck_float64():

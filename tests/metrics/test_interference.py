@@ -174,3 +174,22 @@ def test_bad_inputs_raise_clear_errors():
         grad_cosine(torch.tensor(1.0), torch.tensor(2.0), [])
     with pytest.raises(EntropyDynamicsError, match="no LM head"):
         default_interference_params(torch.nn.Linear(2, 2).requires_grad_(False))
+
+
+def test_masked_rows_are_ignored():
+    """Masking a sample out gives the same figures as running the model without it."""
+    model = tiny_llama(4)
+    params = default_interference_params(model)
+    gen = torch.Generator().manual_seed(7)
+    input_ids = torch.randint(0, VOCAB, (4, 7), generator=gen)
+    advantages = torch.tensor([1.0, -1.0, 0.5, -3.0], dtype=torch.float64)
+
+    def logp_of(ids):
+        logits = model(input_ids=ids).logits[:, :-1].contiguous()
+        return token_logprobs_and_entropy(logits, ids[:, 1:])[0]
+
+    mask = torch.ones(4, 6, dtype=torch.bool)
+    mask[3] = False
+    masked = gradient_interference(logp_of(input_ids), advantages, mask, params)
+    dropped = gradient_interference(logp_of(input_ids[:3]), advantages[:3], mask[:3], params)
+    assert masked == pytest.approx(dropped, rel=1e-8)

@@ -131,28 +131,17 @@ def build_run(
     and is counted as a duplicate; a step lower than one seen before is also counted as backwards.
     """
     stats = stats or ReadStats()
-    columns: dict[str, dict[int, float]] = {}
-    seen: set[int] = set()
-    max_step: int | None = None
-    for step, values in records:
-        if step in seen:
-            stats.duplicate_steps += 1
-        if max_step is not None and step < max_step:
-            stats.backwards_steps += 1
-        seen.add(step)
-        max_step = step if max_step is None else max(max_step, step)
-        for key, raw in values.items():
-            value = to_float(raw)
-            if value is None:
-                stats.non_numeric += 1
-                continue
-            if not math.isfinite(value):
-                stats.non_finite += 1
-                continue
-            columns.setdefault(key, {})[step] = value
-    frame = pd.DataFrame(columns, dtype="float64")
-    frame = frame.reindex(sorted(seen)) if seen else frame
-    frame.index = pd.Index(frame.index.astype("int64"), name="step")
+    records = list(records)
+    steps = np.fromiter((step for step, _ in records), dtype=np.int64, count=len(records))
+    rows = [values for _, values in records]
+    if steps.size:
+        stats.duplicate_steps += int(steps.size - np.unique(steps).size)
+        stats.backwards_steps += int((steps[1:] < np.maximum.accumulate(steps)[:-1]).sum())
+    raw = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    frame = pd.DataFrame({key: _numeric_column(raw[key], key, rows, stats) for key in raw.columns},
+                         index=pd.Index(steps, name="step"), dtype="float64")
+    if frame.index.has_duplicates:
+        frame = frame.groupby(level=0, sort=False).last()
     return frame_to_run(name, source, reader, frame, stats=stats, config=config, metadata=metadata,
                         events=events, samples=samples)
 
@@ -186,6 +175,25 @@ def frame_to_run(
         source_names={col: src for src, col in mapping.items() if col in frame.columns},
         stats=stats or ReadStats(),
     )
+
+
+def _numeric_column(column: pd.Series, key: str, rows: list[Mapping[str, Any]], stats: ReadStats) -> np.ndarray:
+    """(n,) float64 values of one metric over the records: NaN where a record lacks it or its
+    value is not a finite number. Counts non-numeric and non-finite (null/NaN/inf) values."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy(dtype="float64")
+        not_number = np.zeros(len(values), dtype=bool)
+    else:
+        converted = [to_float(v) for v in column.tolist()]
+        not_number = np.fromiter((c is None for c in converted), dtype=bool, count=len(converted))
+        values = np.array([math.nan if c is None else c for c in converted], dtype="float64")
+        stats.non_numeric += int(not_number.sum())
+    not_finite = ~np.isfinite(values) & ~not_number
+    if not_finite.any():  # NaN is also "no value at this step": count only values the records hold
+        present = np.fromiter((key in row for row in rows), dtype=bool, count=len(rows))
+        stats.non_finite += int((not_finite & present).sum())
+        values = np.where(np.isfinite(values), values, np.nan)
+    return values
 
 
 def to_float(value: Any) -> float | None:

@@ -93,7 +93,7 @@ def entropy_figures(args: argparse.Namespace) -> None:
     )
 
 
-def tiny_llama(vocab: int):
+def tiny_llama(vocab: int, layers: int):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
@@ -101,7 +101,7 @@ def tiny_llama(vocab: int):
         vocab_size=vocab,
         hidden_size=128,
         intermediate_size=256,
-        num_hidden_layers=4,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=4,
         max_position_embeddings=512,
@@ -111,7 +111,7 @@ def tiny_llama(vocab: int):
 
 def interference_figures(args: argparse.Namespace) -> None:
     vocab, batch, length = 8192, 8, 128
-    model = tiny_llama(vocab).to(args.device)
+    model = tiny_llama(vocab, args.layers).to(args.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     input_ids = torch.randint(0, vocab, (batch, length), device=args.device)
     advantages = torch.randn(batch, device=args.device)
@@ -142,7 +142,7 @@ def interference_figures(args: argparse.Namespace) -> None:
     plain = min(train_step(False) for _ in range(args.repeats))
     with_diag = min(train_step(True) for _ in range(args.repeats))
     print(
-        f"gradient interference on a tiny Llama (4 x 128, vocab {vocab}, batch {batch} x {length}); "
+        f"gradient interference on a tiny Llama ({args.layers} x 128, vocab {vocab}, batch {batch} x {length}); "
         f"subset = LM head + last block = {n_subset / 1e6:.2f}M of {n_total / 1e6:.2f}M params"
     )
     print(f"  training step {plain:.3f} s; step + gradient_interference + loss_term_gradients {with_diag:.3f} s")
@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, default=32_000)
     parser.add_argument("--chunk", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--layers", type=int, default=4, help="transformer blocks of the tiny Llama")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--measure", choices=("naive", "chunked"), help=argparse.SUPPRESS)
     args = parser.parse_args()

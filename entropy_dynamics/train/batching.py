@@ -42,6 +42,26 @@ def _right_pad(rows: list[Tensor], width: int, fill: float, dtype: torch.dtype) 
     return out
 
 
+def pad_prompt_response(
+    prompts: list[list[int]], responses: list[Tensor], pad_id: int
+) -> tuple[Tensor, Tensor, Tensor, int, Tensor, Tensor]:
+    """(input_ids[B, P+T], attention_mask, position_ids, P, response[B, T], mask[B, T]) in the layout above."""
+    width_p = max(len(p) for p in prompts)
+    width_t = max(max(len(r) for r in responses), 1)
+    batch = len(prompts)
+    prompt = torch.full((batch, width_p), pad_id, dtype=torch.long)
+    prompt_mask = torch.zeros((batch, width_p), dtype=torch.long)
+    for row, ids in enumerate(prompts):
+        prompt[row, width_p - len(ids):] = torch.tensor(ids, dtype=torch.long)
+        prompt_mask[row, width_p - len(ids):] = 1
+    response = _right_pad(responses, width_t, pad_id, torch.long)
+    lengths = torch.tensor([len(r) for r in responses])
+    mask = (torch.arange(width_t)[None, :] < lengths[:, None]).float()
+    attention = torch.cat([prompt_mask, mask.long()], dim=1)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    return torch.cat([prompt, response], dim=1), attention, positions, width_p, response, mask
+
+
 def collate(
     samples: list[TurnSample],
     index: list[int],
@@ -52,24 +72,13 @@ def collate(
 ) -> MicroBatch:
     """Pad the samples ``index`` (per-sample token tensors in the other lists) into one micro-batch."""
     chosen = [samples[i] for i in index]
-    width_p = max(len(s.prompt_ids) for s in chosen)
-    width_t = max(max(len(s.response_ids) for s in chosen), 1)
-    batch = len(chosen)
-    prompt = torch.full((batch, width_p), pad_id, dtype=torch.long)
-    prompt_mask = torch.zeros((batch, width_p), dtype=torch.long)
-    for row, s in enumerate(chosen):
-        n = len(s.prompt_ids)
-        prompt[row, width_p - n:] = torch.tensor(s.prompt_ids, dtype=torch.long)
-        prompt_mask[row, width_p - n:] = 1
-    response = _right_pad([s.response_ids for s in chosen], width_t, pad_id, torch.long)
-    lengths = torch.tensor([len(s.response_ids) for s in chosen])
-    mask = (torch.arange(width_t)[None, :] < lengths[:, None]).float()
-    attention = torch.cat([prompt_mask, mask.long()], dim=1)
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    input_ids, attention, positions, width_p, response, mask = pad_prompt_response(
+        [s.prompt_ids for s in chosen], [s.response_ids for s in chosen], pad_id)
+    width_t = response.shape[1]
     zeros = [torch.zeros(len(s.response_ids)) for s in chosen]
     return MicroBatch(
-        input_ids=torch.cat([prompt, response], dim=1), attention_mask=attention, position_ids=positions,
-        prompt_width=width_p, response=response, mask=mask,
+        input_ids=input_ids, attention_mask=attention, position_ids=positions, prompt_width=width_p,
+        response=response, mask=mask,
         old_logp=_right_pad([s.old_logp for s in chosen], width_t, 0.0, torch.float32),
         advantages=_right_pad([advantages[i] for i in index], width_t, 0.0, torch.float32),
         seal_target=_right_pad([seal_target[i] for i in index], width_t, 0.0, torch.float32),

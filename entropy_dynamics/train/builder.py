@@ -29,21 +29,28 @@ def demos(cfg: TrainConfig, n_games: int) -> list[dict[str, Any]]:
                         **cfg.env_settings)
 
 
-def demo_corpus(cfg: TrainConfig) -> list[str]:
+def demo_corpus(records: list[dict[str, Any]]) -> list[str]:
     """Text the `tiny` tokenizer is trained on: the expert turns' prompts and replies."""
     texts = []
-    for record in demos(cfg, cfg.tiny.corpus_games):
+    for record in records:
         texts.extend(m["content"] for m in record["messages"])
         texts.append(record["reply"])
     return texts
 
 
-def build_model(cfg: TrainConfig, tokenizer_dir: str | Path | None = None):
-    """(policy, tokenizer) on the configured device; seeds first so the same seed gives the same weights."""
+def build_model(cfg: TrainConfig, tokenizer_dir: str | Path | None = None,
+                records: list[dict[str, Any]] | None = None):
+    """(policy, tokenizer) on the configured device; seeds first so the same seed gives the same weights.
+
+    The `tiny` tokenizer is trained on ``records`` (expert demos), played here when not given."""
     if cfg.torch_threads:
         torch.set_num_threads(int(cfg.torch_threads))
+
+    def corpus() -> list[str]:
+        return demo_corpus(records if records is not None else demos(cfg, cfg.tiny.corpus_games))
+
     seed_everything(cfg.seed)
-    lm, tokenizer = load_lm_and_tokenizer(cfg, corpus=lambda: demo_corpus(cfg), tokenizer_dir=tokenizer_dir)
+    lm, tokenizer = load_lm_and_tokenizer(cfg, corpus=corpus, tokenizer_dir=tokenizer_dir)
     return build_policy(cfg, lm), tokenizer
 
 

@@ -45,7 +45,7 @@ class TinyModelConfig:
     num_layers: int = _f(3, "Decoder layers.")
     num_heads: int = _f(4, "Attention heads.")
     intermediate_size: int = _f(384, "MLP width.")
-    vocab_size: int = _f(1024, "Target BPE vocabulary size (byte alphabet + merges + special tokens).")
+    vocab_size: int = _f(2048, "BPE vocabulary size (byte alphabet + merges + special tokens).")
     corpus_games: int = _f(60, "Games whose expert demonstrations train the tokenizer.")
 
 

@@ -40,7 +40,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         except yaml.YAMLError:
             value = text
         _set_dotted(raw, key.strip(), value)
-    return build(TrainConfig, raw, where=str(path) if path else "config")
+    return build(TrainConfig, raw, where=str(path) if path else "--set")
 
 
 def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:

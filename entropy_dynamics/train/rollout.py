@@ -91,9 +91,9 @@ def decode_reply(tokenizer, ids: Tensor) -> str:
 
 
 def safe_action(text: str) -> str:
-    """The action text sent to the game: control characters become spaces (a Z-machine interpreter
+    """The action text sent to the game: control characters and backslashes become spaces (a Z-machine interpreter
     treats some as hot keys and can crash on them), whitespace collapsed."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return " ".join("".join(ch if ch.isprintable() and ch != "\\" else " " for ch in text).split())
 
 
 def play(

@@ -23,10 +23,12 @@ app = typer.Typer(
 
 #: Each module defines ``register(app)``; one module per command group.
 COMMAND_MODULES = [
+    "cli.demo",
     "cli.inspect_cmd",
     "cli.pull",
     "cli.report",
     "cli.envs",
+    "cli.train",
 ]
 
 

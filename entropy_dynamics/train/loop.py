@@ -79,7 +79,7 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     sinks: list[Callback] = [JsonlSink(log_path)]
     if cfg.wandb != "disabled":
         sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
-    hooks = CallbackList([*sinks, *callbacks])
+    hooks = CallbackList([*callbacks, *sinks])  # callbacks first: metrics they add reach the sinks
     hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),
                               "resumed_from_step": state.resumed_from_step})
     envs = EnvPool(cfg.env, cfg.env_settings)

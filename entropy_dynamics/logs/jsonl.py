@@ -175,27 +175,43 @@ def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[i
     with open(path, "rb") as fh:
         data = fh.read()
     lines = data.split(b"\n")
-    complete_last = data.endswith(b"\n")
-    for i, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        is_tail = i == len(lines) and not complete_last
+    numbered = [(i, raw) for i, raw in enumerate(lines, start=1) if raw.strip()]
+    if numbered and not data.endswith(b"\n"):
+        tail_number, tail = numbered[-1]
         try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            if is_tail:
-                stats.warn_once("partial", f"{path}:{i}: trailing partial line skipped (log still being written?)")
-                continue
-            if strict:
-                raise LogReadError(path, f"corrupt JSON line ({exc.msg if hasattr(exc, 'msg') else exc})", i) from None
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}:{i}: corrupt JSON line skipped")
-            continue
+            json.loads(tail)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            stats.warn_once("partial", f"{path}:{tail_number}: trailing partial line skipped (still being written?)")
+            numbered.pop()
+    for i, obj in _parse_lines(path, numbered, strict, stats):
         if not isinstance(obj, dict):
             if strict:
                 raise LogReadError(path, "line is not a JSON object", i)
             stats.bad_lines += 1
             stats.warn_once("bad", f"{path}:{i}: line is not a JSON object; skipped")
+            continue
+        yield i, obj
+
+
+def _parse_lines(
+    path: Path, numbered: list[tuple[int, bytes]], strict: bool, stats: ReadStats
+) -> Iterator[tuple[int, Any]]:
+    """Decode all lines in one ``json.loads`` call (fast); when some line is corrupt, line by line."""
+    try:
+        parsed = json.loads(b"[" + b",".join(raw for _, raw in numbered) + b"]")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        parsed = None
+    if parsed is not None and len(parsed) == len(numbered):
+        yield from zip((i for i, _ in numbered), parsed, strict=True)
+        return
+    for i, raw in numbered:
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if strict:
+                raise LogReadError(path, f"corrupt JSON line ({getattr(exc, 'msg', exc)})", i) from None
+            stats.bad_lines += 1
+            stats.warn_once("bad", f"{path}:{i}: corrupt JSON line skipped")
             continue
         yield i, obj
 

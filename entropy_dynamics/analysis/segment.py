@@ -125,7 +125,7 @@ def find_change_indices(t: np.ndarray, y: np.ndarray, sigma: float, opts: Segmen
         return []
     sigma_b = max(sigma / math.sqrt(width), 1e-9)
     pen = opts.penalty_factor * sigma_b**2 * math.log(nb) * 3.0
-    jump = 1 if nb <= 120 else max(1, round(nb / 100))
+    jump = 1 if nb <= 400 else max(1, round(nb / 200))
     algo = rpt.Pelt(custom_cost=CostLinearTrend(), min_size=min_size, jump=jump).fit(np.c_[yb, tb])
     bkps = [int(b) * width for b in algo.predict(pen=pen)[:-1]]
     sums = TrendSums(t, y)

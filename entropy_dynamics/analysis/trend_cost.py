@@ -32,6 +32,7 @@ class TrendSums:
         self.cy = np.concatenate([zero, np.cumsum(y)])
         self.cty = np.concatenate([zero, np.cumsum(u * y)])
         self.cyy = np.concatenate([zero, np.cumsum(y * y)])
+        self._lists = tuple(a.tolist() for a in (self.c1, self.ct, self.ctt, self.cy, self.cty, self.cyy))
 
     def _moments(self, start, end):
         n = self.c1[end] - self.c1[start]
@@ -52,6 +53,20 @@ class TrendSums:
         with np.errstate(divide="ignore", invalid="ignore"):
             explained = np.where(sxx > 1e-15, sxy * sxy / np.where(sxx > 1e-15, sxx, 1.0), 0.0)
         return np.maximum(syy_c - explained, 0.0)
+
+    def rss_scalar(self, start: int, end: int) -> float:
+        """:meth:`rss` for one segment, in plain float arithmetic (Pelt calls this in its inner loop)."""
+        c1, ct, ctt, cy, cty, cyy = self._lists
+        n = c1[end] - c1[start]
+        if n <= 0:
+            return 0.0
+        st = ct[end] - ct[start]
+        sy = cy[end] - cy[start]
+        sxx = ctt[end] - ctt[start] - st * st / n
+        sxy = cty[end] - cty[start] - st * sy / n
+        syy = cyy[end] - cyy[start] - sy * sy / n
+        explained = sxy * sxy / sxx if sxx > 1e-15 else 0.0
+        return max(syy - explained, 0.0)
 
     def line(self, start: int, end: int) -> tuple[float, float]:
         """``(slope per unit t, intercept at t = t0)`` of the fit on ``[start:end]``."""
@@ -81,4 +96,4 @@ class CostLinearTrend(BaseCost):
         return self
 
     def error(self, start: int, end: int) -> float:
-        return float(self.sums.rss(start, end))
+        return self.sums.rss_scalar(start, end)

@@ -33,8 +33,8 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
     with err.status(f"reading {len(paths)} path(s)"):
         runs = read_many(paths, format=reader, strict=strict)
     for run in runs:
-        for w in run.stats.warnings:
-            warn(w)
+        for message in run.stats.warnings:
+            warn(message.split(": ", 1)[-1])
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"):
         path = render(runs, out_file, metric=metric, title=title, max_points=max_points)
     size = path.stat().st_size

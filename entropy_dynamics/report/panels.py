@@ -44,6 +44,8 @@ PANELS: tuple[PanelSpec, ...] = (
               ("interference/grad_cos_pos_neg", "interference/displacement_neg_on_pos",
                "interference/grad_cos_pg_seal"),
               "no gradient-interference metrics (interference/*)"),
+    PanelSpec("grad_norms", "Gradient norm per loss term", (r"re:^interference/grad_norm_",),
+              "no per-term gradient norms (interference/grad_norm_<term>)"),
     PanelSpec("repr", "Representation separation",
               ("repr/inter_cos", "repr/intra_pos_cos", "repr/intra_neg_cos", "repr/sep_ratio",
                "repr/probe_auroc"),

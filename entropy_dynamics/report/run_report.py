@@ -74,8 +74,10 @@ def _persistence(analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | None, l
     persistence = cross_stats(analysis, "persistence")
     if not persistence:
         return None, [], ["Degeneration persistence: no degeneration or hallucination metrics (degen/*, halluc/*)."]
+    if not analysis.cycles:
+        return None, [], ["Degeneration persistence: no eruption cycle to compare with the first descent."]
     fig = persistence_figure(persistence)
-    notes = [] if fig is not None else ["No chart — the run has no cycle to compare with its first descent."]
+    notes = [] if fig is not None else ["No chart — no level at the first descent end or at a subsidence end."]
     return (figure_div(fig, f"{prefix}-persistence") if fig is not None else None,
             persistence_rows(persistence), notes)
 
@@ -90,7 +92,9 @@ def lag_reading(median_lag: float | None) -> str:
 
 def lead_lag_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """Per interference / representation metric: steps from each eruption onset to its departure."""
-    rows = []
+    rows: list[dict[str, str]] = []
+    if not analysis.cycles:
+        return rows
     for name, stats in cross_stats(analysis, "lead_lag").items():
         lags = stats.get("lags") or []
         median = stats.get("median_lag")

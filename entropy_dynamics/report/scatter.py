@@ -63,5 +63,5 @@ def entropy_reward_figure(
     fig.update_layout(legend={"y": -0.18, "yanchor": "top", "x": 0, "orientation": "h"},
                       margin={"t": 56, "b": 70})
     fig.update_xaxes(title_text="entropy H")
-    fig.update_yaxes(title_text=esc(reward_name))
+    fig.update_yaxes(title_text=esc(reward_name), tickformat=".4~g")
     return fig

@@ -45,6 +45,7 @@ def write_full_log(path: Path, name: str = "grpo-seed0", seed: int = 0, samples:
                 "env/valid_action_ratio": 0.9 - 0.2 * erupting[i],
                 "interference/grad_cos_pos_neg": 0.2 + 0.5 * erupting[i] + rng.normal(0, 0.05),
                 "interference/displacement_neg_on_pos": -0.01 - 0.05 * erupting[i],
+                "interference/grad_norm_pg": 1.0 + 2.0 * erupting[i], "interference/grad_norm_seal": 0.2,
                 "repr/inter_cos": 0.6 + 0.3 * erupting[i], "repr/intra_pos_cos": 0.7,
                 "repr/intra_neg_cos": 0.72,
                 "repr/sep_ratio": 2 * (0.6 + 0.3 * erupting[i]) - 1.42,

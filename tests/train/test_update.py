@@ -1,0 +1,128 @@
+"""The update: no loss on prompt tokens, SEAL wiring, gradient accumulation exactness."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from entropy_dynamics.train.batching import collate
+from entropy_dynamics.train.builder import build_optimizer
+from entropy_dynamics.train.credit import Credit
+from entropy_dynamics.train.rollout import TurnSample
+from entropy_dynamics.train.sampling import sample_replies
+from entropy_dynamics.train.update import micro_batch_loss, update_policy
+from tests.train.conftest import tiny_model
+
+
+def make_samples(policy, tok, n: int = 6, seed: int = 0) -> list[TurnSample]:
+    """Real replies of the tiny model to prompts of different lengths (old log-probs from sampling)."""
+    gen = torch.Generator().manual_seed(seed)
+    prompts = [torch.randint(10, len(tok), (4 + 3 * i,), generator=gen).tolist() for i in range(n)]
+    out = sample_replies(policy.lm, prompts, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id, max_new_tokens=6,
+                         temperature=1.0, generator=gen)
+    return [
+        TurnSample(episode=i, group=i // 2, turn=0, prompt_ids=p, response_ids=out.tokens[i, : out.lengths[i]],
+                   old_logp=out.logp[i, : out.lengths[i]], entropy=out.entropy[i, : out.lengths[i]], reward=0.0,
+                   valid=True, format_ok=True, truncated=False, observation="", response_text="", action="")
+        for i, p in enumerate(prompts)
+    ]
+
+
+def credit_for(samples, sample_adv: list[float]) -> Credit:
+    adv = [torch.full((len(s.response_ids),), a) for s, a in zip(samples, sample_adv, strict=True)]
+    return Credit(adv, adv, None, torch.tensor(sample_adv))
+
+
+def _norms(samples):
+    lengths = [len(s.response_ids) for s in samples]
+    return {"global_tokens": float(sum(lengths)), "global_seqs": float(len(lengths)), "seq_len_constant": 8.0}
+
+
+def test_prompt_and_padding_positions_get_no_gradient():
+    cfg, policy, tok = tiny_model(["seal=on"])
+    samples = make_samples(policy, tok)
+    credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+    mb = collate(samples, list(range(6)), credit.advantages, credit.seal_target, None, tok.pad_token_id)
+    captured = {}
+
+    def keep_logits(_module, _inputs, output):
+        output.retain_grad()
+        captured["logits"] = output
+
+    def keep_hidden(_module, _inputs, output):
+        output.retain_grad()
+        captured["hidden"] = output
+
+    handles = [policy.lm.lm_head.register_forward_hook(keep_logits),
+               policy.lm.model.norm.register_forward_hook(keep_hidden)]
+    loss, _ = micro_batch_loss(policy, None, mb, cfg, _norms(samples))
+    loss.backward()
+    for h in handles:
+        h.remove()
+    width_p, width_t = mb.prompt_width, mb.response.shape[1]
+    logits_grad = captured["logits"].grad  # only the T+1 last positions are ever projected to logits
+    assert logits_grad.shape[1] == width_t + 1
+    per_row = logits_grad.abs().sum(-1)[:, :-1]  # row t predicts reply token t
+    assert bool((per_row[mb.mask == 0] == 0).all())
+    assert bool((per_row[mb.mask == 1] > 0).all())
+    assert bool((logits_grad[:, -1].abs().sum() == 0))
+    # SEAL reads the states AT the reply tokens: prompt states get gradient only through attention,
+    # never as SEAL inputs, and padded reply positions get none at all
+    hidden_grad = captured["hidden"].grad.abs().sum(-1)
+    reply_grad = hidden_grad[:, width_p:]
+    assert bool((reply_grad[mb.mask == 0] == 0).all())
+    assert bool((reply_grad[mb.mask == 1] > 0).all())
+
+
+def test_seal_coefficient_scales_the_bce_and_is_logged_scaled():
+    values = {}
+    for coef in (0.02, 0.04):
+        cfg, policy, tok = tiny_model([f"seal.coef={coef}", "seal.dropout=0.0"])
+        samples = make_samples(policy, tok)
+        credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 0.0, -2.0])
+        mb = collate(samples, list(range(6)), credit.advantages, credit.seal_target, None, tok.pad_token_id)
+        _, stats = micro_batch_loss(policy, None, mb, cfg, _norms(samples))
+        assert stats["loss/seal"] == pytest.approx(coef * stats["seal/bce"], rel=1e-5)
+        values[coef] = stats["loss/seal"]
+        assert 0.0 <= stats["seal/head_acc"] <= 1.0
+    assert values[0.04] == pytest.approx(2 * values[0.02], rel=1e-5)  # same seed -> same head and backbone
+
+
+def _changed(before: dict, module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[n], p) for n, p in module.named_parameters())
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_seal_trains_head_and_backbone_unless_detached(detach):
+    # all advantages are zero, so the policy loss has no gradient: any backbone change comes from SEAL
+    cfg, policy, tok = tiny_model(["seal.coef=0.5", f"seal.detach_backbone={str(detach).lower()}", "lr=1e-2"])
+    samples = make_samples(policy, tok)
+    credit = credit_for(samples, [0.0] * 6)
+    credit.seal_target = [torch.full_like(a, 1.0 if i % 2 else -1.0) for i, a in enumerate(credit.advantages)]
+    head_before = {n: p.detach().clone() for n, p in policy.seal_head.named_parameters()}
+    lm_before = {n: p.detach().clone() for n, p in policy.lm.named_parameters()}
+    optimizer, scheduler = build_optimizer(policy, cfg.lr, 0.0, 0)
+    result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                           torch.Generator().manual_seed(0))
+    assert result.metrics["loss/pg"] == 0.0 and result.metrics["loss/seal"] > 0
+    assert _changed(head_before, policy.seal_head)
+    assert _changed(lm_before, policy.lm) is (not detach)
+
+
+def test_micro_batching_equals_the_full_batch():
+    params = {}
+    for micro in (1, 16):
+        cfg, policy, tok = tiny_model(["seal=on", "seal.dropout=0.0", "minibatches=1", f"micro_batch_size={micro}",
+                                       "loss_agg_mode=seq-mean-token-mean"])
+        samples = make_samples(policy, tok)
+        credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+        optimizer = torch.optim.SGD(policy.parameters(), lr=0.5)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+        result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                               torch.Generator().manual_seed(0))
+        params[micro] = (copy.deepcopy(policy.state_dict()), result.metrics)
+    for name, value in params[1][0].items():
+        torch.testing.assert_close(value, params[16][0][name], atol=2e-6, rtol=1e-5)
+    assert params[1][1]["loss/total"] == pytest.approx(params[16][1]["loss/total"], rel=1e-5)

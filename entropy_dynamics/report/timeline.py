@@ -122,9 +122,13 @@ def live_event_traces(run: Run, column: str) -> list[go.Scatter]:
                        hovertext=texts, hoverinfo="text")]
 
 
-def _short(name: str) -> str:
-    """A metric name without its group prefix (``degen/loop_rate`` -> ``loop_rate``), escaped."""
-    return esc(name.split("/", 1)[1] if "/" in name else name)
+def legend_names(columns: tuple[str, ...]) -> list[str]:
+    """Escaped legend names: without the group prefix when every column shares it
+    (``degen/loop_rate`` -> ``loop_rate``), else the full names (``reward/mean``, ``env/success_rate``)."""
+    groups = {c.split("/", 1)[0] for c in columns}
+    if len(groups) == 1 and all("/" in c for c in columns):
+        return [esc(c.split("/", 1)[1]) for c in columns]
+    return [esc(c) for c in columns]
 
 
 def timeline_figure(
@@ -150,9 +154,9 @@ def timeline_figure(
               *phase_legend_traces(s.phase for s in analysis.segments)]
     trace_rows = [1] * len(traces)
     for r, panel in enumerate(panels, start=2):
-        for i, col in enumerate(panel.columns):
+        for i, (col, name) in enumerate(zip(panel.columns, legend_names(panel.columns), strict=True)):
             s, v = light_series(run, col, max_points, keep)
-            traces.append(go.Scatter(x=s, y=v, mode="lines", name=_short(col), legend=f"legend{r}",
+            traces.append(go.Scatter(x=s, y=v, mode="lines", name=name, legend=f"legend{r}",
                                      line={"color": PALETTE[i % len(PALETTE)], "width": 1.4},
                                      hovertemplate=f"{esc(col)}: %{{y:.4g}}<extra></extra>"))
             trace_rows.append(r)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,8 +57,8 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser, html_path: Path, shot_name: str, tmp_path: Path) -> Loaded:
-    """Load a report, wait for every plot, screenshot the full page, and collect errors and requests."""
+def open_page(browser, html_path: Path, shot_name: str) -> Loaded:
+    """Load a report, wait for every plot, screenshot it, and collect errors, dialogs and requests."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors, dialogs, requests = [], [], []
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
@@ -70,14 +69,11 @@ def open_page(browser, html_path: Path, shot_name: str, tmp_path: Path) -> Loade
     expected = html.count('class="plotly-graph-div"')
     page.goto(html_path.as_uri())
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expected}", timeout=20_000)
-    page.wait_for_timeout(200)
-    png = page.screenshot(full_page=True)
-    shot = tmp_path / shot_name
-    shot.write_bytes(png)
+    png = page.screenshot()  # the first screen: header and the entropy timeline
     keep = os.environ.get("ED_REPORT_SCREENSHOTS")
-    if keep:
+    if keep:  # the whole page, for a human to look at
         Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(keep) / shot_name)
+        (Path(keep) / shot_name).write_bytes(page.screenshot(full_page=True))
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32)
     return Loaded(
         plots=page.evaluate("document.querySelectorAll('.js-plotly-plot').length"), expected_plots=expected,
@@ -98,7 +94,7 @@ def assert_clean(loaded: Loaded) -> None:
 def test_report_renders_and_injected_strings_stay_text(browser, tmp_path):
     run = read_runs(write_hostile_log(tmp_path / "h" / "metrics.jsonl"))[0]
     out = render_report([run], tmp_path / "report.html", analyses=[plan_analysis(run)])
-    loaded = open_page(browser, out, "report_full_log.png", tmp_path)
+    loaded = open_page(browser, out, "report_full_log.png")
     assert_clean(loaded)
     assert loaded.expected_plots == 3
     assert HOSTILE_NAME in loaded.text  # shown as text
@@ -115,7 +111,7 @@ def test_comparison_renders(browser, tmp_path):
     runs = [read_runs(write_full_log(tmp_path / f"r{i}" / "metrics.jsonl", name=n, seed=i))[0]
             for i, n in enumerate(["grpo", "grpo+seal"])]
     out = render_comparison(runs, tmp_path / "compare.html")
-    loaded = open_page(browser, out, "compare.png", tmp_path)
+    loaded = open_page(browser, out, "compare.png")
     assert_clean(loaded)
     assert "grpo+seal" in loaded.text and "Summary per run" in loaded.text
     loaded.page.close()
@@ -129,7 +125,7 @@ def test_reports_of_the_real_logs_render(browser, tmp_path, real_logs):
             runs.append(run)
             analyses.append(analyze_run(run, metric=metric, cross_metrics=True))
     out = render_report(runs, tmp_path / "real.html", analyses=analyses)
-    loaded = open_page(browser, out, "report_real_logs.png", tmp_path)
+    loaded = open_page(browser, out, "report_real_logs.png")
     assert_clean(loaded)
     assert loaded.plots == len(runs)
     assert "Qwen2.5-0.5B-Instruct-TreeRL" in loaded.text

@@ -40,6 +40,13 @@ def _clip(value: Any) -> str:
     return text[:MAX_TEXT_CHARS] + f" … [{len(text) - MAX_TEXT_CHARS} more chars]"
 
 
+def _as_list(value: Any) -> list[Any]:
+    """A list as is; None as empty; anything else (a log written by another tool) as one item."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _turn(turn: Any) -> dict[str, Any]:
     if not isinstance(turn, dict):
         return {"response": _clip(turn)}
@@ -50,11 +57,11 @@ def _turn(turn: Any) -> dict[str, Any]:
 
 def view_of(record: dict[str, Any], label: str) -> SampleView:
     """Display form of a ``samples`` record: a few trajectories, each a list of clipped turns."""
-    trajectories = record.get("trajectories") or []
+    trajectories = _as_list(record.get("trajectories"))
     shown = []
     for traj in trajectories[:MAX_TRAJECTORIES]:
-        turns = traj.get("turns", []) if isinstance(traj, dict) else [traj]
-        shown.append([_turn(t) for t in list(turns)[:MAX_TURNS]])
+        turns = _as_list(traj.get("turns")) if isinstance(traj, dict) else [traj]
+        shown.append([_turn(t) for t in turns[:MAX_TURNS]])
     return SampleView(int(record["step"]), label, shown, hidden=max(0, len(trajectories) - MAX_TRAJECTORIES))
 
 

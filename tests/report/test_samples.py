@@ -35,3 +35,13 @@ def test_no_eruption_shows_first_and_last_and_clips_long_records():
 def test_run_without_samples_has_no_groups():
     run = frame_to_run("r", "r", "jsonl", pd.DataFrame({"policy/entropy": np.ones(3)}))
     assert sample_groups(run, PhaseAnalysis("r", "r", "policy/entropy", "policy/entropy", 3, 0, 2)) == []
+
+
+def test_odd_sample_records_from_other_tools_do_not_break_the_view():
+    samples = [{"step": 2, "trajectories": {"turns": "one string"}},
+               {"step": 3, "trajectories": [{"turns": [1, None, {"response": 5}]}]}, {"step": "x"}]
+    run = frame_to_run("r", "r", "jsonl", pd.DataFrame({"policy/entropy": np.ones(5)}), samples=samples)
+    (group,) = sample_groups(run, PhaseAnalysis("r", "r", "policy/entropy", "policy/entropy", 5, 0, 4))
+    first, last = group.views
+    assert first.trajectories == [[{"response": "one string"}]]
+    assert last.trajectories == [[{"response": "1"}, {"response": ""}, {"response": "5"}]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,11 @@ class TextWorldEnv:
             admissible_commands=True, won=True, lost=True, score=True, max_score=True, objective=True,
             moves=True, policy_commands=self.track_expert, extras=["walkthrough"],
         )
-        self._tw = textworld.start(str(gamefile), infos)
+        with warnings.catch_warnings():
+            # jericho warns that every TextWorld game is "not fully supported" (it means its own
+            # score/move detection, which TextWorld replaces): noise on every start.
+            warnings.filterwarnings("ignore", message=".*not fully supported.*")
+            self._tw = textworld.start(str(gamefile), infos)
         self._loaded = gamefile
 
     def _observation(self, feedback: str, first: bool) -> str:

@@ -36,3 +36,13 @@ def test_parse_settings() -> None:
         "go": 1, "cook": False, "difficulty": "easy", "hide_actions": [], "cache_dir": None}
     with pytest.raises(ConfigError, match="key=value"):
         parse_settings(["go"])
+
+
+def test_envs_imports_neither_torch_nor_the_trainer() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, entropy_dynamics.envs as e; e.make_env('textworld-cooking'); "
+            "bad = [m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'entropy_dynamics.train'))]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

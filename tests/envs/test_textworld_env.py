@@ -85,7 +85,7 @@ def test_group_copies_start_identical(game_cache: Path) -> None:
 def test_two_environments_run_side_by_side(game_cache: Path) -> None:
     a, b = (make_env("textworld-cooking", cache_dir=game_cache) for _ in range(2))
     try:
-        plan_a, plan_b = a.reset(5).info["expert_actions"], b.reset(6).info["expert_actions"]
+        plan_a, plan_b = a.reset(4).info["expert_actions"], b.reset(5).info["expert_actions"]
         results_a, results_b = [], []
         for i in range(max(len(plan_a), len(plan_b))):  # interleaved turns
             if i < len(plan_a):

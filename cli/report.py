@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -35,7 +36,9 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
     for run in runs:
         for message in run.stats.warnings:
             warn(message.split(": ", 1)[-1])
-    with err.status(f"analysing {len(runs)} run(s) and writing the {what}"):
+    with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
+        # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
+        warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
         path = render(runs, out_file, metric=metric, title=title, max_points=max_points)
     size = path.stat().st_size
     if format == "json":

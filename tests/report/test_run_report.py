@@ -5,9 +5,10 @@ import pytest
 
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.errors import EntropyDynamicsError
-from entropy_dynamics.logs import read_runs
+from entropy_dynamics.logs import MetricLogWriter, read_runs
 from entropy_dynamics.report import render_report
 from entropy_dynamics.report.html import plotly_js
+from entropy_dynamics.synthetic import make_run
 
 from .conftest import plan_analysis, write_full_log
 
@@ -94,3 +95,21 @@ def test_reports_of_every_real_log(tmp_path, real_logs):
             assert run.name in html
         assert html.count('class="plotly-graph-div"') >= len(runs)
         assert "<li>Degeneration: no degeneration metrics (degen/*).</li>" in html  # W&B exports hold none
+
+
+def test_report_of_a_synthetic_run_written_as_our_jsonl(tmp_path):
+    """The analyzer's synthetic run (4 cycles, degeneration that steps up and stays up) through our
+    writer and reader: the report shows the accumulation test and every cycle the analyzer finds."""
+    truth = make_run("synthetic-4-cycles", n_points=1500, n_cycles=4, seed=1, with_metrics=True)
+    path = tmp_path / "syn" / "metrics.jsonl"
+    with MetricLogWriter(path) as log:
+        log.header(truth.name, config={"algorithm": "grpo"}, versions={"python": "3"})
+        for step, row in truth.metrics.iterrows():
+            log.metrics(int(step), row.dropna().to_dict(), wall_time=0.0)
+    (run,) = read_runs(path)
+    html = render_report([run], tmp_path / "syn.html").read_text(encoding="utf-8")
+    analysis = analyze_run(run, cross_metrics=True)
+    stats = analysis.extra["cross_metrics"]["persistence"]["degen/sentence_dup_rate"]
+    assert len(analysis.cycles) == 4 and stats["accumulates"]
+    assert len(re.findall(r"<td>C\d+</td>", html)) == 4
+    assert f"ρ = {stats['spearman_rho']:+.2f}" in html and "<td>yes</td>" in html

@@ -10,7 +10,7 @@ from entropy_dynamics.envs import make_env
 from entropy_dynamics.envs.base import TextEnv
 
 #: Seeds of the default cooking games every test may use (generated once per session).
-COOKING_SEEDS = range(6)
+COOKING_SEEDS = range(8)
 
 
 @pytest.fixture(scope="session")

@@ -123,10 +123,10 @@ def live_event_traces(run: Run, column: str) -> list[go.Scatter]:
 
 
 def legend_names(columns: tuple[str, ...]) -> list[str]:
-    """Escaped legend names: without the group prefix when every column shares it
+    """Escaped legend names: without the group prefix when several columns share it
     (``degen/loop_rate`` -> ``loop_rate``), else the full names (``reward/mean``, ``env/success_rate``)."""
     groups = {c.split("/", 1)[0] for c in columns}
-    if len(groups) == 1 and all("/" in c for c in columns):
+    if len(columns) > 1 and len(groups) == 1 and all("/" in c for c in columns):
         return [esc(c.split("/", 1)[1]) for c in columns]
     return [esc(c) for c in columns]
 

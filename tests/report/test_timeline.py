@@ -1,7 +1,7 @@
 import numpy as np
 
 from entropy_dynamics.report.panels import select_panels
-from entropy_dynamics.report.timeline import marked_steps, timeline_figure
+from entropy_dynamics.report.timeline import legend_names, marked_steps, timeline_figure
 
 from .conftest import plan_analysis
 
@@ -52,3 +52,9 @@ def test_a_non_entropy_metric_is_named_as_itself(full_run):
     fig = timeline_figure(full_run, analysis, [])
     assert fig.layout.annotations[0].text == "env/success_rate (segmented metric)"
     assert fig.data[0].name == "env/success_rate"
+
+
+def test_legend_names_drop_a_shared_group_only():
+    assert legend_names(("degen/a", "degen/<b>")) == ["a", "&lt;b&gt;"]
+    assert legend_names(("reward/mean", "env/success_rate")) == ["reward/mean", "env/success_rate"]
+    assert legend_names(("reward/mean",)) == ["reward/mean"]

@@ -14,7 +14,7 @@ from tests.train.conftest import tiny_model
 
 
 def test_tiny_preset_shape_and_heads():
-    cfg, policy, tok = tiny_model(["seal=on", "algorithm=ppo"])
+    _, policy, tok = tiny_model(["seal=on", "algorithm=ppo"])
     lm = policy.lm
     assert lm.config.hidden_size == 32 and lm.config.num_hidden_layers == 2
     assert lm.config._attn_implementation == "eager"

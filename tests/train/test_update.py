@@ -67,7 +67,7 @@ def test_prompt_and_padding_positions_get_no_gradient():
     per_row = logits_grad.abs().sum(-1)[:, :-1]  # row t predicts reply token t
     assert bool((per_row[mb.mask == 0] == 0).all())
     assert bool((per_row[mb.mask == 1] > 0).all())
-    assert bool((logits_grad[:, -1].abs().sum() == 0))
+    assert bool(logits_grad[:, -1].abs().sum() == 0)
     # SEAL reads the states AT the reply tokens: prompt states get gradient only through attention,
     # never as SEAL inputs, and padded reply positions get none at all
     hidden_grad = captured["hidden"].grad.abs().sum(-1)

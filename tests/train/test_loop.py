@@ -1,0 +1,114 @@
+"""The training loop end to end on real TextWorld games: determinism, log, checkpoints, kill -9 + --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from entropy_dynamics.logs import read_runs
+from entropy_dynamics.train.callbacks import Callback
+from entropy_dynamics.train.config_io import load_config
+from entropy_dynamics.train.loop import train
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _comparable(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if not k.startswith("perf/")}
+
+
+class StopAfter(Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.seen: list[int] = []
+
+    def on_step_end(self, state, metrics):
+        self.seen.append(state.step)
+        return ["stop"] if state.step >= self.step else None
+
+
+def test_same_seed_same_first_step_and_the_log_is_complete(fast_overrides, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        cfg = load_config(None, [*fast_overrides, f"output_dir={tmp_path / name}", "steps=1", "seal=on"])
+        train(cfg)
+        runs.append(_records(tmp_path / name / "metrics.jsonl"))
+    metrics = [[r for r in recs if r["type"] == "metrics"] for recs in runs]
+    assert [m["step"] for m in metrics[0]] == [1]
+    assert _comparable(metrics[0][0]["metrics"]) == _comparable(metrics[1][0]["metrics"])
+    first = metrics[0][0]["metrics"]
+    for key in ("reward/mean", "reward/std", "reward/frac_zero_std_groups", "env/success_rate", "env/episode_len",
+                "env/valid_action_ratio", "policy/entropy", "policy/entropy/p50", "policy/entropy/p90",
+                "policy/entropy/turn_0", "loss/pg", "loss/seal", "loss/total", "policy/clip_frac", "policy/approx_kl",
+                "optim/grad_norm", "optim/lr", "perf/rollout_s", "perf/update_s", "perf/step_s", "perf/tokens_per_s",
+                "perf/peak_mem_mb", "seal/head_acc"):
+        assert key in first, key
+    header = runs[0][0]
+    assert header["type"] == "header" and header["resumed_from_step"] is None
+    assert header["config"]["seal"]["coef"] == 0.02 and "torch" in header["versions"]
+    kinds = {r["type"] for r in runs[0]}
+    assert {"header", "metrics", "event", "samples"} <= kinds
+    assert (tmp_path / "a" / "checkpoint" / "state.pt").is_file()
+    assert (tmp_path / "a" / "model" / "config.json").is_file()
+    assert not any("seal" in p.name for p in (tmp_path / "a" / "model").iterdir())
+
+
+def test_callback_can_stop_and_existing_log_needs_resume(fast_overrides):
+    cfg = load_config(None, [*fast_overrides, "steps=5", "samples_every=0"])
+    stopper = StopAfter(1)
+    state = train(cfg, callbacks=[stopper])
+    assert stopper.seen == [1] and state.step == 1
+    events = [r for r in _records(Path(cfg.output_dir) / "metrics.jsonl") if r["type"] == "event"]
+    assert [e["event"] for e in events] == ["checkpoint", "stopped"]
+    from entropy_dynamics.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--resume"):
+        train(cfg)
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", *args]
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_resume_continues_the_same_log(fast_overrides, tmp_path):
+    out = tmp_path / "run"
+    sets = [a for o in [*fast_overrides, "steps=4", "samples_every=0"] for a in ("--set", o)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(_cli("train", *sets), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            cwd=Path(__file__).resolve().parents[2])
+    log = out / "metrics.jsonl"
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline:
+            if log.is_file() and sum('"type": "metrics"' in line for line in log.read_text().splitlines()) >= 2:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the training run wrote no second step in time")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    killed_at = max(r["step"] for r in _records(log) if r["type"] == "metrics")
+    assert killed_at < 4
+    done = subprocess.run(_cli("train", *sets, "--resume"), capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = _records(log)
+    steps = [r["step"] for r in records if r["type"] == "metrics"]
+    assert steps == [1, 2, 3, 4]
+    headers = [r for r in records if r["type"] == "header"]
+    assert len(headers) == 2 and headers[0]["resumed_from_step"] is None
+    assert 1 <= headers[1]["resumed_from_step"] <= killed_at
+    assert headers[1]["config"] == headers[0]["config"]
+    run = read_runs(log)[0]
+    assert run.stats.duplicate_steps == 0 and list(run.metrics.index) == [1, 2, 3, 4]

@@ -1,0 +1,63 @@
+"""Multi-turn rollouts on real TextWorld cooking games with the tiny model."""
+
+from __future__ import annotations
+
+import torch
+
+from entropy_dynamics.envs.registry import make_env
+from entropy_dynamics.train.credit import anchor_ids, assign_credit
+from entropy_dynamics.train.games import GameSampler, group_layout
+from entropy_dynamics.train.loop import rollout_settings
+from entropy_dynamics.train.rollout import play, rollout_metrics, safe_action
+from tests.train.conftest import tiny_model
+
+
+def test_groups_share_the_game_and_samples_are_per_turn():
+    cfg, policy, tok = tiny_model(["max_turns=3", "invalid_action_penalty=0.1", "max_prompt_tokens=4096"])
+    seeds, groups = group_layout([0, 1], 2)
+    envs = [make_env(cfg.env) for _ in seeds]
+    try:
+        batch = play(policy.lm, tok, envs, seeds, groups, rollout_settings(cfg), torch.Generator().manual_seed(0))
+    finally:
+        for env in envs:
+            env.close()
+    assert [e.group for e in batch.episodes] == [0, 0, 1, 1]
+    first = {e.index: s.observation for s in batch.samples for e in batch.episodes if s.episode == e.index
+             and s.turn == 0}
+    assert first[0] == first[1] and first[2] == first[3] and first[0] != first[2]
+    for ep in batch.episodes:
+        turns = [s.turn for s in batch.samples if s.episode == ep.index]
+        assert turns == list(range(ep.turns)) and 1 <= ep.turns <= 3
+        # a random model is invalid on (almost) every turn: the return counts the penalties
+        rewards = sum(s.reward for s in batch.samples if s.episode == ep.index)
+        assert abs(ep.ret - rewards) < 1e-9
+    for s in batch.samples:
+        assert len(s.response_ids) == len(s.old_logp) == len(s.entropy) >= 1
+        assert len(s.prompt_ids) <= cfg.max_prompt_tokens
+        decoded = tok.decode(s.prompt_ids)
+        assert decoded.endswith("<|im_start|>assistant\n")
+        if s.turn == 0:
+            assert s.observation[:40] in decoded  # the observation sits in the prompt, never in the reply
+    metrics = rollout_metrics(batch)
+    assert metrics["env/success_rate"] == 0.0 and 0.0 <= metrics["env/valid_action_ratio"] <= 1.0
+    assert metrics["reward/frac_zero_std_groups"] in (0.0, 0.5, 1.0)
+    credit = assign_credit(batch, cfg)
+    assert len(credit.advantages) == len(batch.samples)
+    ids = anchor_ids(batch)
+    assert ids[0] == ids[[s.turn == 0 and s.episode == 1 for s in batch.samples].index(True)]
+
+
+def test_safe_action_strips_interpreter_hot_keys():
+    assert safe_action("take\x0f apple\\n \x1a now\n") == "take apple n now"
+    assert safe_action("héllo 🍎") == "héllo 🍎"
+
+
+def test_game_sampler_state_round_trips():
+    a = GameSampler(0, 10, 50)
+    first = a.draw(4)
+    state = a.state_dict()
+    nxt = a.draw(4)
+    b = GameSampler(123, 10, 50)
+    b.load_state_dict(state)
+    assert b.draw(4) == nxt
+    assert len(set(first)) == 4 and all(10 <= s < 60 for s in first)

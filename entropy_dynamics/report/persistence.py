@@ -50,7 +50,7 @@ def persistence_rows(persistence: Mapping[str, Mapping[str, Any]]) -> list[dict[
             "metric": name,
             "reference": "—" if stats.get("reference_level") is None else f"{stats['reference_level']:.3g}",
             "deltas": ", ".join("—" if d is None else f"{d:+.3g}" for d in deltas) or "—",
-            "spearman": "—" if rho is None else f"ρ = {rho:+.2f}, p = {p:.3g}",
+            "spearman": "—" if rho is None else f"ρ = {rho:+.2f}, " + ("p < 0.001" if p < 1e-3 else f"p = {p:.3g}"),
             "accumulates": "yes" if stats.get("accumulates") else "no",
         })
     return rows

@@ -19,6 +19,8 @@ DEFAULT_HIDDEN_ACTIONS: tuple[str, ...] = (r"^examine (?!cookbook$)", r"^look$")
 _SPACES = re.compile(r"\s+")
 # The Inform parser runs "take milk. go north" (or ";" / "then") as several commands.
 _COMMAND_SEPARATOR = re.compile(r"[.;]|\bthen\b")
+# Control characters: a NUL byte hangs the Z-machine interpreter.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_action(action: str) -> str:
@@ -29,9 +31,10 @@ def normalise_action(action: str) -> str:
 def first_command(action: str) -> str:
     """The first command of ``action``, whitespace collapsed: ``"take milk. go north"`` -> ``"take milk"``.
 
-    An environment sends only this part, so one turn is always one move.
+    An environment sends only this part, so one turn is always one move. Control characters become spaces.
     """
-    return _SPACES.sub(" ", _COMMAND_SEPARATOR.split(action.strip(), maxsplit=1)[0]).strip()
+    action = _CONTROL.sub(" ", action).strip()
+    return _SPACES.sub(" ", _COMMAND_SEPARATOR.split(action, maxsplit=1)[0]).strip()
 
 
 def is_meta_command(action: str) -> bool:

@@ -32,6 +32,7 @@ def test_first_command_keeps_one_move() -> None:
     assert first_command("take milk. go north") == "take milk"
     assert first_command("go  east then go west") == "go east"
     assert first_command("open fridge") == "open fridge"
+    assert first_command("go\x00 east\x1b") == "go east"
 
 
 def test_filter_hides_examine_look_and_meta_but_keeps_the_cookbook() -> None:

@@ -46,6 +46,11 @@ def test_invalid_actions_are_flagged_and_sent_to_the_game(cooking) -> None:
     assert result.info["action_valid"] is False and result.info["blocked"] is False
     assert result.reward == 0 and not result.done
     assert "not a verb" in result.observation
+    # odd model output never hangs or breaks the interpreter
+    for junk in ["", "\x00", "é 漢字 🍕", "x" * 2000, "take\nall\tthings"]:
+        step = cooking.step(junk)
+        assert not step.info["action_valid"] and step.observation
+    assert cooking.step("inventory").info["action_valid"]
 
 
 @pytest.mark.parametrize("command", ["restart", "quit", "save", "restore", "undo", "go east. restart"])

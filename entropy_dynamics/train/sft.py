@@ -100,7 +100,7 @@ def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
                     micro = [examples[i] for i in chunk[m: m + cfg.micro_batch_size]]
                     loss, tokens = sft_loss(policy, micro, tokenizer.pad_token_id)
                     (loss * tokens / n_tokens).backward()
-                    loss_sum += float(loss) * tokens
+                    loss_sum += float(loss.detach()) * tokens
                     token_sum += tokens
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else 1e9)
                 optimizer.step()

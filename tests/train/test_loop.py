@@ -112,3 +112,23 @@ def test_kill_minus_nine_then_resume_continues_the_same_log(fast_overrides, tmp_
     assert headers[1]["config"] == headers[0]["config"]
     run = read_runs(log)[0]
     assert run.stats.duplicate_steps == 0 and list(run.metrics.index) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["algorithm=ppo", "use_ref_model=true", "kl_coef=0.05", "entropy_coef=0.01"],
+        ["algorithm=rloo", "loss_agg_mode=seq-sum-constant", "clip_cov={}"],
+        ["algorithm=reinforce_pp", "seal=on", "seal.pooling=turn_mean", "seal.label_source=episode_success"],
+    ],
+)
+def test_other_algorithms_and_loss_terms_run_a_step(fast_overrides, extra):
+    cfg = load_config(None, [*fast_overrides, "steps=1", "samples_every=0", *extra])
+    train(cfg)
+    metrics = next(r for r in _records(Path(cfg.output_dir) / "metrics.jsonl") if r["type"] == "metrics")["metrics"]
+    assert metrics["optim/steps"] == 2.0
+    if cfg.algorithm == "ppo":
+        assert metrics["loss/kl"] >= 0 and metrics["loss/entropy"] < 0 and "loss/value" in metrics
+        assert metrics["policy/kl_ref"] >= 0
+    if cfg.seal_on:
+        assert metrics["loss/seal"] > 0

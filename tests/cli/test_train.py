@@ -1,0 +1,49 @@
+"""`entropy-dynamics sft` and `entropy-dynamics train` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cli.main import app, main
+from tests.train.conftest import FAST
+
+
+def _sets(*overrides: str) -> list[str]:
+    return [a for o in overrides for a in ("--set", o)]
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("algorithm: sac\n")
+    assert main(["train", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "'algorithm' must be one of" in err and len(err.splitlines()) == 1
+    assert main(["sft", "--set", "nope=1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown key 'nope'" in err and len(err.splitlines()) == 1
+    assert main(["train", "--set", f"output_dir={tmp_path / 'x'}", "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_sft_then_train_from_its_model(tmp_path):
+    runner = CliRunner()
+    sft_dir = tmp_path / "sft"
+    result = runner.invoke(app, ["sft", *_sets(*FAST, f"output_dir={sft_dir}", "sft.epochs=1", "sft.n_games=2",
+                                               "sft.eval_games=1", "sft.eval_every=1"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["command"] == "sft" and summary["last_step"] == 1
+    records = [json.loads(line) for line in (sft_dir / "metrics.jsonl").read_text().splitlines()]
+    epoch = next(r for r in records if r["type"] == "metrics")["metrics"]
+    assert epoch["loss/sft"] > 0 and 0.0 <= epoch["eval/success_rate"] <= 1.0
+    assert (sft_dir / "model" / "tokenizer.json").is_file()
+
+    rl_dir = tmp_path / "rl"
+    result = runner.invoke(app, ["train", *_sets(*FAST, f"output_dir={rl_dir}", f"init_from={sft_dir / 'model'}",
+                                                 "steps=1", "algorithm=gigpo"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["last_step"] == 1
+    header = json.loads((rl_dir / "metrics.jsonl").read_text().splitlines()[0])
+    assert header["config"]["init_from"] == str(sft_dir / "model")

@@ -94,7 +94,8 @@ class AlfWorldEnv:
 
     ``reset(seed)`` plays game ``seed % n_games`` of the split (sorted paths, so fixed). Reward is
     1 on success (ALFWorld's score), else 0. ``expert_next_actions`` carries ALFWorld's handcoded
-    expert plan at each turn.
+    expert plan at each turn (``alfworld`` >= 0.4's ``AlfredExpert`` wrapper). Written against
+    alfworld 0.4's API; without the data here, only discovery, parsing and the error paths are tested.
     """
 
     def __init__(self, split: str = "train", data_dir: str | Path | None = None, max_steps: int = 50,
@@ -118,13 +119,14 @@ class AlfWorldEnv:
 
     def reset(self, seed: int) -> EnvReset:
         import textworld
-        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler
+        from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredExpert, AlfredExpertType
 
         game = self.games[seed % len(self.games)]
         self.close()
         infos = textworld.EnvInfos(won=True, admissible_commands=True, score=True, max_score=True,
-                                   expert_type="handcoded", expert_plan=True)
-        self._tw = textworld.start(str(game), request_infos=infos, wrappers=[AlfredDemangler(shuffle=False)])
+                                   extras=["walkthrough", "expert_plan"])
+        wrappers = [AlfredDemangler(shuffle=False), AlfredExpert(expert_type=AlfredExpertType.HANDCODED)]
+        self._tw = textworld.start(str(game), request_infos=infos, wrappers=wrappers)
         state = self._tw.reset()
         task, observation = split_intro(state["feedback"])
         self._state, self._turns, self._done = state, 0, False
@@ -133,8 +135,8 @@ class AlfWorldEnv:
             "task": task,
             "admissible_actions": filter_admissible(state["admissible_commands"] or [], self.hide_actions),
             "all_admissible_actions": list(state["admissible_commands"] or []),
-            "expert_actions": read_walkthrough(game),
-            "expert_next_actions": list(state.get("expert_plan") or []),
+            "expert_actions": list(state.get("extra.walkthrough") or []) or read_walkthrough(game),
+            "expert_next_actions": list(state.get("extra.expert_plan") or []),
             "max_score": 1,
             "score": 0,
             "game_id": str(game.parent.relative_to(game.parents[2])),
@@ -181,7 +183,7 @@ class AlfWorldEnv:
             "blocked": blocked,
             "admissible_actions": filter_admissible(state["admissible_commands"] or [], self.hide_actions),
             "all_admissible_actions": list(state["admissible_commands"] or []),
-            "expert_next_actions": list(state.get("expert_plan") or []),
+            "expert_next_actions": list(state.get("extra.expert_plan") or []),
             "score": int(won),
             "max_score": 1,
             "turn": self._turns,

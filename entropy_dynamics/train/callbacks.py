@@ -9,6 +9,7 @@ JSONL log (:class:`JsonlSink`) and W&B (:class:`WandbSink`).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,7 @@ class WandbSink(Callback):
         import wandb
 
         id_file = state.output_dir / "wandb_run_id.txt"
-        run_id = id_file.read_text().strip() if id_file.is_file() else wandb.util.generate_id()
+        run_id = id_file.read_text().strip() if id_file.is_file() else secrets.token_hex(4)
         id_file.write_text(run_id)
         self.run = wandb.init(project=self.project, name=header["run"], id=run_id, resume="allow",
                               mode=self.mode, dir=str(state.output_dir), config=header["config"])

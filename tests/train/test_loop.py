@@ -132,3 +132,14 @@ def test_other_algorithms_and_loss_terms_run_a_step(fast_overrides, extra):
         assert metrics["policy/kl_ref"] >= 0
     if cfg.seal_on:
         assert metrics["loss/seal"] > 0
+
+
+def test_wandb_offline_is_a_second_sink(fast_overrides):
+    cfg = load_config(None, [*fast_overrides, "steps=1", "samples_every=0", "wandb=offline"])
+    train(cfg)
+    out = Path(cfg.output_dir)
+    run_id = (out / "wandb_run_id.txt").read_text().strip()
+    files = list((out / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
+    assert len(files) == 1 and files[0].stat().st_size > 0
+    runs = read_runs(files[0].parent)
+    assert runs and "policy/entropy" in runs[0].metrics.columns

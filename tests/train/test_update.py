@@ -126,3 +126,18 @@ def test_micro_batching_equals_the_full_batch():
     for name, value in params[1][0].items():
         torch.testing.assert_close(value, params[16][0][name], atol=2e-6, rtol=1e-5)
     assert params[1][1]["loss/total"] == pytest.approx(params[16][1]["loss/total"], rel=1e-5)
+
+
+def test_non_finite_loss_skips_the_optimizer_step():
+    cfg, policy, tok = tiny_model()
+    samples = make_samples(policy, tok)
+    credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+    with torch.no_grad():
+        policy.lm.model.norm.weight[0] = float("nan")
+    before = {n: p.detach().clone() for n, p in policy.named_parameters()}
+    optimizer, scheduler = build_optimizer(policy, 1e-2, 0.0, 0)
+    result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                           torch.Generator().manual_seed(0))
+    assert result.nan_skips == cfg.minibatches and result.metrics["optim/steps"] == 0.0
+    for name, p in policy.named_parameters():
+        assert torch.equal(p, before[name]) or bool(torch.isnan(p).any())

@@ -32,7 +32,8 @@ def make_samples(n: int, vocab: int, gen: torch.Generator) -> list[TurnSample]:
     for i in range(n):
         p = int(torch.randint(60, 260, (1,), generator=gen))
         r = int(torch.randint(4, 17, (1,), generator=gen))
-        out.append(TurnSample(episode=i, group=i // 8, turn=0, prompt_ids=torch.randint(10, vocab, (p,), generator=gen).tolist(),
+        prompt = torch.randint(10, vocab, (p,), generator=gen).tolist()
+        out.append(TurnSample(episode=i, group=i // 8, turn=0, prompt_ids=prompt,
                               response_ids=torch.randint(10, vocab, (r,), generator=gen), old_logp=-torch.rand(r) * 3,
                               entropy=torch.rand(r), reward=0.0, valid=True, format_ok=True, truncated=False,
                               observation="", response_text="", action=""))

@@ -80,18 +80,25 @@ def _kind(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules) -> str
     return "decline" if fit.delta < -threshold else "flat"
 
 
-def _phases(fits: list[SegmentFit], kinds: list[str], rules: LabelRules, previous: Phase | None) -> list[Phase]:
+def phase_of(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules, prev: Phase | None,
+             before: Phase | None) -> Phase:
+    """The phase of one segment given the two phases before it."""
+    kind = _kind(fit, sigma, scale, rules)
+    if kind == "sharp_rise" and max(fit.delta, fit.level_rise) >= rules.min_rise:
+        return "eruption"
+    if kind == "decline":
+        after_eruption = prev in ("eruption", "subsidence") or (prev == "plateau" and before == "eruption")
+        return "subsidence" if after_eruption else "descent"
+    return "plateau"
+
+
+def _phases(fits: list[SegmentFit], rules: LabelRules, sigma: float, scale: float,
+            previous: Phase | None) -> list[Phase]:
     out: list[Phase] = []
-    for fit, kind in zip(fits, kinds, strict=True):
+    for fit in fits:
         prev = out[-1] if out else previous
         before = out[-2] if len(out) > 1 else (previous if out else None)
-        if kind == "sharp_rise" and max(fit.delta, fit.level_rise) >= rules.min_rise:
-            out.append("eruption")
-        elif kind == "decline":
-            after_eruption = prev in ("eruption", "subsidence") or (prev == "plateau" and before == "eruption")
-            out.append("subsidence" if after_eruption else "descent")
-        else:
-            out.append("plateau")
+        out.append(phase_of(fit, sigma, scale, rules, prev, before))
     return out
 
 
@@ -119,7 +126,7 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
         if len(joined) < len(bounds):
             bounds = joined
             continue
-        phases = _phases(fits, kinds, rules, previous)
+        phases = _phases(fits, rules, sigma, scale, previous)
         merged = _merge(bounds, list(phases))
         if len(merged) == len(bounds):
             break

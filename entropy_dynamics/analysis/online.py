@@ -1,11 +1,17 @@
-"""Live phase detection: one step at a time, events once a transition is confirmed.
+"""Live phase detection: one point at a time, events once a transition is confirmed.
 
-The detector keeps the last ``window`` points and, every ``refit_every`` points, runs the offline
-segmenter (:func:`segment`) on them. The phase of the newest segment is a *candidate*; it becomes an
-event when ``confirm`` consecutive re-fits agree on it (the breakpoints of a prefix flicker, so one
-re-fit is not enough). A rise is judged sharp against ``total_steps`` when the trainer knows it,
-else against the steps seen so far. Cost: one Pelt fit on at most ``max_points`` binned points per
-``refit_every`` steps, independent of the run length.
+After each new point the detector looks at the last ``lookback + max_tail`` points (log values,
+isolated spikes replaced by the running median of 5, which delays every decision by 2 points) and
+finds the best single split into a reference part and a *tail* of at least ``min_tail`` points
+(exact two-line least squares over every split, vectorised through prefix sums). The tail is
+labelled with the offline rules (:mod:`.labels`) in the context of the current phase: a sharp,
+significant rise of at least ``min_rise`` (and of ``block_z`` times the run's own spread of
+``min_tail``-point means, which keeps slowly wandering real curves from raising alarms) is an
+eruption, a decline after an eruption a subsidence, and so on. A rise that pauses and resumes
+within the window stays one eruption. A tail phase that differs from the current one becomes an event once ``confirm``
+consecutive points agree. Sharpness is judged against ``total_steps`` when the trainer knows it,
+else against the steps seen so far. Cost per point: O(lookback + max_tail), independent of the run
+length (about 0.1-0.2 ms).
 """
 
 from __future__ import annotations
@@ -14,29 +20,45 @@ import math
 from collections import deque
 from dataclasses import replace
 
-from entropy_dynamics.analysis.segment import MIN_POINTS, make_options, segment
+import numpy as np
+
+from entropy_dynamics.analysis.labels import LabelRules, SegmentFit, phase_of
+from entropy_dynamics.analysis.segment import robust_noise
+from entropy_dynamics.analysis.trend_cost import TrendSums
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
+
+#: Points on each side of the running median that removes spikes (decisions lag by this much).
+SPIKE_HALF = 2
 
 
 class OnlineDetector:
     """Streaming phase detector. ``update(step, value)`` returns the events confirmed at that step."""
 
-    def __init__(self, run: str = "", *, window: int = 240, refit_every: int = 4, confirm: int = 2,
-                 total_steps: int | None = None, max_points: int = 120, **options: object) -> None:
-        if window < MIN_POINTS or refit_every < 1 or confirm < 1:
-            raise ValueError(f"need window >= {MIN_POINTS}, refit_every >= 1, confirm >= 1")
+    def __init__(self, run: str = "", *, total_steps: int | None = None, lookback: int = 60,
+                 max_tail: int = 60, min_tail: int = 6, confirm: int = 2, spike_z: float = 4.0,
+                 min_rise: float = 0.25, reference: int = 30, block_z: float = 7.0, **rules: float) -> None:
+        if min_tail < 3 or max_tail < min_tail or lookback < 5 or confirm < 1:
+            raise ValueError("need min_tail >= 3, max_tail >= min_tail, lookback >= 5, confirm >= 1")
         self.run = run
-        self.window = window
-        self.refit_every = refit_every
-        self.confirm = confirm
         self.total_steps = total_steps
-        self.options = replace(make_options(**options), max_points=max_points)
+        self.lookback = lookback
+        self.max_tail = max_tail
+        self.min_tail = min_tail
+        self.confirm = confirm
+        self.reference = reference
+        self.block_z = block_z
+        self._block: list[float] = []
+        self._block_means: deque[float] = deque(maxlen=201)
+        self.spike_z = spike_z
+        self.rules = LabelRules(**{**rules, "min_rise": min_rise})
         self.events: list[PhaseEvent] = []
-        self._steps: deque[int] = deque(maxlen=window)
-        self._values: deque[float] = deque(maxlen=window)
+        size = lookback + max_tail
+        self._raw_steps: deque[int] = deque(maxlen=2 * SPIKE_HALF + 1)
+        self._raw: deque[float] = deque(maxlen=2 * SPIKE_HALF + 1)
+        self._steps: deque[float] = deque(maxlen=size)
+        self._logs: deque[float] = deque(maxlen=size)
         self._first_step: int | None = None
-        self._since_fit = 0
-        self._candidate: tuple[Phase, int] | None = None
+        self._pending: tuple[Phase, int] | None = None
         self._agree = 0
 
     @property
@@ -45,46 +67,94 @@ class OnlineDetector:
         return self.events[-1].phase if self.events else None
 
     def update(self, step: int, value: float) -> list[PhaseEvent]:
-        """Feed one logged point (non-finite values are ignored). Returns new events (usually [])."""
-        if value is None or not math.isfinite(value):
+        """Feed one logged point (non-finite or non-positive values are ignored). Returns new events."""
+        if value is None or not math.isfinite(value) or value <= 0:
             return []
-        if self._steps and step <= self._steps[-1]:
+        if self._raw_steps and step <= self._raw_steps[-1]:
             return []
         if self._first_step is None:
             self._first_step = int(step)
-        self._steps.append(int(step))
-        self._values.append(float(value))
-        self._since_fit += 1
-        if len(self._steps) < MIN_POINTS or self._since_fit < self.refit_every:
+        self._raw_steps.append(int(step))
+        self._raw.append(math.log(value))
+        if len(self._raw) < self._raw.maxlen:
             return []
-        self._since_fit = 0
-        return self._refit(int(step))
+        self._accept_centre()
+        if len(self._logs) < self.min_tail + 5:
+            return []
+        return self._check(int(step))
 
-    def _phase_before(self, step: int) -> Phase | None:
-        for event in reversed(self.events):
-            if event.start_step < step:
-                return event.phase
-        return None
+    def _accept_centre(self) -> None:
+        """Move the centre point of the raw buffer into the analysed window, despiked."""
+        centre = self._raw[SPIKE_HALF]
+        median = float(np.median(self._raw))
+        if len(self._logs) >= 10:
+            sigma = robust_noise(np.asarray(self._logs))
+            if sigma > 0 and abs(centre - median) > self.spike_z * sigma:
+                centre = median
+        self._steps.append(float(self._raw_steps[SPIKE_HALF]))
+        self._logs.append(centre)
+        self._block.append(centre)
+        if len(self._block) == self.min_tail:
+            self._block_means.append(sum(self._block) / len(self._block))
+            self._block = []
 
-    def _refit(self, step: int) -> list[PhaseEvent]:
+    def _block_noise(self) -> float:
+        """Robust spread of the level over ``min_tail`` points, from the whole history so far (block
+        means of consecutive points; larger than white noise predicts when the series wanders)."""
+        if len(self._block_means) < 5:
+            return 0.0
+        return robust_noise(np.asarray(self._block_means))
+
+    def _tail(self) -> tuple[int, SegmentFit, float] | None:
+        """Best tail ``(start index, its fit, noise)`` of the window."""
+        t = np.asarray(self._steps)
+        y = np.asarray(self._logs)
+        n = y.size
+        sums = TrendSums(t, y)
+        lo = max(3, n - self.max_tail)
+        hi = n - self.min_tail
+        if hi < lo:
+            return None
+        k = np.arange(lo, hi + 1)
+        left = np.maximum(k - self.reference, 0)
+        cost = (sums.rss(left, k) + sums.rss(k, np.full_like(k, n))) / (n - left)
+        start = int(k[int(np.argmin(cost))])
+        slope, intercept = sums.line(start, n)
+        ref = y[max(0, start - 10):start]
+        fitted_end = intercept + slope * (t[-1] - sums.t0)
+        fit = SegmentFit(slope, n - start, slope * (t[-1] - t[start]), float(fitted_end - ref.mean()))
+        return start, fit, robust_noise(y)
+
+    def _check(self, step: int) -> list[PhaseEvent]:
+        found = self._tail()
+        if found is None:
+            return []
+        start, fit, sigma = found
         scale = self.total_steps or max(step - (self._first_step or 0), 1)
-        result = segment(list(self._steps), list(self._values), self.options, time_scale=float(scale),
-                         previous_phase=self._phase_before(self._steps[0]))
-        if not result.segments:
+        if fit.delta > 0 and max(fit.delta, fit.level_rise) < self.block_z * self._block_noise():
+            fit = replace(fit, delta=0.0, level_rise=0.0)
+        phase = phase_of(fit, sigma, float(scale), self.rules, self.current_phase, self._before_current())
+        start_step = int(self._steps[start])
+        if phase == self.current_phase or (self.events and start_step <= self.events[-1].start_step) \
+                or (phase == "eruption" and self._erupting()):
+            self._pending, self._agree = None, 0
             return []
-        last = result.segments[-1]
-        candidate = (last.phase, last.start_step)
-        if last.phase == self.current_phase:
-            self._candidate, self._agree = None, 0
-            return []
-        if self._candidate is not None and self._candidate[0] == last.phase:
-            self._agree += 1
-        else:
-            self._agree = 1
-        self._candidate = candidate
+        self._agree = self._agree + 1 if self._pending and self._pending[0] == phase else 1
+        self._pending = (phase, start_step)
         if self._agree < self.confirm:
             return []
-        event = PhaseEvent(run=self.run, phase=last.phase, start_step=last.start_step, confirmed_at_step=step)
+        if not self.events:
+            start_step = self._first_step or start_step
+        event = PhaseEvent(run=self.run, phase=phase, start_step=start_step, confirmed_at_step=step)
         self.events.append(event)
-        self._candidate, self._agree = None, 0
+        self._pending, self._agree = None, 0
         return [event]
+
+    def _erupting(self) -> bool:
+        """True while the last trend event is an eruption that started inside the window: a rise that
+        pauses (eruption, plateau, eruption) is one eruption, not two."""
+        last = next((e for e in reversed(self.events) if e.phase != "plateau"), None)
+        return last is not None and last.phase == "eruption" and last.start_step >= self._steps[0]
+
+    def _before_current(self) -> Phase | None:
+        return self.events[-2].phase if len(self.events) > 1 else None

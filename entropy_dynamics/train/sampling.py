@@ -11,8 +11,12 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
+
+#: transformers >= 5.2x names the KV cache ``cache`` (argument and output); older versions ``past_key_values``.
+CACHE_NAME = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
 
 
 @dataclass
@@ -67,9 +71,9 @@ def sample_replies(
     cache = None
     step_ids, step_pos = ids, positions
     for t in range(max_new_tokens):
-        out = lm(input_ids=step_ids, attention_mask=mask, position_ids=step_pos, past_key_values=cache,
-                 use_cache=True, logits_to_keep=1)
-        cache = out.past_key_values
+        out = lm(input_ids=step_ids, attention_mask=mask, position_ids=step_pos, use_cache=True, logits_to_keep=1,
+                 **{CACHE_NAME: cache})
+        cache = getattr(out, CACHE_NAME)
         logits = out.logits[:, -1, :].float()
         probs = torch.softmax(logits / temperature, dim=-1).cpu()
         token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "cli.report",
     "cli.envs",
     "cli.train",
+    "cli.analyze", "cli.watch",
 ]
 
 

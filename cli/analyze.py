@@ -1,0 +1,74 @@
+"""``entropy-dynamics analyze``: phases, change points and cycles of each run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import track
+from rich.table import Table
+
+from cli.common import emit_json, err, fail, out, warn
+from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.logs import read_many
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+
+
+def analyze(
+    paths: Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID.")],
+    metric: Annotated[str | None, typer.Option("--metric", help="Metric to segment (default policy/entropy).")] = None,
+    format: Annotated[str, typer.Option("--format", help="Output: table or json.")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the output to a file.")] = None,
+    reader: Annotated[str | None, typer.Option("--reader", help="Force a reader (see `inspect --help`).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad line of a log.")] = False,
+    cross_metrics: Annotated[bool, typer.Option("--cross-metrics", help="Add per-phase statistics of the other "
+                                                "metrics, lead/lag, persistence and the entropy-reward fit.")] = False,
+    penalty: Annotated[float | None, typer.Option("--penalty", min=0.0, help="Change-point penalty factor "
+                                                  "(default 7; higher = fewer change points).")] = None,
+) -> None:
+    """Segment each run's entropy into descent / eruption / subsidence / plateau and list its cycles."""
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    runs = read_many(paths, format=reader, strict=strict)
+    options = {} if penalty is None else {"penalty_factor": penalty}
+    items = track(runs, description="analysing", console=err, transient=True) if len(runs) > 1 else runs
+    analyses = [analyze_run(run, metric, cross_metrics=cross_metrics, **options) for run in items]
+    for analysis in analyses:
+        for message in analysis.warnings:
+            warn(f"{analysis.run}: {message}")
+    if format == "json":
+        emit_json({"runs": [a.to_dict() for a in analyses]}, out_file)
+        return
+    for analysis in analyses:
+        _print_table(analysis)
+
+
+def _print_table(a: PhaseAnalysis) -> None:
+    title = (f"{a.run}  {a.source_metric} -> {a.metric}  {a.n_points} points, steps {a.first_step}..{a.last_step}"
+             if a.n_points else f"{a.run}  (no points)")
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("phase", "left"), ("steps", "left"), ("from", "right"), ("to", "right"),
+                            ("slope/step", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for s in a.segments:
+        table.add_row(s.phase, f"{s.start_step}..{s.end_step}", f"{s.start_value:.4g}", f"{s.end_value:.4g}",
+                      f"{s.slope:.3g}")
+    out.print(table)
+    if a.cycles:
+        cycles = Table(title=f"{len(a.cycles)} cycle(s)", title_justify="left")
+        for column in ("onset", "peak", "end", "base", "peak value", "ratio", "rise", "decay", "period"):
+            cycles.add_column(column, justify="right")
+        for c in a.cycles:
+            cycles.add_row(*(str(v) if v is not None else "-" for v in (
+                c.eruption_start_step, c.peak_step, c.subsidence_end_step)),
+                f"{c.base_value:.4g}", f"{c.peak_value:.4g}", f"{c.amplitude_ratio:.2f}",
+                *(str(v) if v is not None else "-" for v in (c.rise_steps, c.decay_steps, c.period_steps)))
+        out.print(cycles)
+    else:
+        out.print("no eruption", markup=False)
+    out.print(f"source: {a.source}", markup=False, highlight=False)

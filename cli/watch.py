@@ -1,0 +1,62 @@
+"""``entropy-dynamics watch``: live phase detection on a log, or a replay of a finished one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.common import fail, out, warn
+from entropy_dynamics.analysis.stream import follow_jsonl, replay
+from entropy_dynamics.analysis.types import PhaseEvent
+from entropy_dynamics.logs import read_runs
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch)
+
+
+def watch(
+    path: Annotated[str, typer.Argument(help="A log file (our JSONL for --follow; any format for --replay).")],
+    follow: Annotated[bool, typer.Option("--follow", help="Keep reading new lines as the log grows.")] = False,
+    replay_log: Annotated[bool, typer.Option("--replay", help="Stream the finished log through the detector.")]
+    = False,
+    format: Annotated[str, typer.Option("--format", help="Output: text or json (one object per line).")] = "text",
+    metric: Annotated[str | None, typer.Option("--metric", help="Metric to watch (default policy/entropy).")] = None,
+    reader: Annotated[str | None, typer.Option("--reader", help="Force a reader (replay only).")] = None,
+    poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds between reads with --follow.")] = 1.0,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="Stop following after N seconds.")]
+    = None,
+    total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, help="Planned steps of the run "
+                                                    "(default: from the log's header with --follow).")] = None,
+) -> None:
+    """Print phase transitions as the online detector confirms them."""
+    if format not in ("text", "json"):
+        fail(f"--format must be text or json, not {format!r}")
+    if follow and replay_log:
+        fail("choose one of --follow and --replay")
+    options = {} if total_steps is None else {"total_steps": total_steps}
+    if follow:
+        try:
+            for event in follow_jsonl(path, metric, poll=poll, timeout=timeout, **options):
+                _emit(event, format)
+        except KeyboardInterrupt:
+            return
+        return
+    for run in read_runs(path, format=reader):
+        events, warnings = replay(run, metric, **options)
+        for message in warnings:
+            warn(f"{run.name}: {message}")
+        for event in events:
+            _emit(event, format)
+
+
+def _emit(event: PhaseEvent, format: str) -> None:
+    if format == "json":
+        sys.stdout.write(json.dumps(event.to_dict()) + "\n")
+        sys.stdout.flush()
+        return
+    out.print(f"{event.run}: {event.phase} from step {event.start_step} (confirmed at step {event.confirmed_at_step})",
+              markup=False, highlight=False)

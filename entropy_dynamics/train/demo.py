@@ -79,12 +79,12 @@ class DemoResult:
         return asdict(self)
 
 
-def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[str]:
+def settings_overrides(settings: Mapping[str, Any], prefix: str = "") -> list[str]:
     """``{"a": {"b": 1}}`` -> ``["a.b=1"]`` (JSON values, which YAML reads), the form ``load_config`` takes."""
     items: list[str] = []
     for key, value in settings.items():
         if isinstance(value, Mapping) and key != "env_settings":
-            items += _flatten(value, f"{prefix}{key}.")
+            items += settings_overrides(value, f"{prefix}{key}.")
         else:
             items.append(f"{prefix}{key}={json.dumps(value)}")
     return items
@@ -92,7 +92,7 @@ def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[str]:
 
 def demo_configs(out: Path, steps: int | None, overrides: Sequence[str] = ()) -> tuple[TrainConfig, TrainConfig]:
     """(SFT config, GRPO config) of a demo writing under ``out``; ``overrides`` are ``key=value`` strings."""
-    base = [*_flatten(DEMO_SETTINGS), *overrides]
+    base = [*settings_overrides(DEMO_SETTINGS), *overrides]
     sft = load_config(None, [*base, f"output_dir={out / 'sft'}"])
     rl = load_config(None, [*base, f"output_dir={out / 'train'}", f"init_from={out / 'sft' / 'model'}",
                             f"steps={steps if steps is not None else UNBOUNDED_STEPS}"])

@@ -5,7 +5,8 @@ degeneration (``degen/*``) and hallucination (``halluc/*``) rates of the step's 
 ``every`` steps (steps 1, 1 + every, ...) it measures gradient interference (``interference/*``) and
 representation separation (``repr/*``) on a bounded subset of the step's samples, with one forward pass
 (hidden states kept) and ``torch.autograd.grad`` per term on the default parameter subset (LM head + last
-block, or the LoRA parameters). Its own cost is ``perf/diagnostics_s``. A key that is due is always written,
+block, or the LoRA parameters; a head tied to the input embeddings is left out, see :func:`measured_params`).
+Its own cost is ``perf/diagnostics_s``. A key that is due is always written,
 NaN where undefined (one advantage sign only, no SEAL head): the JSONL writer stores NaN as null.
 
 The loop already logs the entropy summaries, Cui's covariance (``policy/cov_logp_adv``,
@@ -127,6 +128,19 @@ def _spread(idx: Tensor, n: int) -> Tensor:
     return idx[torch.linspace(0, len(idx) - 1, n).round().long()]
 
 
+def measured_params(lm: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The parameters interference is measured on: :func:`default_interference_params` (LM head + last block,
+    or LoRA) without a LM head tied to the input embeddings. A tied head's gradient also flows through the
+    input embedding, so every ``autograd.grad`` would run back through the whole network; without it each one
+    stops at the last block (the measured cosines then describe the last block alone)."""
+    params = default_interference_params(lm)
+    get_input = getattr(lm, "get_input_embeddings", None)
+    embedding = get_input() if callable(get_input) else None
+    tied = {id(p) for p in embedding.parameters()} if embedding is not None else set()
+    kept = [p for p in params if id(p) not in tied]
+    return kept or params
+
+
 def _diagnostic_forward(policy, mb: MicroBatch, temperature: float) -> tuple[Tensor, Tensor]:
     """(logp[B, T] with graph to the parameters, final hidden states[B, S, d]) of one forward."""
     width_t = mb.response.shape[1]
@@ -144,7 +158,7 @@ def interference_and_separation(
 
     One forward with hidden states; gradients of the A > 0 / A < 0 policy-gradient objectives and of the
     loss terms (the clipped surrogate ``pg`` and, with SEAL on, the scaled SEAL term) w.r.t. ``params``
-    (default: :func:`default_interference_params` of the LM). Separation compares the mean final hidden
+    (default: :func:`measured_params` of the LM). Separation compares the mean final hidden
     state over each sample's reply of samples with advantage > 0 and < 0 (SEAL's input alignment).
     """
     lengths = [len(s.response_ids) for s in batch.samples]
@@ -155,7 +169,7 @@ def interference_and_separation(
         return metrics
     device = next(policy.parameters()).device
     mb = collate(batch.samples, subset, credit.advantages, credit.seal_target, None, pad_id).to(device)
-    params = list(params) if params is not None else default_interference_params(policy.lm)
+    params = list(params) if params is not None else measured_params(policy.lm)
     was_training = policy.training
     policy.eval()
     try:
@@ -192,7 +206,8 @@ class Instruments(Callback):
         max_samples: the bounded subset those measurements use (half A > 0, half A < 0 when available).
         markers: environment-only phrases for the fake-observation rate; None = the configured env's
             ``observation_markers``.
-        params: the parameters interference is measured on; None = LM head + last block (or LoRA).
+        params: the parameters interference is measured on; None = :func:`measured_params` (last block and
+            an untied LM head, or the LoRA parameters).
     """
 
     def __init__(self, every: int = 10, max_samples: int = 32, markers: Iterable[str] | None = None,

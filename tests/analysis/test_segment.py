@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+
+from entropy_dynamics.analysis import segment_series
+from entropy_dynamics.analysis.segment import MIN_POINTS, robust_noise, segment
+from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.synthetic import synthetic_series
+
+
+def _assert_covers(steps, values, segments):
+    finite = steps[np.isfinite(values)]
+    assert segments[0].start_step == finite[0] and segments[-1].end_step == finite[-1]
+    covered = np.zeros(finite.size, dtype=int)
+    for a, b in zip(segments[:-1], segments[1:], strict=True):
+        assert a.end_step < b.start_step
+        assert not np.any((finite > a.end_step) & (finite < b.start_step)), "a logged step fell between segments"
+    for s in segments:
+        covered += (finite >= s.start_step) & (finite <= s.end_step)
+    assert np.all(covered == 1)
+
+
+@pytest.mark.parametrize("log_every", [1, 2, 5, "mixed"])
+def test_segments_cover_every_logged_step_in_order(log_every):
+    s = synthetic_series(1200, 3, seed=4, log_every=log_every, nan_fraction=0.05, spikes=5)
+    change_points, segments = segment_series(s.steps, s.values)
+    _assert_covers(s.steps, s.values, segments)
+    assert change_points == [seg.start_step for seg in segments[1:]]
+    assert all(a.phase != b.phase for a, b in zip(segments[:-1], segments[1:], strict=True))
+
+
+def test_constant_series_is_one_plateau():
+    steps = np.arange(1, 101)
+    change_points, segments = segment_series(steps, np.full(100, 0.7))
+    assert change_points == []
+    assert [(s.phase, s.start_step, s.end_step) for s in segments] == [("plateau", 1, 100)]
+
+
+def test_too_short_series_gives_a_warning_not_a_crash():
+    result = segment(np.arange(MIN_POINTS - 1), np.linspace(1, 0.5, MIN_POINTS - 1))
+    assert result.segments == [] and result.change_points == []
+    assert "too short" in result.warnings[0]
+    assert segment_series(np.array([]), np.array([])) == ([], [])
+
+
+def test_isolated_spikes_are_not_eruptions():
+    s = synthetic_series(1000, 0, seed=3, noise=0.04)
+    values = s.values.copy()
+    values[[200, 450, 451, 700]] *= 4.0
+    _, segments = segment_series(s.steps, values)
+    assert "eruption" not in {seg.phase for seg in segments}
+
+
+def test_monotone_descent_has_no_eruption_and_starts_with_descent():
+    for seed in range(5):
+        s = synthetic_series(2000, 0, seed=seed, monotone=True, noise=0.06, spikes=5)
+        _, segments = segment_series(s.steps, s.values)
+        assert segments[0].phase == "descent"
+        assert "eruption" not in {seg.phase for seg in segments}
+
+
+def test_non_positive_values_fall_back_to_linear_scale():
+    t = np.arange(200)
+    values = np.where(t < 100, 1.0 - 0.01 * t, 0.0) + np.random.default_rng(0).normal(0, 0.01, 200)
+    result = segment(t, values)
+    assert not result.log_scale
+    assert any("linear scale" in w for w in result.warnings)
+    assert result.segments[0].phase == "descent"
+
+
+def test_unknown_option_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown analysis option"):
+        segment_series(np.arange(100), np.ones(100), penalty=3)
+
+
+def test_penalty_factor_controls_the_number_of_change_points():
+    s = synthetic_series(1500, 2, seed=9, noise=0.06)
+    few, _ = segment_series(s.steps, s.values, penalty_factor=200.0, min_change=0.0, z=0.0)
+    many, _ = segment_series(s.steps, s.values, penalty_factor=0.5, min_change=0.0, z=0.0)
+    assert len(few) < len(many)
+
+
+def test_robust_noise_ignores_outliers_and_trend():
+    rng = np.random.default_rng(1)
+    y = np.linspace(0, 3, 5000) + rng.normal(0, 0.1, 5000)
+    y[::100] += 5
+    assert 0.09 < robust_noise(y) < 0.11
+
+
+def test_hundred_thousand_points_are_segmented():
+    s = synthetic_series(100_000, 2, seed=2)
+    _, segments = segment_series(s.steps, s.values)
+    assert [seg.phase for seg in segments].count("eruption") == 2

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ def _assert_covers(steps, values, segments):
     finite = steps[np.isfinite(values)]
     assert segments[0].start_step == finite[0] and segments[-1].end_step == finite[-1]
     covered = np.zeros(finite.size, dtype=int)
-    for a, b in zip(segments[:-1], segments[1:], strict=True):
+    for a, b in itertools.pairwise(segments):
         assert a.end_step < b.start_step
         assert not np.any((finite > a.end_step) & (finite < b.start_step)), "a logged step fell between segments"
     for s in segments:
@@ -25,7 +27,7 @@ def test_segments_cover_every_logged_step_in_order(log_every):
     change_points, segments = segment_series(s.steps, s.values)
     _assert_covers(s.steps, s.values, segments)
     assert change_points == [seg.start_step for seg in segments[1:]]
-    assert all(a.phase != b.phase for a, b in zip(segments[:-1], segments[1:], strict=True))
+    assert all(a.phase != b.phase for a, b in itertools.pairwise(segments))
 
 
 def test_constant_series_is_one_plateau():

@@ -8,6 +8,7 @@ checkpoint (``checkpoint`` or, between the two renames, ``checkpoint.old``).
 
 from __future__ import annotations
 
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -67,5 +68,5 @@ def find_checkpoint(output_dir: str | Path) -> Path | None:
 def load_checkpoint(folder: Path) -> dict[str, Any]:
     try:
         return torch.load(folder / STATE_FILE, map_location="cpu", weights_only=False)
-    except (OSError, RuntimeError, EOFError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise ConfigError(f"{folder / STATE_FILE}: unreadable checkpoint ({exc})") from None

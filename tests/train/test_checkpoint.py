@@ -42,7 +42,8 @@ def test_rng_states_round_trip():
     gens = {"sampling": torch.Generator().manual_seed(1)}
 
     def draw() -> tuple[float, ...]:
-        return random.random(), float(np.random.rand()), float(torch.rand(1)), float(torch.rand(1, generator=gens["sampling"]))
+        sampled = float(torch.rand(1, generator=gens["sampling"]))
+        return random.random(), float(np.random.rand()), float(torch.rand(1)), sampled
 
     state = rng_state(gens)
     first = draw()

@@ -73,7 +73,7 @@ def inspect(
     payload = {"runs": [run_summary(run) for run in runs]}
     for run in runs:
         for message in run.stats.warnings:
-            warn(message.split(": ", 1)[1])
+            warn(message)
     if format == "json":
         emit_json(payload, out_file)
         return

@@ -44,7 +44,7 @@ def pull(
     ]
     for run, _ in written:
         for message in run.stats.warnings:
-            warn(message.split(": ", 1)[1])
+            warn(message)
     if format == "json":
         emit_json({"runs": summary})
         return

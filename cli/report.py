@@ -35,7 +35,7 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
         runs = read_many(paths, format=reader, strict=strict)
     for run in runs:
         for message in run.stats.warnings:
-            warn(message.split(": ", 1)[-1])
+            warn(message)
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
         # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
         warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")

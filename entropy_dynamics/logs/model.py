@@ -30,11 +30,13 @@ class ReadStats:
     """Records whose step is lower than an earlier one."""
     warnings: list[str] = field(default_factory=list)
     """Human-readable notes, one per kind of problem (the first occurrence names file and line)."""
+    _warned: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def warn_once(self, key: str, message: str) -> None:
-        """Record ``message`` unless a warning with the same ``key`` prefix was already recorded."""
-        if not any(w.startswith(key) for w in self.warnings):
-            self.warnings.append(f"{key}: {message}")
+        """Record ``message`` unless a warning of the same kind ``key`` was already recorded."""
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warnings.append(message)
 
 
 @dataclass

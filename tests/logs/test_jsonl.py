@@ -78,7 +78,8 @@ def test_duplicates_later_value_wins_and_counted(tmp_path):
     assert run.reader == "verl-jsonl"
     assert run.series("policy/entropy").to_dict() == {1: 0.1, 2: 9.0, 3: 8.0, 4: 0.4}
     assert run.stats.duplicate_steps == 2 and run.stats.backwards_steps == 1  # 2 after 3; 3 after 3 is not lower
-    assert any(w.startswith("duplicates") for w in run.stats.warnings)
+    assert f"{path}: 2 duplicate steps; later values win" in run.stats.warnings
+    assert all(w.startswith(str(path)) for w in run.stats.warnings)  # one line each, naming the file first
 
 
 def test_non_numeric_and_nested_values(tmp_path):

@@ -15,9 +15,6 @@ from entropy_dynamics.train.live_phase import LivePhase
 from entropy_dynamics.train.loop import train
 from tests.train.test_instruments import tiny_config
 
-#: Fast detector settings for a short scripted run (refit and confirm every step).
-FAST = {"refit_every": 1, "confirm": 1}
-
 
 def erupting_series(n: int = 28, descent: int = 20) -> list[float]:
     """Entropy that descends slowly for ``descent`` steps, then rises sharply (x7 in 8 steps)."""
@@ -43,7 +40,7 @@ def test_an_erupting_run_logs_the_phase_event_and_reacts(tmp_path):
     out = tmp_path / "run"
     series = erupting_series()
     cfg = tiny_config(out, f"steps={len(series)}", "max_turns=1", "group_size=2", "max_new_tokens=4")
-    live = LivePhase(on_eruption=("checkpoint", "samples", "stop"), detector_options=FAST, echo=None)
+    live = LivePhase(on_eruption=("checkpoint", "samples", "stop"), echo=None)
     state = train(cfg, callbacks=[ScriptedEntropy(series), live])
     lines = records(out / "metrics.jsonl")
     phases = [r for r in lines if r["type"] == "event" and r["event"] == "phase"]
@@ -69,7 +66,7 @@ def _state(cfg, out: Path, resumed_from_step: int | None = None) -> TrainState:
 def test_raise_seal_multiplies_the_coefficient_up_to_the_cap(tmp_path):
     cfg = tiny_config(tmp_path, "seal.coef=0.02")
     state = _state(cfg, tmp_path)
-    live = LivePhase(on_eruption=("raise_seal",), seal_factor=3.0, seal_max=0.05, detector_options=FAST, echo=None)
+    live = LivePhase(on_eruption=("raise_seal",), seal_factor=3.0, seal_max=0.05, echo=None)
     live.on_train_start(state, {})
     actions = set()
     for step, value in enumerate(erupting_series(), start=1):
@@ -85,19 +82,19 @@ def test_raise_seal_multiplies_the_coefficient_up_to_the_cap(tmp_path):
 def test_resume_replays_the_log_into_the_detector(tmp_path):
     cfg = tiny_config(tmp_path, "seal.coef=0.02")
     series = erupting_series()
-    upto = 24
+    upto = 27
     writer = MetricLogWriter(tmp_path / "metrics.jsonl")
     writer.header("scripted", {}, {}, None)
     for step, value in enumerate(series[:upto], start=1):
         writer.metrics(step, {"policy/entropy": value})
     writer.event(22, "seal_coef", old=0.02, new=0.04, reason="eruption")
     writer.close()
-    fresh = OnlineDetector(run="scripted", total_steps=28, **FAST)
+    fresh = OnlineDetector(run="scripted", total_steps=28)
     expected = [e for step, v in enumerate(series[:upto], start=1) for e in fresh.update(step, v)]
     assert any(e.phase == "eruption" for e in expected)
 
     state = _state(cfg, tmp_path, resumed_from_step=upto)
-    live = LivePhase(detector_options=FAST, echo=None)
+    live = LivePhase(echo=None)
     live.on_train_start(state, {})
     assert live.detector.events == expected
     assert state.extra["phase"] == expected[-1].phase

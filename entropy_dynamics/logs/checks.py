@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.model import Run, to_float
+from entropy_dynamics.logs.model import ReadStats, Run, to_float
 
 
 class StrictChecker:
@@ -41,6 +41,18 @@ class StrictChecker:
                 raise LogReadError(self.path, f"{prefix}non-numeric value {_short(raw)} for {key!r}", line)
             if not math.isfinite(value):
                 raise LogReadError(self.path, f"{prefix}non-finite value ({_short(raw)}) for {key!r}", line)
+
+
+def reject_record(
+    path: str | Path, stats: ReadStats, strict: bool, message: str, line: int | None = None, key: str = "bad"
+) -> None:
+    """A record that cannot be used: raise :class:`LogReadError` in strict mode, else count it as a bad
+    line and warn once per ``key`` (the warning names the file, the line when known, and ``message``)."""
+    if strict:
+        raise LogReadError(path, message, line)
+    stats.bad_lines += 1
+    where = f"{path}:{line}" if line is not None else str(path)
+    stats.warn_once(key, f"{where}: {message}; skipped")
 
 
 def check_frame_strict(

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, build_run
+from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
 
@@ -185,10 +185,7 @@ def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[i
             numbered.pop()
     for i, obj in _parse_lines(path, numbered, strict, stats):
         if not isinstance(obj, dict):
-            if strict:
-                raise LogReadError(path, "line is not a JSON object", i)
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}:{i}: line is not a JSON object; skipped")
+            reject_record(path, stats, strict, "line is not a JSON object", i)
             continue
         yield i, obj
 
@@ -208,10 +205,7 @@ def _parse_lines(
         try:
             obj = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            if strict:
-                raise LogReadError(path, f"corrupt JSON line ({getattr(exc, 'msg', exc)})", i) from None
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}:{i}: corrupt JSON line skipped")
+            reject_record(path, stats, strict, f"corrupt JSON line ({getattr(exc, 'msg', exc)})", i)
             continue
         yield i, obj
 
@@ -236,14 +230,10 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
             resumes.append(obj.get("resumed_from_step"))
             kinds.add("ours")
             continue
-        step = obj.get("step", obj.get("_step"))
-        if isinstance(step, float) and step.is_integer():
-            step = int(step)
-        if not isinstance(step, int) or isinstance(step, bool):
-            if strict:
-                raise LogReadError(path, f"record has no integer 'step' (got {step!r})", lineno)
-            stats.bad_lines += 1
-            stats.warn_once("nostep", f"{path}:{lineno}: record without an integer 'step' skipped")
+        raw_step = obj.get("step", obj.get("_step"))
+        step = as_step(raw_step)
+        if step is None:
+            reject_record(path, stats, strict, f"record has no integer 'step' (got {raw_step!r})", lineno, "nostep")
             continue
         if kind == "event":
             events.append(obj)
@@ -261,10 +251,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
             kinds.add("flat")
             values = {k: v for k, v in obj.items() if k not in _RESERVED}
         if not isinstance(values, dict):
-            if strict:
-                raise LogReadError(path, f"'metrics' is not a JSON object (got {type(values).__name__})", lineno)
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}:{lineno}: 'metrics' is not a JSON object; skipped")
+            reject_record(path, stats, strict, f"'metrics' is not a JSON object (got {type(values).__name__})", lineno)
             continue
         flat = _flatten(values)
         if checker is not None:

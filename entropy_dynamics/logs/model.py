@@ -198,6 +198,22 @@ def _numeric_column(column: pd.Series, key: str, rows: list[Mapping[str, Any]], 
     return values
 
 
+#: Steps are stored as int64: a logged step must lie in [-STEP_LIMIT, STEP_LIMIT).
+STEP_LIMIT = 2**63
+
+
+def as_step(value: Any) -> int | None:
+    """``value`` as a step: an int or integral float that fits int64; ``None`` for anything else
+    (bools, text, fractions, NaN/inf, out-of-range numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (int, np.integer)) and -STEP_LIMIT <= value < STEP_LIMIT:
+        return int(value)
+    return None
+
+
 def to_float(value: Any) -> float | None:
     """A float for numbers, bools and numeric strings (``"nan"`` and ``"inf"`` included);
     ``None`` (JSON null) becomes NaN; anything else gives ``None``."""

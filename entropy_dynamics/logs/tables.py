@@ -14,7 +14,7 @@ import pandas as pd
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import cell_problems, check_frame_strict
-from entropy_dynamics.logs.model import ReadStats, Run, frame_to_run
+from entropy_dynamics.logs.model import STEP_LIMIT, ReadStats, Run, frame_to_run
 
 
 def to_numeric_frame(raw: pd.DataFrame) -> pd.DataFrame:
@@ -51,7 +51,8 @@ def table_to_run(
     stats = ReadStats()
     raw = raw.reset_index(drop=True)
     step_values = to_numeric_frame(raw[[step_column]])[step_column].to_numpy()
-    good_step = np.isfinite(step_values) & (np.mod(step_values, 1) == 0)
+    in_range = (step_values >= -STEP_LIMIT) & (step_values < STEP_LIMIT)  # NaN/inf fail too
+    good_step = in_range & (np.mod(step_values, 1) == 0)
     if not good_step.all():
         bad = int(np.flatnonzero(~good_step)[0])
         message = f"no integer step in column {step_column!r} (got {raw[step_column].iat[bad]!r})"

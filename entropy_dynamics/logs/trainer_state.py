@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, build_run
+from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 FILE_NAME = "trainer_state.json"
 _SUMMARY_KEYS = ("train_runtime", "train_samples_per_second", "total_flos")
@@ -61,12 +61,9 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
     order: list[tuple[int, dict[str, Any]]] = []
     summary: dict[str, Any] = {}
     for index, entry in enumerate(state["log_history"]):
-        step = entry.get("step") if isinstance(entry, dict) else None
-        if not isinstance(step, int) or isinstance(step, bool):
-            if strict:
-                raise LogReadError(state_file, f"log_history[{index}] has no integer 'step'")
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{state_file}: log_history[{index}] without an integer 'step' skipped")
+        step = as_step(entry.get("step")) if isinstance(entry, dict) else None
+        if step is None:
+            reject_record(state_file, stats, strict, f"log_history[{index}] has no integer 'step'")
             continue
         if any(k in entry for k in _SUMMARY_KEYS):
             summary = {k: v for k, v in entry.items() if k != "step"}

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, build_run
+from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _RECORD = re.compile(r"(?:^|[\s)\]])step:(\d+)\s+-\s+(.*)$")
@@ -69,6 +69,9 @@ def read_verl_console(path: str | os.PathLike[str], strict: bool = False) -> lis
     records: list[tuple[int, dict[str, Any]]] = []
     max_step = -1
     for lineno, step, values in iter_console_records(path):
+        if as_step(step) is None:
+            reject_record(path, stats, strict, f"step {step} does not fit a 64-bit integer", lineno)
+            continue
         if checker is not None:
             checker.check(step, values, lineno)
         if step < max_step:

@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, warn_counts
+from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
 from entropy_dynamics.logs.jsonl import MetricLogWriter
-from entropy_dynamics.logs.model import ReadStats, Run, build_run
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 SCHEME = "wandb://"
 _URL = re.compile(r"^https?://[^/]+/(?P<entity>[^/]+)/(?P<project>[^/]+)(?:/runs/(?P<run>[^/?#]+))?")
@@ -91,16 +91,14 @@ def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progr
 
     def scan() -> None:
         for index, row in enumerate(api_run.scan_history(page_size=page_size), start=1):
-            step = row.get("_step")
-            if not isinstance(step, (int, float)) or isinstance(step, bool) or not float(step).is_integer():
-                if strict:
-                    raise LogReadError(source, f"history row {index} has no integer _step")
-                stats.bad_lines += 1
+            step = as_step(row.get("_step"))
+            if step is None:
+                reject_record(source, stats, strict, f"history row {index} has no integer _step")
                 continue
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
             if checker is not None:
-                checker.check(int(step), values, None, where=f"history row {index}")
-            records.append((int(step), values))
+                checker.check(step, values, None, where=f"history row {index}")
+            records.append((step, values))
             progress.update(task, completed=index)
 
     _call(source, "scanning history", scan)

@@ -21,8 +21,8 @@ from typing import Any
 from wandb.proto import wandb_internal_pb2
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, build_run
+from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 MAGIC = b":W&B"
 _HEADER = 7
@@ -50,10 +50,7 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
             break  # a chunk still being written
         pos += _HEADER + length
         if zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc or kind not in (_FULL, _FIRST, _MIDDLE, _LAST):
-            if strict:
-                raise LogReadError(path, f"corrupt record after record {number} (byte {pos - length - _HEADER})")
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}: corrupt record at byte {pos - length - _HEADER} skipped")
+            reject_record(path, stats, strict, f"corrupt record after record {number} (byte {pos - length - _HEADER})")
             pending = None
             continue
         if kind == _FULL:
@@ -73,10 +70,7 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
         try:
             record.ParseFromString(payload)
         except Exception:
-            if strict:
-                raise LogReadError(path, f"record {number} does not decode") from None
-            stats.bad_lines += 1
-            stats.warn_once("bad", f"{path}: record {number} does not decode; skipped")
+            reject_record(path, stats, strict, f"record {number} does not decode")
             continue
         yield number, record
 
@@ -107,7 +101,10 @@ def read_wandb_file(path: Path, strict: bool = False) -> Run:
         kind = record.WhichOneof("record_type")
         if kind == "history":
             row = _items(record.history.item)
-            step = int(row.get("_step", record.history.step.num))
+            step = as_step(row.get("_step", record.history.step.num))
+            if step is None:
+                reject_record(path, stats, strict, f"record {number}: history row has no integer _step")
+                continue
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
             if checker is not None:
                 checker.check(step, values, None, where=f"record {number}")

@@ -93,3 +93,27 @@ def test_read_many_keeps_order(tmp_path):
     a = _our_log(tmp_path / "a" / "metrics.jsonl")
     b = _our_log(tmp_path / "b" / "metrics.jsonl")
     assert [r.name for r in read_many([b, a])] == ["b", "a"]
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("m.jsonl", f'{{"step": 1, "a": 1}}\n{{"step": {HUGE}, "a": 2}}\n{{"step": 2, "a": 3}}\n', 2),
+        ("m.csv", f"step,a\n1,1\n{HUGE},2\n2,3\n", 3),
+        ("train.log", f"step:1 - a:1\nstep:{HUGE} - a:2\nstep:2 - a:3\n", 2),
+        ("trainer_state.json",
+         f'{{"log_history": [{{"step": 1, "a": 1}}, {{"step": {HUGE}, "a": 2}}, {{"step": 2, "a": 3}}]}}', None),
+    ],
+)
+def test_a_step_beyond_int64_is_a_bad_line(tmp_path, name, content, line):
+    path = tmp_path / name
+    path.write_text(content)
+    run = read_runs(path)[0]
+    assert run.steps.tolist() == [1, 2] and run.series("a").tolist() == [1.0, 3.0]
+    assert run.stats.bad_lines == 1
+    with pytest.raises(LogReadError) as info:
+        read_runs(path, strict=True)
+    assert info.value.line == line and "step" in info.value.message

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import importlib
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import Run
+from entropy_dynamics.logs.verl_console import SIGNATURE as _VERL_LINE
 from entropy_dynamics.logs.wandb_csv import is_wandb_export_header
 
 #: format name -> "module:function"; every function has the signature ``(path, strict) -> list[Run]``.
@@ -33,7 +33,6 @@ READERS: dict[str, str] = {
 }
 
 _PROBE_BYTES = 65536
-_VERL_LINE = re.compile(rb"\bstep:\d+\s+-\s+\S+:")
 _FOLDER_DEPTH = 2
 
 
@@ -127,7 +126,8 @@ def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: b
     try:
         return _read_runs(path, format, strict)
     except (OSError, UnicodeDecodeError) as exc:
-        raise LogReadError(path, f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise LogReadError(getattr(exc, "filename", None) or path, f"cannot read: {reason}") from None
 
 
 def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -> list[Run]:
@@ -146,15 +146,7 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -
             sources = [s for s in sources if s[0] == format]
         if not sources:
             raise _unknown(Path(path), "folder holds no log this tool reads")
-    return [run for fmt, source in sources for run in _read_one(fmt, source, strict)]
-
-
-def _read_one(fmt: str, path: str | os.PathLike[str], strict: bool) -> list[Run]:
-    try:
-        return _load(fmt)(path, strict=strict)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise LogReadError(getattr(exc, "filename", None) or path, f"cannot read: {reason}") from None
+    return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict)]
 
 
 def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False) -> list[Run]:

@@ -22,7 +22,7 @@ _RECORD = re.compile(r"(?:^|[\s)\]])step:(\d+)\s+-\s+(.*)$")
 _FIELD_SPLIT = re.compile(r"\s+-\s+(?=[^\s:]+:)")
 _WRAPPED = re.compile(r"^[A-Za-z_][\w.]*\((.*)\)$")
 
-#: A probe for format detection: a verl record somewhere in the first bytes of a file.
+#: A probe for format detection (``readers``): a verl record somewhere in a file's bytes.
 SIGNATURE = re.compile(rb"\bstep:\d+\s+-\s+\S+:")
 
 

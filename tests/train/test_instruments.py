@@ -148,3 +148,28 @@ def test_text_metrics_of_a_looping_hallucinating_episode():
     assert metrics["halluc/format_error_rate"] == pytest.approx(1 / 4)  # text after </action>
     assert metrics["halluc/ungrounded_entity_rate"] == pytest.approx(1 / 4)  # nobody showed a unicorn
     assert metrics["halluc/rate"] == pytest.approx(2 / 4)
+
+
+def _doc_example(name: str) -> type:
+    """The class ``name`` from the copy-paste example in docs/sections/instruments.md, executed as written."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sections" / "instruments.md").read_text()
+    block = next(b.split("\n", 1)[1] for b in text.split("```")[1::2] if f"class {name}(" in b)
+    namespace: dict = {}
+    exec(compile(block, "instruments.md", "exec"), namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("limit", [100.0, 0.1])
+def test_the_documented_callback_example_logs_its_metric_and_reacts(tmp_path, limit):
+    longest_reply = _doc_example("LongestReply")
+    out = tmp_path / "run"
+    train(tiny_config(out, "steps=2", "max_turns=1", "group_size=2"), callbacks=[longest_reply(max_entropy=limit)])
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    metrics = [rec for rec in lines if rec["type"] == "metrics"]
+    assert all(1 <= rec["metrics"]["custom/max_reply_tokens"] <= 6 for rec in metrics)
+    stopped = [rec for rec in lines if rec["type"] == "event" and rec["event"] == "entropy_limit"]
+    if limit > 50:  # never reached: both steps run
+        assert len(metrics) == 2 and not stopped
+    else:  # the untrained model's entropy is far above 0.1: transcripts, event and stop at step 1
+        assert len(metrics) == 1 and stopped[0]["step"] == 1
+        assert any(rec["type"] == "samples" and rec["step"] == 1 for rec in lines)

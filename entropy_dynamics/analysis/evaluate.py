@@ -90,3 +90,60 @@ def live_score(steps: np.ndarray, true_onsets: list[int], events: list[PhaseEven
         delays.append(int(np.searchsorted(steps, eruptions[k].confirmed_at_step)
                           - np.searchsorted(steps, onset)))
     return LiveScore(delays, len(true_onsets) - len(delays), len(eruptions) - len(used))
+
+
+@dataclass
+class SuiteScore:
+    """Offline and live scores pooled over a set of synthetic runs."""
+
+    onsets: OnsetScore
+    phase_accuracy: list[float]
+    exact_cycle_count: int
+    runs: int
+    eruptions_on_monotone: int
+    live: LiveScore | None = None
+    live_points: int = 0
+
+    @property
+    def mean_accuracy(self) -> float:
+        return float(np.mean(self.phase_accuracy)) if self.phase_accuracy else 0.0
+
+    @property
+    def exact_share(self) -> float:
+        return self.exact_cycle_count / self.runs if self.runs else 0.0
+
+    @property
+    def false_alarms_per_2000(self) -> float:
+        return self.live.false_alarms / self.live_points * 2000 if self.live and self.live_points else 0.0
+
+
+def score_suite(settings: list[dict], live: bool = False, **options: object) -> SuiteScore:
+    """Run the offline analysis (and the online detector with ``live``) on each synthetic setting."""
+    from entropy_dynamics.analysis.cycles import find_cycles
+    from entropy_dynamics.analysis.online import OnlineDetector
+    from entropy_dynamics.analysis.segment import make_options, segment
+    from entropy_dynamics.synthetic import synthetic_series
+
+    total = OnsetScore(0, 0, 0)
+    accuracies, exact, monotone_hits = [], 0, 0
+    live_total, points = LiveScore([], 0, 0), 0
+    for kwargs in settings:
+        s = synthetic_series(**kwargs)
+        finite = np.isfinite(s.values)
+        result = segment(s.steps, s.values, make_options(**options))
+        found = [c.eruption_start_step for c in find_cycles(result.segments, s.steps, s.values)]
+        tolerance = onset_tolerance(s.steps)
+        total = total + onset_score(s.onsets, found, tolerance)
+        accuracies.append(phase_accuracy(s.steps[finite], s.phases[finite], result.segments))
+        exact += len(found) == len(s.onsets)
+        monotone_hits += bool(kwargs.get("monotone") and found)
+        if live:
+            detector = OnlineDetector(total_steps=int(s.steps[-1]))
+            for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
+                detector.update(step, value)
+            one = live_score(s.steps[finite], s.onsets, detector.events, tolerance)
+            live_total = LiveScore(live_total.delays + one.delays, live_total.missed + one.missed,
+                                   live_total.false_alarms + one.false_alarms)
+            points += int(finite.sum())
+    return SuiteScore(total, accuracies, exact, len(settings), monotone_hits,
+                      live_total if live else None, points)

@@ -1,7 +1,7 @@
 """Live phase detection: one point at a time, events once a transition is confirmed.
 
 After each new point the detector looks at the last ``lookback + max_tail`` points (log values,
-isolated spikes replaced by the running median of 5, which delays every decision by 2 points) and
+isolated spikes replaced by the running median of 3, which delays every decision by 1 point) and
 finds the best single split into a reference part and a *tail* of at least ``min_tail`` points
 (exact two-line least squares over every split, vectorised through prefix sums). The tail is
 labelled with the offline rules (:mod:`.labels`) in the context of the current phase: a sharp,
@@ -28,7 +28,7 @@ from entropy_dynamics.analysis.trend_cost import TrendSums
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
 
 #: Points on each side of the running median that removes spikes (decisions lag by this much).
-SPIKE_HALF = 2
+SPIKE_HALF = 1
 
 
 class OnlineDetector:
@@ -48,6 +48,8 @@ class OnlineDetector:
         self.reference = reference
         self.block_z = block_z
         self._block: list[float] = []
+        self._sigma = 0.0
+        self._block_sigma = 0.0
         self._block_means: deque[float] = deque(maxlen=201)
         self.spike_z = spike_z
         self.rules = LabelRules(**{**rules, "min_rise": min_rise})
@@ -86,24 +88,19 @@ class OnlineDetector:
     def _accept_centre(self) -> None:
         """Move the centre point of the raw buffer into the analysed window, despiked."""
         centre = self._raw[SPIKE_HALF]
-        median = float(np.median(self._raw))
-        if len(self._logs) >= 10:
-            sigma = robust_noise(np.asarray(self._logs))
-            if sigma > 0 and abs(centre - median) > self.spike_z * sigma:
-                centre = median
+        median = sorted(self._raw)[SPIKE_HALF]
+        if self._sigma > 0 and abs(centre - median) > self.spike_z * self._sigma:
+            centre = median
         self._steps.append(float(self._raw_steps[SPIKE_HALF]))
         self._logs.append(centre)
         self._block.append(centre)
         if len(self._block) == self.min_tail:
             self._block_means.append(sum(self._block) / len(self._block))
             self._block = []
-
-    def _block_noise(self) -> float:
-        """Robust spread of the level over ``min_tail`` points, from the whole history so far (block
-        means of consecutive points; larger than white noise predicts when the series wanders)."""
-        if len(self._block_means) < 5:
-            return 0.0
-        return robust_noise(np.asarray(self._block_means))
+            if len(self._block_means) >= 5:
+                # spread of the level over min_tail points from the recent history (block means of
+                # consecutive points; larger than white noise predicts when the series wanders)
+                self._block_sigma = robust_noise(np.asarray(self._block_means))
 
     def _tail(self) -> tuple[int, SegmentFit, float] | None:
         """Best tail ``(start index, its fit, noise)`` of the window."""
@@ -123,7 +120,8 @@ class OnlineDetector:
         ref = y[max(0, start - 10):start]
         fitted_end = intercept + slope * (t[-1] - sums.t0)
         fit = SegmentFit(slope, n - start, slope * (t[-1] - t[start]), float(fitted_end - ref.mean()))
-        return start, fit, robust_noise(y)
+        self._sigma = robust_noise(y)
+        return start, fit, self._sigma
 
     def _check(self, step: int) -> list[PhaseEvent]:
         found = self._tail()
@@ -131,7 +129,7 @@ class OnlineDetector:
             return []
         start, fit, sigma = found
         scale = self.total_steps or max(step - (self._first_step or 0), 1)
-        if fit.delta > 0 and max(fit.delta, fit.level_rise) < self.block_z * self._block_noise():
+        if fit.delta > 0 and max(fit.delta, fit.level_rise) < self.block_z * self._block_sigma:
             fit = replace(fit, delta=0.0, level_rise=0.0)
         phase = phase_of(fit, sigma, float(scale), self.rules, self.current_phase, self._before_current())
         start_step = int(self._steps[start])

@@ -32,7 +32,7 @@ class TrendSums:
         self.cy = np.concatenate([zero, np.cumsum(y)])
         self.cty = np.concatenate([zero, np.cumsum(u * y)])
         self.cyy = np.concatenate([zero, np.cumsum(y * y)])
-        self._lists = tuple(a.tolist() for a in (self.c1, self.ct, self.ctt, self.cy, self.cty, self.cyy))
+        self._lists: tuple[list[float], ...] | None = None
 
     def _moments(self, start, end):
         n = self.c1[end] - self.c1[start]
@@ -56,6 +56,8 @@ class TrendSums:
 
     def rss_scalar(self, start: int, end: int) -> float:
         """:meth:`rss` for one segment, in plain float arithmetic (Pelt calls this in its inner loop)."""
+        if self._lists is None:
+            self._lists = tuple(a.tolist() for a in (self.c1, self.ct, self.ctt, self.cy, self.cty, self.cyy))
         c1, ct, ctt, cy, cty, cyy = self._lists
         n = c1[end] - c1[start]
         if n <= 0:

@@ -117,7 +117,12 @@ class TimeBudget(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar on stderr: step, reward, success, entropy and the live phase (``state.extra["phase"]``)."""
+    """A tqdm bar on stderr with the step's headline figures (those present: reward, success, entropy, SFT
+    loss, evaluation success) and the live phase (``state.extra["phase"]``, when a LivePhase runs)."""
+
+    FIELDS = (("reward", "reward/mean", ".3f"), ("success", "env/success_rate", ".2f"),
+              ("entropy", "policy/entropy", ".3f"), ("loss", "loss/sft", ".3f"),
+              ("eval success", "eval/success_rate", ".2f"))
 
     def __init__(self, desc: str = "train", total: int | None = None) -> None:
         self.desc, self.total = desc, total
@@ -129,10 +134,10 @@ class ProgressBar(Callback):
         self.bar = tqdm(total=self.total, initial=state.step, desc=self.desc, unit="step", dynamic_ncols=True)
 
     def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:
-        reward, success = metrics.get("reward/mean", math.nan), metrics.get("env/success_rate", math.nan)
-        entropy, phase = metrics.get("policy/entropy", math.nan), state.extra.get("phase") or "-"
-        self.bar.set_postfix_str(f"reward {reward:.3f} success {success:.2f} entropy {entropy:.3f} phase {phase}",
-                                 refresh=False)
+        parts = [f"{label} {metrics[key]:{fmt}}" for label, key, fmt in self.FIELDS if key in metrics]
+        if "phase" in state.extra:
+            parts.append(f"phase {state.extra['phase'] or '-'}")
+        self.bar.set_postfix_str(" ".join(parts), refresh=False)
         self.bar.update(1)
 
     def on_train_end(self, state: TrainState) -> None:

@@ -25,7 +25,8 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from entropy_dynamics.metrics._checks import require, require_same_shape
+from entropy_dynamics.metrics._checks import require
+from entropy_dynamics.metrics._tensors import as_bool_mask, broadcast_rows
 
 
 def _last_block(model: nn.Module) -> nn.Module | None:
@@ -121,16 +122,9 @@ def gradient_interference(logp: Tensor, advantages: Tensor, mask: Tensor, params
     """
     require(isinstance(logp, Tensor) and logp.dim() == 2, "logp must be a Tensor[B, T]")
     require(logp.requires_grad, "logp carries no gradient: compute it with grad enabled from the model")
-    require(isinstance(mask, Tensor), "mask must be a torch.Tensor")
-    require_same_shape("logp", tuple(logp.shape), "mask", tuple(mask.shape))
+    mask = as_bool_mask(mask, logp)
     params = _check_params(params)
-    require(isinstance(advantages, Tensor), f"advantages must be a torch.Tensor, got {type(advantages).__name__}")
-    adv = advantages.detach().to(logp.device, logp.dtype)
-    if adv.dim() == 1:
-        require(adv.shape[0] == logp.shape[0], f"advantages has {adv.shape[0]} rows, expected {logp.shape[0]}")
-        adv = adv[:, None].expand_as(logp)
-    require_same_shape("logp", tuple(logp.shape), "advantages", tuple(adv.shape))
-    mask = mask.to(logp.device).bool()
+    adv = broadcast_rows(advantages, logp, "advantages").to(logp.dtype)
     positive, negative = mask & (adv > 0), mask & (adv < 0)
     n_pos, n_neg = int(positive.sum()), int(negative.sum())
     keys = ("grad_cos_pos_neg", "displacement_neg_on_pos", "grad_norm_pos", "grad_norm_neg")

@@ -11,13 +11,8 @@ import math
 import torch
 from torch import Tensor
 
-from entropy_dynamics.metrics._checks import require, require_same_shape
-
-
-def _as_bool_mask(mask: Tensor, like: Tensor, name: str = "mask") -> Tensor:
-    require(isinstance(mask, Tensor), f"{name} must be a torch.Tensor, got {type(mask).__name__}")
-    require_same_shape("entropy/logp", tuple(like.shape), name, tuple(mask.shape))
-    return mask.to(device=like.device).bool()
+from entropy_dynamics.metrics._checks import require
+from entropy_dynamics.metrics._tensors import as_bool_mask, broadcast_rows
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> float:
@@ -60,14 +55,14 @@ def entropy_summary(
         ``policy/entropy/turn_<k>`` for every turn that has action tokens. NaN for an empty group.
     """
     require(isinstance(entropy, Tensor) and entropy.dim() == 2, "entropy must be a Tensor[B, T]")
-    mask = _as_bool_mask(mask, entropy)
+    mask = as_bool_mask(mask, entropy)
     values = entropy.detach()
     out = {"policy/entropy": _masked_mean(values, mask)}
     ordered = torch.sort(values[mask].double()).values
     out["policy/entropy/p50"] = _sorted_quantile(ordered, 0.5)
     out["policy/entropy/p90"] = _sorted_quantile(ordered, 0.9)
     if advantages is not None:
-        adv = _broadcast_rows(advantages, entropy, "advantages")
+        adv = broadcast_rows(advantages, entropy, "advantages")
         out["policy/entropy/pos"] = _masked_mean(values, mask & (adv >= 0))
         out["policy/entropy/neg"] = _masked_mean(values, mask & (adv < 0))
     if turn_index is not None:
@@ -80,17 +75,6 @@ def entropy_summary(
         for turn in torch.unique(turns[has_tokens]).tolist():
             out[f"policy/entropy/turn_{turn}"] = _masked_mean(values, mask & (turns == turn)[:, None])
     return out
-
-
-def _broadcast_rows(values: Tensor, like: Tensor, name: str) -> Tensor:
-    """Tensor[B] or Tensor[B, T] -> Tensor[B, T] on ``like``'s device."""
-    require(isinstance(values, Tensor), f"{name} must be a torch.Tensor, got {type(values).__name__}")
-    values = values.detach().to(like.device)
-    if values.dim() == 1:
-        require(values.shape[0] == like.shape[0], f"{name} has {values.shape[0]} rows, expected {like.shape[0]}")
-        values = values[:, None].expand_as(like)
-    require_same_shape("entropy/logp", tuple(like.shape), name, tuple(values.shape))
-    return values
 
 
 def cov_logp_adv(logp: Tensor, advantages: Tensor, mask: Tensor, top_k: int = 16) -> dict[str, object]:
@@ -111,8 +95,8 @@ def cov_logp_adv(logp: Tensor, advantages: Tensor, mask: Tensor, top_k: int = 16
     """
     require(isinstance(logp, Tensor) and logp.dim() == 2, "logp must be a Tensor[B, T]")
     require(int(top_k) >= 0, f"top_k must be >= 0, got {top_k}")
-    mask = _as_bool_mask(mask, logp)
-    adv = _broadcast_rows(advantages, logp, "advantages").double()
+    mask = as_bool_mask(mask, logp)
+    adv = broadcast_rows(advantages, logp, "advantages").double()
     values = logp.detach().double()
     positions = mask.nonzero()
     if positions.shape[0] == 0:

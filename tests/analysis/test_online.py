@@ -1,0 +1,57 @@
+import math
+import time
+
+import pytest
+
+from entropy_dynamics.analysis import OnlineDetector
+from entropy_dynamics.synthetic import synthetic_series
+
+
+def _feed(detector, steps, values):
+    emitted = []
+    for step, value in zip(steps.tolist(), values.tolist(), strict=True):
+        emitted.extend(detector.update(step, value))
+    return emitted
+
+
+def test_events_are_returned_once_and_kept():
+    s = synthetic_series(1000, 2, seed=5, noise=0.04)
+    detector = OnlineDetector("r", total_steps=int(s.steps[-1]))
+    emitted = _feed(detector, s.steps, s.values)
+    assert emitted == detector.events and detector.current_phase == emitted[-1].phase
+    assert all(e.run == "r" and e.start_step <= e.confirmed_at_step for e in emitted)
+    assert all(a.confirmed_at_step <= b.confirmed_at_step for a, b in zip(emitted, emitted[1:], strict=False))
+    eruptions = [e.start_step for e in emitted if e.phase == "eruption"]
+    assert len(eruptions) == 2
+    for found, true in zip(eruptions, s.onsets, strict=True):
+        assert abs(found - true) <= 20
+    assert "subsidence" in {e.phase for e in emitted}
+
+
+def test_no_eruption_on_a_monotone_descent():
+    s = synthetic_series(3000, 0, seed=2, monotone=True, noise=0.06, spikes=5)
+    detector = OnlineDetector(total_steps=int(s.steps[-1]))
+    _feed(detector, s.steps, s.values)
+    assert "eruption" not in {e.phase for e in detector.events}
+    assert detector.events[0].start_step == s.steps[0]
+
+
+def test_nan_repeated_and_backward_steps_are_ignored():
+    detector = OnlineDetector()
+    assert detector.update(1, 0.5) == []
+    assert detector.update(2, math.nan) == [] and detector.update(2, -1.0) == []
+    assert detector.update(1, 0.4) == []
+    assert detector.current_phase is None and detector.events == []
+
+
+def test_invalid_settings_are_refused():
+    with pytest.raises(ValueError):
+        OnlineDetector(min_tail=2)
+
+
+def test_cost_per_step_is_small():
+    s = synthetic_series(4000, 3, seed=1)
+    detector = OnlineDetector(total_steps=int(s.steps[-1]))
+    start = time.perf_counter()
+    _feed(detector, s.steps, s.values)
+    assert (time.perf_counter() - start) / s.steps.size < 5e-3

@@ -1,3 +1,4 @@
+import itertools
 import math
 import time
 
@@ -20,7 +21,7 @@ def test_events_are_returned_once_and_kept():
     emitted = _feed(detector, s.steps, s.values)
     assert emitted == detector.events and detector.current_phase == emitted[-1].phase
     assert all(e.run == "r" and e.start_step <= e.confirmed_at_step for e in emitted)
-    assert all(a.confirmed_at_step <= b.confirmed_at_step for a, b in zip(emitted, emitted[1:], strict=False))
+    assert all(a.confirmed_at_step <= b.confirmed_at_step for a, b in itertools.pairwise(emitted))
     eruptions = [e.start_step for e in emitted if e.phase == "eruption"]
     assert len(eruptions) == 2
     for found, true in zip(eruptions, s.onsets, strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from entropy_dynamics.envs.reply import DEFAULT_FORMAT, ReplyFormat
+from entropy_dynamics.errors import ConfigError
 
 SYSTEM_PROMPT = (
     "You are an agent in a text-based world. Each turn you read what you observe, "
@@ -38,7 +39,7 @@ def build_messages(
     actions, and the required reply format.
     """
     if history_length < 0:
-        raise ValueError("history_length must be >= 0")
+        raise ConfigError(f"history_length must be >= 0, got {history_length}")
     turn = len(history)
     recent = list(history)[max(turn - history_length, 0):] if history_length else []
     parts = [f"Your task: {task}"]

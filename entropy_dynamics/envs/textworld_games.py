@@ -85,6 +85,11 @@ def resolve_game_settings(
             raise ConfigError(f"textworld-{challenge}: difficulty must be one of "
                               f"{', '.join(spec.difficulties)}, not {difficulty!r}")
         settings.update(spec.difficulties[difficulty])
+    for key, value in overrides.items():
+        expected = type(spec.defaults[key])
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise ConfigError(f"textworld-{challenge}: setting {key} must be {expected.__name__} "
+                              f"(like its default {spec.defaults[key]!r}), got {value!r}")
     settings.update(overrides)
     return settings
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from entropy_dynamics.envs import ReplyFormat, build_messages
+from entropy_dynamics.errors import ConfigError
 
 HISTORY = [("obs one", "go east"), ("obs two", "open fridge"), ("obs three", "take milk from fridge")]
 
@@ -39,5 +40,5 @@ def test_first_turn_has_no_history_block_and_custom_tags_show() -> None:
 
 
 def test_negative_history_length_is_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="history_length must be >= 0"):
         build_messages("t", [], "o", [], history_length=-1)

@@ -148,6 +148,9 @@ def test_other_textworld_games_are_won_by_the_expert(game_cache: Path, name: str
     (dict(recipe_count=2), "unknown setting"),
     (dict(difficulty="impossible"), "difficulty must be one of"),
     (dict(max_steps=0), "max_steps"),
+    (dict(go="abc"), "setting go must be int"),
+    (dict(cook=1), "setting cook must be bool"),
+    (dict(go=True), "setting go must be int"),
 ])
 def test_bad_settings_are_config_errors(settings: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

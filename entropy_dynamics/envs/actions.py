@@ -12,6 +12,9 @@ META_COMMANDS = frozenset({
     "noscript", "verify", "version", "notify", "pronouns",
 })
 
+#: What an environment answers to a refused meta-command (the game is left untouched).
+BLOCKED_MESSAGE = "That command is not available in this game."
+
 #: Patterns of admissible actions hidden from the prompt by default: ``examine X`` (except the
 #: cookbook, which holds the recipe) and ``look``. They stay playable; only the list shown is shorter.
 DEFAULT_HIDDEN_ACTIONS: tuple[str, ...] = (r"^examine (?!cookbook$)", r"^look$")
@@ -50,6 +53,12 @@ def is_admissible(action: str, admissible: Iterable[str]) -> bool:
     """True when ``action`` equals one of ``admissible`` after normalisation."""
     target = normalise_action(action)
     return bool(target) and any(target == normalise_action(a) for a in admissible)
+
+
+def judge_action(action: str, admissible: Iterable[str]) -> tuple[bool, bool]:
+    """``(blocked, valid)``: blocked = a meta-command the environment refuses; valid = admissible and not blocked."""
+    blocked = is_meta_command(action)
+    return blocked, not blocked and is_admissible(action, admissible)
 
 
 def filter_admissible(admissible: Sequence[str], hidden: Sequence[str] | None = None) -> list[str]:

@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entropy_dynamics.envs.actions import filter_admissible, first_command, is_admissible, is_meta_command
+from entropy_dynamics.envs.actions import BLOCKED_MESSAGE, filter_admissible, first_command, judge_action
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.observation import truncate
 from entropy_dynamics.errors import ConfigError, EntropyDynamicsError
 
 SPLITS = {"train": "train", "valid_seen": "valid_seen", "valid_unseen": "valid_unseen"}
 DOWNLOAD_HINT = "run `alfworld-download` (from `pip install alfworld`) and set ALFWORLD_DATA to its folder"
-BLOCKED_MESSAGE = "That command is not available in this game."
 
 ALFWORLD_MARKERS = [
     "You arrive at",
@@ -152,8 +151,7 @@ class AlfWorldEnv:
         if self._done:
             return EnvStep(self._last_obs, 0.0, True, self._info(before, False, False))
         self._turns += 1
-        blocked = is_meta_command(action)
-        valid = not blocked and is_admissible(action, before["admissible_commands"] or [])
+        blocked, valid = judge_action(action, before["admissible_commands"] or [])
         if blocked:
             state, observation = before, BLOCKED_MESSAGE
         else:

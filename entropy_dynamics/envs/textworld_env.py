@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entropy_dynamics.envs.actions import filter_admissible, first_command, is_admissible, is_meta_command
+from entropy_dynamics.envs.actions import BLOCKED_MESSAGE, filter_admissible, first_command, judge_action
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.observation import clean_observation, compact_cookbook, remove_task, truncate
 from entropy_dynamics.envs.textworld_games import default_cache_dir, ensure_game
 from entropy_dynamics.errors import ConfigError, EntropyDynamicsError
-
-BLOCKED_MESSAGE = "That command is not available in this game."
 
 #: Phrases only the TextWorld engine writes.
 TEXTWORLD_MARKERS = [
@@ -117,8 +115,7 @@ class TextWorldEnv:
         if self._done:
             return EnvStep(self._last_obs, 0.0, True, self._info(before, valid=False, blocked=False))
         self._turns += 1
-        blocked = is_meta_command(action)
-        valid = not blocked and is_admissible(action, before["admissible_commands"] or [])
+        blocked, valid = judge_action(action, before["admissible_commands"] or [])
         if blocked:
             state, reward, observation = before, 0.0, BLOCKED_MESSAGE
         else:

@@ -5,6 +5,7 @@ from entropy_dynamics.envs.actions import (
     first_command,
     is_admissible,
     is_meta_command,
+    judge_action,
     normalise_action,
 )
 
@@ -26,6 +27,13 @@ def test_meta_commands_are_found_anywhere_in_a_multi_command_input() -> None:
         assert is_meta_command(action), action
     for action in ("go east", "take quilt", "open safe", "examine quitclaim"):
         assert not is_meta_command(action), action
+
+
+def test_judge_action_blocks_meta_commands_even_when_admissible() -> None:
+    admissible = ["go east", "restart"]
+    assert judge_action("Go East.", admissible) == (False, True)
+    assert judge_action("go west", admissible) == (False, False)
+    assert judge_action("restart", admissible) == (True, False)
 
 
 def test_first_command_keeps_one_move() -> None:

@@ -9,11 +9,13 @@ from plotly.subplots import make_subplots
 
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
-from entropy_dynamics.report.tables import DEGEN_PREFERENCE
+from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 from entropy_dynamics.report.theme import PALETTE, base_layout, esc, short_label
 from entropy_dynamics.report.timeline import (
+    SIDE_LEGEND,
     axis_refs,
     change_point_shapes,
+    finish_step_axes,
     light_series,
     marked_steps,
     phase_band_shapes,
@@ -23,16 +25,6 @@ from entropy_dynamics.report.timeline import (
 OVERLAY_ROW_PX = 260
 RUN_ROW_PX = 150
 GAP_PX = 56
-SUCCESS_PREFERENCE = ("env/success_rate", "reward/mean")
-
-
-def shared_metric(runs: Sequence[Run], preference: Sequence[str]) -> str | None:
-    """The first metric of ``preference`` that at least one run logs."""
-    for name in preference:
-        if any(run.points().get(name, 0) > 0 for run in runs):
-            return name
-    return None
-
 
 def _shift_shapes(shapes: list[dict], row: int) -> list[dict]:
     """Move single-row shapes (built for row 1) onto ``row``."""
@@ -45,8 +37,7 @@ def comparison_figure(
 ) -> go.Figure:
     """Overlays (entropy; success or reward; degeneration, where logged) over one phase-band row per run."""
     overlays: list[tuple[str, str | None]] = [("Entropy, all runs", None)]
-    success = shared_metric(runs, SUCCESS_PREFERENCE)
-    degen = shared_metric(runs, DEGEN_PREFERENCE)
+    success, degen = first_logged(runs, SUCCESS_METRICS), first_logged(runs, DEGEN_METRICS)
     overlays += [(f"{esc(m)}, all runs", m) for m in (success, degen) if m is not None]
     rows = len(overlays) + len(runs)
     heights = [OVERLAY_ROW_PX] * len(overlays) + [RUN_ROW_PX] * len(runs)
@@ -61,10 +52,11 @@ def comparison_figure(
         keep = marked_steps(analysis)
         column = run.resolve(analysis.metric)
         steps, values = light_series(run, column, max_points, keep)
+        logged = run.points()
         for r, (_, metric) in enumerate(overlays, start=1):
             if metric is None:
                 s, v = steps, values
-            elif run.points().get(metric, 0) > 0:
+            elif logged.get(metric, 0) > 0:
                 s, v = light_series(run, metric, max_points, keep)
             else:
                 continue
@@ -91,10 +83,7 @@ def comparison_figure(
     trace_rows += [len(overlays) + 1] * len(legend_traces)
     fig.add_traces(traces, rows=trace_rows, cols=[1] * len(traces))
     layout = base_layout(total_px + 90)
-    layout.update(margin={"l": 64, "r": 210, "t": 40, "b": 44}, shapes=shapes, hovermode="x",
-                  legend={"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "font": {"size": 11}})
+    layout.update(margin={"l": 64, "r": 210, "t": 40, "b": 44}, shapes=shapes, hovermode="x", legend=SIDE_LEGEND)
     fig.update_layout(**layout)
-    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#9ca3af")
-    fig.update_xaxes(title_text="step", row=rows, col=1)
-    fig.update_annotations(font_size=13, xanchor="left", x=0)
+    finish_step_axes(fig, rows)
     return fig

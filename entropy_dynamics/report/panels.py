@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from entropy_dynamics.logs import Run
 
 ENTROPY = "policy/entropy"
+#: The reward-like metric of the entropy-vs-reward fit: mean reward, else success rate.
 REWARD_METRICS = ("reward/mean", "env/success_rate")
+#: The outcome shown in comparisons: success rate, else mean reward.
+SUCCESS_METRICS = ("env/success_rate", "reward/mean")
+#: Degeneration metric shown in comparisons, the first one logged.
+DEGEN_METRICS = ("degen/sentence_dup_rate", "degen/rep5_ratio", "degen/loop_rate", "halluc/rate")
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,12 @@ def select_panels(run: Run) -> tuple[list[Panel], list[str]]:
     return panels, notes
 
 
+def first_logged(runs: Sequence[Run], names: Sequence[str]) -> str | None:
+    """The first of ``names`` that at least one of ``runs`` has points of (None if none has any)."""
+    logged = {name for run in runs for name, n in run.points().items() if n > 0}
+    return next((name for name in names if name in logged), None)
+
+
 def reward_column(run: Run) -> str | None:
     """The reward-like metric for the entropy-vs-reward fit: mean reward, else success rate."""
-    points = run.points()
-    return next((m for m in REWARD_METRICS if points.get(m, 0) > 0), None)
+    return first_logged([run], REWARD_METRICS)

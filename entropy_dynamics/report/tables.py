@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import Run
+from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 
 #: Logged points averaged for the "final" values of a run.
 TAIL_POINTS = 10
-#: Degeneration metric shown in the comparison, first one the run has.
-DEGEN_PREFERENCE = ("degen/sentence_dup_rate", "degen/rep5_ratio", "degen/loop_rate", "halluc/rate")
 MAX_CONFIG_ROWS = 400
 MAX_VALUE_CHARS = 300
 
@@ -82,7 +82,7 @@ def eruption_share(run: Run, analysis: PhaseAnalysis) -> float | None:
     """Share of the analysed metric's logged steps that lie in eruption segments."""
     try:
         steps = run.series(analysis.metric).index.to_numpy()
-    except Exception:
+    except MetricNotFoundError:
         return None
     if not len(steps):
         return None
@@ -129,9 +129,7 @@ class RunSummary:
 
 def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
     """The comparison row of one run."""
-    points = run.points()
-    success = next((m for m in ("env/success_rate", "reward/mean") if points.get(m, 0) > 0), None)
-    degen = next((m for m in DEGEN_PREFERENCE if points.get(m, 0) > 0), None)
+    success, degen = first_logged([run], SUCCESS_METRICS), first_logged([run], DEGEN_METRICS)
     return RunSummary(
         label=label, source=run.source, steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}",
         cycles=len(analysis.cycles),

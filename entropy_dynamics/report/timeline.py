@@ -18,6 +18,8 @@ from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, ba
 ENTROPY_ROW_PX = 300
 PANEL_ROW_PX = 175
 GAP_PX = 56
+#: The legend of a multi-row figure: beside the plots, top right.
+SIDE_LEGEND = {"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "font": {"size": 11}}
 
 
 def marked_steps(analysis: PhaseAnalysis) -> np.ndarray:
@@ -43,6 +45,13 @@ def light_series(run: Run, column: str, max_points: int, keep: np.ndarray) -> tu
 def axis_refs(row: int) -> tuple[str, str]:
     suffix = "" if row == 1 else str(row)
     return f"x{suffix}", f"y{suffix} domain"
+
+
+def finish_step_axes(fig: go.Figure, rows: int) -> None:
+    """Shared-step figure touches: a spike line across the rows, "step" under the last row, titles left."""
+    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#9ca3af")
+    fig.update_xaxes(title_text="step", row=rows, col=1)
+    fig.update_annotations(font_size=13, xanchor="left", x=0)
 
 
 def phase_band_shapes(analysis: PhaseAnalysis, rows: int) -> list[dict]:
@@ -163,14 +172,12 @@ def timeline_figure(
     fig.add_traces(traces, rows=trace_rows, cols=[1] * len(traces))
     layout = base_layout(total_px + 90)
     layout["margin"] = {"l": 64, "r": 190, "t": 40, "b": 44}
-    layout["legend"] = {"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "font": {"size": 11}}
+    layout["legend"] = SIDE_LEGEND
     for r in range(2, rows + 1):
         domain = fig.layout[f"yaxis{r}"].domain
         layout[f"legend{r}"] = {"x": 1.01, "xanchor": "left", "y": domain[1], "yanchor": "top",
                                 "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}
     layout["shapes"] = phase_band_shapes(analysis, rows) + change_point_shapes(analysis, rows)
     fig.update_layout(**layout)
-    fig.update_xaxes(showspikes=True, spikemode="across", spikethickness=1, spikecolor="#9ca3af")
-    fig.update_xaxes(title_text="step", row=rows, col=1)
-    fig.update_annotations(font_size=13, xanchor="left", x=0)
+    finish_step_axes(fig, rows)
     return fig

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from entropy_dynamics.logs import frame_to_run
-from entropy_dynamics.report.panels import PANELS, panel_columns, reward_column, select_panels
+from entropy_dynamics.report.panels import PANELS, first_logged, panel_columns, reward_column, select_panels
 
 
 def test_full_log_fills_every_panel(full_run):
@@ -30,3 +30,12 @@ def test_entropy_only_export_gets_one_note_per_missing_panel():
     assert len(notes) == len(PANELS)
     assert any("reward" in n for n in notes) and any("degen/*" in n for n in notes)
     assert reward_column(run) is None
+
+
+def test_first_logged_takes_the_first_name_any_run_logs():
+    steps = pd.Index(np.arange(5), name="step")
+    success = frame_to_run("a", "a", "t", pd.DataFrame({"env/success_rate": np.ones(5)}, index=steps))
+    reward = frame_to_run("b", "b", "t", pd.DataFrame({"reward/mean": np.ones(5)}, index=steps))
+    assert first_logged([reward], ("env/success_rate", "reward/mean")) == "reward/mean"
+    assert first_logged([reward, success], ("env/success_rate", "reward/mean")) == "env/success_rate"
+    assert first_logged([success], ("halluc/rate",)) is None

@@ -86,12 +86,14 @@ def test_rates_group_grounding_by_episode():
         hallucination_metrics([{"reply": "x"}])
 
 
-def test_real_textworld_episode(request):
+def test_real_textworld_episode(tmp_path_factory):
     """An expert agent on a real game is clean; invented objects and self-written observations are caught.
 
-    The game is generated once into pytest's cache folder (about 10 s on the shared box), then reused.
+    The game goes to the session's game cache (``<basetemp>/games``, the one tests/envs uses), so a run
+    of the whole suite generates the easy coin game of seed 0 once.
     """
-    env = make_env("textworld-coin", cache_dir=request.config.cache.mkdir("metrics-games"))
+    cache = tmp_path_factory.getbasetemp() / "games"
+    env = make_env("textworld-coin", cache_dir=cache, difficulty="easy")
     first = env.reset(0)
     observation, info = first.observation, first.info
     turns = []

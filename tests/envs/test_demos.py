@@ -10,11 +10,12 @@ def test_demo_records_are_turns_in_the_trainer_format(game_cache: Path) -> None:
     records = expert_demos("textworld-cooking", 2, seed_start=0, cache_dir=game_cache)
     env = make_env("textworld-cooking", cache_dir=game_cache)
     try:
-        expected = {seed: env.reset(seed).info for seed in (0, 1)}
+        firsts = {seed: env.reset(seed) for seed in (0, 1)}
     finally:
         env.close()
     assert {r["seed"] for r in records} == {0, 1}
-    for seed, info in expected.items():
+    for seed, first in firsts.items():
+        info = first.info
         turns = [r for r in records if r["seed"] == seed]
         assert [r["turn"] for r in turns] == list(range(len(info["expert_actions"])))
         actions = []
@@ -27,16 +28,8 @@ def test_demo_records_are_turns_in_the_trainer_format(game_cache: Path) -> None:
             # the expert's action is one of the actions the prompt shows
             assert f"{parsed.action}" in record["messages"][1]["content"].split("Admissible actions: [")[1]
         assert actions == info["expert_actions"]
-        assert turns[0]["messages"] == build_messages(info["task"], [], expected_first_obs(game_cache, seed),
+        assert turns[0]["messages"] == build_messages(info["task"], [], first.observation,
                                                       info["admissible_actions"])
-
-
-def expected_first_obs(game_cache: Path, seed: int) -> str:
-    env = make_env("textworld-cooking", cache_dir=game_cache)
-    try:
-        return env.reset(seed).observation
-    finally:
-        env.close()
 
 
 def test_history_in_demo_prompts_follows_history_length(game_cache: Path) -> None:

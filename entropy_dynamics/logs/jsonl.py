@@ -262,7 +262,8 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         max_step = step if max_step is None else max(max_step, step)
         records.append((step, flat))
     if not records and not header and not events:
-        raise LogReadError(path, "no metric records found (empty file?)")
+        why = f"{stats.bad_lines} unusable lines; --strict names the first" if stats.bad_lines else "empty file?"
+        raise LogReadError(path, f"no metric records found ({why})")
     reader = "jsonl" if "ours" in kinds else ("verl-jsonl" if "verl" in kinds else "flat-jsonl")
     name = header.get("run") or path.parent.name if path.name == "metrics.jsonl" else header.get("run") or path.stem
     metadata = {k: header[k] for k in ("versions", "created", "source") if k in header}

@@ -54,6 +54,8 @@ def read_wandb_csv(path: str | os.PathLike[str], strict: bool = False) -> list[R
         run, metric, is_group = split_column(column)
         by_run.setdefault(run, {})[column] = metric
         grouped[run] = is_group
+    if not by_run:
+        raise LogReadError(path, "the W&B export holds only __MIN/__MAX columns; export the chart with its values")
     runs = []
     for run, metric_of in by_run.items():
         table = raw[[x_column, *metric_of]].rename(columns=metric_of)

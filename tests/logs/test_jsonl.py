@@ -71,6 +71,12 @@ def test_strict_fails_on_first_problem_with_file_and_line(tmp_path, lines, messa
     assert info.value.line == line and info.value.path == str(path)
 
 
+def test_a_log_of_only_unusable_lines_says_so(tmp_path):
+    path = _write(tmp_path / "m.jsonl", ['{"step": "3", "a": 1}', "[1, 2]"])
+    with pytest.raises(LogReadError, match=r"no metric records found \(2 unusable lines; --strict names the first"):
+        read_runs(path)
+
+
 def test_duplicates_later_value_wins_and_counted(tmp_path):
     path = _write(tmp_path / "m.jsonl", [json.dumps({"step": s, "data": {"actor/entropy": v}})
                                          for s, v in [(1, 0.1), (2, 0.2), (3, 0.3), (2, 9.0), (3, 8.0), (4, 0.4)]])

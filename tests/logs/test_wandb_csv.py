@@ -43,6 +43,13 @@ def test_time_x_axis_is_refused(tmp_path):
         read_runs(path)
 
 
+def test_export_without_value_columns_is_refused(tmp_path):
+    path = tmp_path / "chart.csv"
+    path.write_text('"Step","r - loss__MIN","r - loss__MAX"\n1,1,1\n')
+    with pytest.raises(LogReadError, match="only __MIN/__MAX columns"):
+        read_runs(path)
+
+
 def test_real_deep_grpo_exports_match_pandas(real_logs):
     """Every run of every real export, with the point counts pandas sees in the value columns."""
     files = sorted((real_logs / "deep_grpo").glob("*.csv"))

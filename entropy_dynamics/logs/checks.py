@@ -1,7 +1,7 @@
-"""Strict-mode checks shared by the readers: the first bad value or step fails with file and line.
+"""Checks shared by the readers. Strict mode: the first bad value or step fails with file and line.
 
-Lenient mode never calls these: :func:`entropy_dynamics.logs.model.build_run` counts the same
-problems instead (``ReadStats``) and the reader warns once.
+Lenient mode: :func:`entropy_dynamics.logs.model.build_run` counts the same problems instead
+(``ReadStats``) and the reader warns once per kind.
 """
 
 from __future__ import annotations
@@ -18,23 +18,36 @@ from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import ReadStats, Run, to_float
 
 
-class StrictChecker:
-    """Checks records one at a time, in log order, for a reader running with ``strict=True``."""
+class RecordChecker:
+    """Checks a reader's records one at a time, in log order.
 
-    def __init__(self, path: str | Path) -> None:
+    Strict: a step that repeats or goes back, or a bad value, raises :class:`LogReadError`.
+    Lenient: the first step that goes back is warned about once, naming where (values and
+    duplicates are left to :func:`~entropy_dynamics.logs.model.build_run`'s counts).
+    """
+
+    def __init__(self, path: str | Path, stats: ReadStats, strict: bool) -> None:
         self.path = str(path)
+        self.stats = stats
+        self.strict = strict
         self.last_step: int | None = None
 
     def check(self, step: int, values: Mapping[str, Any], line: int | None, where: str = "") -> None:
-        """Raise :class:`LogReadError` for a step that repeats or goes back, or a bad value.
-
-        ``line`` is the 1-based line of a text log; sources without lines pass ``where`` instead
-        (e.g. ``"record 12"``), which prefixes the message."""
+        """Check one record. ``line`` is the 1-based line of a text log; sources without lines pass
+        ``where`` instead (e.g. ``"record 12"``), which prefixes the message."""
+        last = self.last_step
+        self.last_step = step if last is None else max(last, step)
         prefix = f"{where}: " if where else ""
-        if self.last_step is not None and step <= self.last_step:
-            what = "repeats" if step == self.last_step else "goes back from"
-            raise LogReadError(self.path, f"{prefix}step {step} {what} step {self.last_step}", line)
-        self.last_step = step
+        if last is not None and step <= last:
+            if self.strict:
+                what = "repeats" if step == last else "goes back from"
+                raise LogReadError(self.path, f"{prefix}step {step} {what} step {last}", line)
+            if step < last:
+                location = f"{self.path}:{line}" if line is not None else self.path
+                self.stats.warn_once("backwards", f"{location}: {prefix}step {step} goes back from {last}; "
+                                                  "later values win")
+        if not self.strict:
+            return
         for key, raw in values.items():
             value = to_float(raw)
             if value is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
@@ -220,8 +220,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     samples: list[dict[str, Any]] = []
     records: list[tuple[int, dict[str, Any]]] = []
     kinds: set[str] = set()
-    checker = StrictChecker(path) if strict else None
-    max_step: int | None = None
+    checker = RecordChecker(path, stats, strict)
     for lineno, obj in iter_records(path, strict, stats):
         kind = obj.get("type")
         if kind == "header":
@@ -254,18 +253,13 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
             reject_record(path, stats, strict, f"'metrics' is not a JSON object (got {type(values).__name__})", lineno)
             continue
         flat = _flatten(values)
-        if checker is not None:
-            checker.check(step, flat, lineno)
-        if max_step is not None and step < max_step:
-            stats.warn_once("backwards", f"{path}:{lineno}: step {step} goes back from {max_step}; "
-                                         "later values win")
-        max_step = step if max_step is None else max(max_step, step)
+        checker.check(step, flat, lineno)
         records.append((step, flat))
     if not records and not header and not events:
         why = f"{stats.bad_lines} unusable lines; --strict names the first" if stats.bad_lines else "empty file?"
         raise LogReadError(path, f"no metric records found ({why})")
     reader = "jsonl" if "ours" in kinds else ("verl-jsonl" if "verl" in kinds else "flat-jsonl")
-    name = header.get("run") or path.parent.name if path.name == "metrics.jsonl" else header.get("run") or path.stem
+    name = header.get("run") or (path.parent.name if path.name == "metrics.jsonl" else path.stem)
     metadata = {k: header[k] for k in ("versions", "created", "source") if k in header}
     run = build_run(
         str(name), str(path), reader, records, stats=stats,

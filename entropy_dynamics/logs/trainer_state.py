@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 FILE_NAME = "trainer_state.json"
@@ -56,7 +56,6 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise LogReadError(state_file, "not a trainer_state.json (no 'log_history' list)")
     stats = ReadStats()
-    checker = StrictChecker(state_file) if strict else None
     merged: dict[int, dict[str, Any]] = {}
     order: list[tuple[int, dict[str, Any]]] = []
     summary: dict[str, Any] = {}
@@ -85,9 +84,9 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
                 stats.warn_once("config", f"{candidate}: not valid JSON; ignored")
     if not order:
         raise LogReadError(state_file, "log_history holds no entries with a step")
-    if checker is not None:
-        for step, values in order:
-            checker.check(step, values, None, where=f"log_history entry of step {step}")
+    checker = RecordChecker(state_file, stats, strict)
+    for step, values in order:
+        checker.check(step, values, None, where=f"log_history entry of step {step}")
     run = build_run(
         _run_name(state_file),
         str(state_file),

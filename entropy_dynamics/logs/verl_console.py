@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -65,18 +65,13 @@ def read_verl_console(path: str | os.PathLike[str], strict: bool = False) -> lis
     """One run from a verl console log (stdout of ``python -m verl.trainer.main_ppo``)."""
     path = Path(path)
     stats = ReadStats()
-    checker = StrictChecker(path) if strict else None
+    checker = RecordChecker(path, stats, strict)
     records: list[tuple[int, dict[str, Any]]] = []
-    max_step = -1
     for lineno, step, values in iter_console_records(path):
         if as_step(step) is None:
             reject_record(path, stats, strict, f"step {step} does not fit a 64-bit integer", lineno)
             continue
-        if checker is not None:
-            checker.check(step, values, lineno)
-        if step < max_step:
-            stats.warn_once("backwards", f"{path}:{lineno}: step {step} goes back (a resumed run?); later values win")
-        max_step = max(max_step, step)
+        checker.check(step, values, lineno)
         records.append((step, values))
     if not records:
         raise LogReadError(path, "no verl 'step:N - key:value' lines found")

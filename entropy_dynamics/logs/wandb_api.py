@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.jsonl import MetricLogWriter
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
@@ -84,7 +84,7 @@ def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progr
     entity, project, _ = parse_target(target)
     source = f"{SCHEME}{entity}/{project}/{run_id}"
     stats = ReadStats()
-    checker = StrictChecker(source) if strict else None
+    checker = RecordChecker(source, stats, strict)
     last = getattr(api_run, "lastHistoryStep", None)
     task = progress.add_task(f"W&B {run_id}", total=(last + 1) if isinstance(last, int) and last >= 0 else None)
     records: list[tuple[int, dict[str, Any]]] = []
@@ -96,8 +96,7 @@ def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progr
                 reject_record(source, stats, strict, f"history row {index} has no integer _step")
                 continue
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
-            if checker is not None:
-                checker.check(step, values, None, where=f"history row {index}")
+            checker.check(step, values, None, where=f"history row {index}")
             records.append((step, values))
             progress.update(task, completed=index)
 

@@ -21,7 +21,7 @@ from typing import Any
 from wandb.proto import wandb_internal_pb2
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import StrictChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 MAGIC = b":W&B"
@@ -90,12 +90,11 @@ def _items(items: Any) -> dict[str, Any]:
 def read_wandb_file(path: Path, strict: bool = False) -> Run:
     """One run from its ``.wandb`` file: history rows, config, run name and id."""
     stats = ReadStats()
-    checker = StrictChecker(path) if strict else None
+    checker = RecordChecker(path, stats, strict)
     config: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     records: list[tuple[int, dict[str, Any]]] = []
-    max_step = -1
     finished = False
     for number, record in iter_records(path, stats, strict):
         kind = record.WhichOneof("record_type")
@@ -106,11 +105,7 @@ def read_wandb_file(path: Path, strict: bool = False) -> Run:
                 reject_record(path, stats, strict, f"record {number}: history row has no integer _step")
                 continue
             values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
-            if checker is not None:
-                checker.check(step, values, None, where=f"record {number}")
-            if step < max_step:
-                stats.warn_once("backwards", f"{path}: record {number}: step {step} goes back; later values win")
-            max_step = max(max_step, step)
+            checker.check(step, values, None, where=f"record {number}")
             records.append((step, values))
         elif kind == "run":
             run = record.run

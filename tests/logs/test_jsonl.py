@@ -85,6 +85,7 @@ def test_duplicates_later_value_wins_and_counted(tmp_path):
     assert run.series("policy/entropy").to_dict() == {1: 0.1, 2: 9.0, 3: 8.0, 4: 0.4}
     assert run.stats.duplicate_steps == 2 and run.stats.backwards_steps == 1  # 2 after 3; 3 after 3 is not lower
     assert f"{path}: 2 duplicate steps; later values win" in run.stats.warnings
+    assert f"{path}:4: step 2 goes back from 3; later values win" in run.stats.warnings
     assert all(w.startswith(str(path)) for w in run.stats.warnings)  # one line each, naming the file first
 
 

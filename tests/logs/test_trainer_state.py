@@ -42,6 +42,16 @@ def test_trl_trainer_state_with_checkpoints_and_config(tmp_path):
     assert run.stats.duplicate_steps == 0 and run.stats.non_finite == 1  # kl: null
 
 
+def test_a_step_going_back_is_warned_once_leniently(tmp_path):
+    path = write_trainer_state(tmp_path / "a", [{"step": 5, "loss": 1.0}, {"step": 2, "loss": 2.0},
+                                                {"step": 1, "loss": 3.0}])
+    run = read_runs(path)[0]
+    assert run.series("loss/total").to_dict() == {1: 3.0, 2: 2.0, 5: 1.0}
+    assert run.stats.backwards_steps == 2
+    assert [w for w in run.stats.warnings if "goes back" in w] == [
+        f"{path}: log_history entry of step 2: step 2 goes back from 5; later values win"]
+
+
 def test_strict_and_bad_files(tmp_path):
     path = write_trainer_state(tmp_path / "a", HISTORY)
     with pytest.raises(

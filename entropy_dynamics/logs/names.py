@@ -42,11 +42,16 @@ CANONICAL: dict[str, str] = {
     ),
     "interference/grad_cos_pg_seal": "cosine between the gradients of the PG and SEAL terms",
     "interference/grad_norm_<term>": "gradient norm of one loss term",
+    "interference/grad_cos_<a>_<b>": "cosine between the gradients of two loss terms (extension of the contract)",
     "repr/inter_cos": "mean cosine between correct and incorrect sample embeddings",
     "repr/intra_pos_cos": "mean cosine among correct sample embeddings",
     "repr/intra_neg_cos": "mean cosine among incorrect sample embeddings",
     "repr/sep_ratio": "2 inter - intra_pos - intra_neg (lower = better separated)",
     "repr/probe_auroc": "cross-validated linear-probe AUROC of correct vs incorrect",
+    "repr/centroid_dist": "distance between the class centroids of unit embeddings (extension of the contract)",
+    "repr/silhouette": "silhouette score of the two classes under cosine distance (extension of the contract)",
+    "repr/n_pos": "correct samples in the separation statistics (extension of the contract)",
+    "repr/n_neg": "incorrect samples in the separation statistics (extension of the contract)",
     "seal/head_acc": "SEAL head token accuracy",
     "seal/head_auroc": "SEAL head token AUROC",
     "degen/sentence_dup_rate": "sentence duplication rate of generated text",
@@ -56,6 +61,9 @@ CANONICAL: dict[str, str] = {
     "degen/loop_rate": "share of responses flagged as local loops",
     "degen/cross_turn_dup_rate": "share of turns repeating a sentence of an earlier turn",
     "degen/repeat_action_rate": "share of turns in repeated-action loops",
+    "degen/clause_repeat_ratio": "share of clauses that occur at least twice (extension of the contract)",
+    "degen/ramble_rate": "share of responses flagged as rambling (extension of the contract)",
+    "degen/max_action_run": "longest run of identical consecutive actions in an episode (extension of the contract)",
     "halluc/fake_observation_rate": "share of turns where the model writes environment text",
     "halluc/invalid_action_rate": "share of turns acting outside the admissible set",
     "halluc/ungrounded_entity_rate": "share of actions naming objects never observed",
@@ -69,7 +77,7 @@ CANONICAL: dict[str, str] = {
     "perf/peak_mem_mb": "peak memory (MB)",
 }
 
-_FAMILIES = [re.compile(r"^policy/entropy/turn_\d+$"), re.compile(r"^interference/grad_norm_[A-Za-z0-9_]+$")]
+_FAMILIES = [re.compile(r"^policy/entropy/turn_\d+$"), re.compile(r"^interference/grad_(?:norm|cos)_[A-Za-z0-9_]+$")]
 
 #: Other trainers' names -> canonical. Order matters: when two names of one run map to the same
 #: canonical name, the one listed first wins and the other keeps its own name.

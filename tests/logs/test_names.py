@@ -30,3 +30,24 @@ def test_map_names_prefers_the_canonical_then_earlier_alias():
     assert map_names(["actor/entropy_loss", "actor/entropy", "x"]) == {
         "actor/entropy_loss": "actor/entropy_loss", "actor/entropy": "policy/entropy", "x": "x"}
     assert map_names(["actor/entropy", "policy/entropy"])["policy/entropy"] == "policy/entropy"
+
+
+def test_every_name_the_metrics_library_writes_is_canonical():
+    import numpy as np
+
+    from entropy_dynamics.metrics import (
+        TurnRecord,
+        degeneration_metrics,
+        episode_degeneration,
+        hallucination_metrics,
+        separation_metrics,
+    )
+
+    written = {
+        **degeneration_metrics(["<think>a b c.</think><action>go</action>"]),
+        **episode_degeneration(["x", "y"], ["go", "go"]),
+        **hallucination_metrics([TurnRecord("room", "<think>t</think><action>go</action>", "go", ["go"])]),
+        **separation_metrics(np.eye(6), np.arange(6) % 2 == 0),
+    }
+    written.update(dict.fromkeys(["interference/grad_cos_pg_kl", "interference/grad_norm_entropy"]))
+    assert [name for name in written if not is_canonical(name)] == []

@@ -113,3 +113,12 @@ def test_report_of_a_synthetic_run_written_as_our_jsonl(tmp_path):
     assert len(analysis.cycles) == 4 and stats["accumulates"]
     assert len(re.findall(r"<td>C\d+</td>", html)) == 4
     assert f"ρ = {stats['spearman_rho']:+.2f}" in html and "<td>yes</td>" in html
+
+
+def test_reader_warnings_appear_on_the_page_as_written(tmp_path):
+    path = write_full_log(tmp_path / "w" / "metrics.jsonl", samples=False)
+    with path.open("a", encoding="utf-8") as fh:  # a resumed run logs step 300 again
+        fh.write('{"type": "metrics", "step": 300, "time": 0, "metrics": {"policy/entropy": 0.4}}\n')
+    (run,) = read_runs(path)
+    html = render_report([run], tmp_path / "w.html", analyses=[plan_analysis(run)]).read_text(encoding="utf-8")
+    assert f"<li>{path}: 1 duplicate steps; later values win</li>" in html

@@ -77,11 +77,13 @@ class MetricLogWriter:
         config: Mapping[str, Any],
         versions: Mapping[str, Any],
         resumed_from_step: int | None = None,
+        **extra: Any,
     ) -> None:
+        """The header record; ``extra`` fields (e.g. ``source``, ``metadata`` of a pulled run) follow the contract's."""
         self.write({
             "type": "header", "run": run, "config": dict(config), "versions": dict(versions),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "resumed_from_step": resumed_from_step,
+            "resumed_from_step": resumed_from_step, **extra,
         })
 
     def metrics(self, step: int, metrics: Mapping[str, Any], wall_time: float | None = None) -> None:

@@ -9,7 +9,6 @@ The few methods used: ``api.run(path)``, ``api.runs(path, filters=, per_page=)``
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import os
 import re
@@ -146,18 +145,7 @@ def write_run_jsonl(run: Run, path: Path) -> int:
     frame = run.metrics.rename(columns=source_of)
     names = list(frame.columns)
     with MetricLogWriter(path) as log:
-        log.write(
-            {
-                "type": "header",
-                "run": run.name,
-                "config": run.config,
-                "versions": {},
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "resumed_from_step": None,
-                "source": run.source,
-                "metadata": run.metadata,
-            }
-        )
+        log.header(run.name, config=run.config, versions={}, source=run.source, metadata=run.metadata)
         for step, row in zip(frame.index.tolist(), frame.to_numpy().tolist(), strict=True):
             log.write(
                 {

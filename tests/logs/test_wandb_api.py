@@ -65,6 +65,8 @@ def test_pull_writes_our_jsonl_that_reads_back_exactly(tmp_path):
                                                                          "pulled/r2/metrics.jsonl"]
     header = json.loads((tmp_path / "pulled" / "r1" / "metrics.jsonl").read_text().splitlines()[0])
     assert header["type"] == "header" and header["config"] == {"lr": 1e-5, "seal_coef": 0.0}
+    assert header["source"] == "wandb://ent/proj/r1" and header["metadata"]["run_id"] == "r1"
+    assert header["resumed_from_step"] is None and header["created"]
     back = {r.name: r for r in read_runs(tmp_path / "pulled")}
     original = {r.name: r for r in fetch_runs("ent/proj", api=api, show_progress=False)}
     assert set(back) == {"base", "seal"}

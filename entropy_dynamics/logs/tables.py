@@ -39,7 +39,6 @@ def table_to_run(
     *,
     strict: bool,
     first_line: int,
-    config: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Run:
     """Build one run from ``raw`` (rows in log order). Row ``i`` is on line ``first_line + i``.
@@ -78,7 +77,7 @@ def table_to_run(
     numeric.index = pd.Index(steps, name="step")
     if numeric.index.has_duplicates:
         numeric = numeric.groupby(level=0, sort=True).last()
-    return frame_to_run(name, str(path), reader, numeric, stats=stats, config=config, metadata=metadata)
+    return frame_to_run(name, str(path), reader, numeric, stats=stats, metadata=metadata)
 
 
 def _count_problems(

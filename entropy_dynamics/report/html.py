@@ -23,9 +23,8 @@ PLOT_CONFIG = {"displaylogo": False, "responsive": True,
 @functools.lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment: every ``{{ value }}`` is HTML-escaped unless marked safe."""
-    env = Environment(loader=PackageLoader("entropy_dynamics.report", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env
+    return Environment(loader=PackageLoader("entropy_dynamics.report", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from entropy_dynamics.logs import Run
 
-ENTROPY = "policy/entropy"
 #: The reward-like metric of the entropy-vs-reward fit: mean reward, else success rate.
 REWARD_METRICS = ("reward/mean", "env/success_rate")
 #: The outcome shown in comparisons: success rate, else mean reward.

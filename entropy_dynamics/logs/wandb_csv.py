@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import pandas as pd
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.csv_tables import note_malformed, read_csv_text
@@ -59,7 +58,6 @@ def read_wandb_csv(path: str | os.PathLike[str], strict: bool = False) -> list[R
     runs = []
     for run, metric_of in by_run.items():
         table = raw[[x_column, *metric_of]].rename(columns=metric_of)
-        table = pd.DataFrame(table.to_numpy(), columns=[x_column, *metric_of.values()])
         result = table_to_run(
             path,
             run,

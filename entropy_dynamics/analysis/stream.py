@@ -97,8 +97,10 @@ def follow_jsonl(path: str | os.PathLike[str], metric: str | None = None, *, pol
     The run name and planned steps come from the log's header (``run``, ``config.steps``) when there
     is one. Stops after ``timeout`` seconds (None: never; interrupt with Ctrl-C).
     """
-    if not Path(path).exists():
+    if not Path(path).is_file():
         raise LogReadError(path, "no such file")
+    if Path(path).suffix not in (".jsonl", ".json", ".log", ".txt"):
+        raise LogReadError(path, "--follow reads JSONL metric logs (use --replay for other formats)")
     target = canonical_name(metric) or metric if metric else DEFAULT_METRIC
     tail = JsonlTail(path)
     detector: OnlineDetector | None = None

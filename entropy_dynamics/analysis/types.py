@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -64,10 +65,22 @@ class PhaseAnalysis:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """The JSON of ``shared/docs/cli.md`` (non-finite numbers, e.g. the amplitude ratio of a
+        cycle whose base is <= 0, become null)."""
+        d = _finite_or_none(asdict(self))
         if not d["extra"]:
             d.pop("extra")
         return d
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 @dataclass

@@ -44,3 +44,12 @@ def test_any_metric_can_be_analysed():
     run = make_run("syn", n_points=600, n_cycles=1, with_metrics=True, seed=2)
     analysis = analyze_run(run, metric="repr/inter_cos")
     assert analysis.metric == "repr/inter_cos" and analysis.segments
+
+
+def test_json_of_a_cycle_with_a_non_positive_base_has_no_nan():
+    import json
+
+    from entropy_dynamics.analysis.types import Cycle, PhaseAnalysis
+
+    analysis = PhaseAnalysis("r", "s", "m", "m", 3, 1, 3, cycles=[Cycle(1, 2, None, 0.0, 1.0, float("nan"))])
+    assert json.loads(json.dumps(analysis.to_dict(), allow_nan=False))["cycles"][0]["amplitude_ratio"] is None

@@ -73,3 +73,10 @@ def test_follow_gives_the_same_events_as_replay(tmp_path):
 def test_follow_a_missing_file_is_a_log_error(tmp_path):
     with pytest.raises(LogReadError, match="no such file"):
         list(follow_jsonl(tmp_path / "none.jsonl", timeout=0))
+
+
+def test_follow_refuses_non_jsonl_logs(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Step,a\n1,2\n")
+    with pytest.raises(LogReadError, match="--follow reads JSONL"):
+        list(follow_jsonl(path, timeout=0))

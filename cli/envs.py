@@ -111,8 +111,9 @@ def demos_command(
     env_settings = parse_settings(settings or [])
     make_env(env_name, **env_settings).close()  # bad names, settings or missing data fail before the bar
     wins = 0
+    # Off when stderr is not a terminal: rich ends a bar there with a blank line, before any error line.
     with Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("games", total=n)
 
         def on_game(_seed: int, won: bool) -> None:

@@ -127,7 +127,9 @@ def fetch_runs(
     """Complete history of every run a target names, with a progress bar on stderr."""
     api_runs = list_api_runs(target, filters, api)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True, disable=not show_progress) as progress:
+    console = Console(stderr=True)  # no bar off a terminal: rich would end it with a blank line
+    with Progress(*columns, console=console, transient=True,
+                  disable=not show_progress or not console.is_terminal) as progress:
         return [fetch_history(r, target, page_size, strict, progress) for r in api_runs]
 
 

@@ -76,6 +76,8 @@ def test_demos_writes_turn_records(capsys, tmp_path):
     ["envs", "play", "textworld-cooking", "--set", "flavour=sweet"],
     ["envs", "demos", "alfworld", "--n", "1", "--set", "data_dir=/nonexistent"],
     ["envs", "demos", "webshop", "--n", "1"],
+    ["envs", "play", "textworld-coin", "--set", "level=abc"],
+    ["envs", "demos", "textworld-coin", "--n", "1", "--set", "difficulty=\"easy\"", "--history-length", "-1"],
 ])
 def test_bad_input_is_one_error_line_and_exit_2(capsys, args):
     code, _out, err = _run(capsys, *args)

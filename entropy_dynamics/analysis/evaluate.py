@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from entropy_dynamics.analysis.cycles import find_cycles
+from entropy_dynamics.analysis.online import OnlineDetector
+from entropy_dynamics.analysis.segment import make_options, segment
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
+from entropy_dynamics.synthetic import synthetic_series
 
 
 def onset_tolerance(steps: np.ndarray) -> float:
@@ -119,11 +123,6 @@ class SuiteScore:
 
 def score_suite(settings: list[dict], live: bool = False, **options: object) -> SuiteScore:
     """Run the offline analysis (and the online detector with ``live``) on each synthetic setting."""
-    from entropy_dynamics.analysis.cycles import find_cycles
-    from entropy_dynamics.analysis.online import OnlineDetector
-    from entropy_dynamics.analysis.segment import make_options, segment
-    from entropy_dynamics.synthetic import synthetic_series
-
     total = OnsetScore(0, 0, 0)
     accuracies, exact, monotone_hits = [], 0, 0
     live_total, points = LiveScore([], 0, 0), 0

@@ -24,6 +24,7 @@ from scipy.ndimage import median_filter
 from entropy_dynamics.analysis.labels import LabelRules, label_segments
 from entropy_dynamics.analysis.trend_cost import CostLinearTrend, TrendSums
 from entropy_dynamics.analysis.types import Phase, Segment
+from entropy_dynamics.errors import ConfigError
 
 #: Below this many finite points a series is "too short" to segment.
 MIN_POINTS = 20
@@ -140,7 +141,7 @@ def segment(
     time_scale: float | None = None,
     previous_phase: Phase | None = None,
 ) -> Segmentation:
-    """Segment one series. steps, values: (n,) (NaN/inf values are ignored).
+    """Segment one series. steps, values: (n,), steps unique (NaN/inf values are ignored).
 
     ``time_scale``: steps against which a rise counts as sharp (default: the series' span).
     ``previous_phase``: the phase before the first point (for windows of a longer run).
@@ -197,8 +198,6 @@ def make_options(**options: object) -> SegmenterOptions:
     seg_names = set(SegmenterOptions.__dataclass_fields__) - {"rules"}
     unknown = set(options) - rule_names - seg_names
     if unknown:
-        from entropy_dynamics.errors import ConfigError
-
         raise ConfigError(f"unknown analysis option(s): {', '.join(sorted(unknown))}; "
                           f"known: {', '.join(sorted(rule_names | seg_names))}")
     rules = LabelRules(**{k: v for k, v in options.items() if k in rule_names})  # type: ignore[arg-type]

@@ -32,7 +32,8 @@ def watch(
     total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, help="Planned steps of the run "
                                                     "(default: from the log's header with --follow).")] = None,
 ) -> None:
-    """Print phase transitions as the online detector confirms them."""
+    """Print phase transitions as the online detector confirms them (without --follow the log as it
+    is now is replayed, like --replay)."""
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
     if follow and replay_log:

@@ -118,7 +118,6 @@ def warn_counts(run: Run, where: str | Path) -> None:
     stats = run.stats
     if stats.duplicate_steps:
         stats.warn_once("duplicates", f"{where}: {stats.duplicate_steps} duplicate steps; later values win")
-    if stats.non_numeric or stats.non_finite:
-        stats.warn_once(
-            "values", f"{where}: {stats.non_numeric} non-numeric and {stats.non_finite} NaN/inf values left out"
-        )
+    counts = [f"{n} {kind}" for n, kind in ((stats.non_numeric, "non-numeric"), (stats.non_finite, "NaN/inf")) if n]
+    if counts:
+        stats.warn_once("values", f"{where}: {' and '.join(counts)} values left out")

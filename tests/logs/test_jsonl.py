@@ -32,6 +32,7 @@ def test_our_jsonl_round_trips_exactly(tmp_path):
     assert run.series("my/metric").tolist() == values[:, 2].tolist()
     assert run.source_names["loss/pg"] == "actor/pg_loss"
     assert run.stats.non_finite == 2  # NaN and inf written as null, counted
+    assert run.stats.warnings == [f"{path}: 2 NaN/inf values left out"]
     assert run.events[0]["phase"] == "eruption"
 
 

@@ -8,6 +8,7 @@ import traceback
 from typing import Annotated
 
 import typer
+from typer._click import exceptions as click_errors  # typer vendors click: its own exception classes
 
 from cli.common import STATE, err
 from entropy_dynamics import __version__
@@ -57,10 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and exit 2, never a traceback (unless --debug)."""
     args = sys.argv[1:] if argv is None else argv
     STATE["debug"] = "--debug" in args
+    if not args:
+        args = ["--help"]
     try:
-        app(args=args, prog_name="entropy-dynamics", standalone_mode=True)
+        code = app(args=args, prog_name="entropy-dynamics", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except click_errors.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help())
+        return 0
+    except click_errors.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "entropy-dynamics"
+        message = " ".join(exc.format_message().split())
+        err.print(f"error: {where}: {message} (see --help)", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except click_errors.ClickException as exc:
+        err.print(f"error: {' '.join(exc.format_message().split())}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
     except EntropyDynamicsError as exc:
         if STATE["debug"]:
             traceback.print_exc()

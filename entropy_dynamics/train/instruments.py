@@ -38,7 +38,7 @@ from entropy_dynamics.metrics.interference import (
     gradient_interference,
     loss_term_gradients,
 )
-from entropy_dynamics.metrics.separation import separation_metrics
+from entropy_dynamics.metrics.representation import separation_metrics
 from entropy_dynamics.train.batching import MicroBatch, collate
 from entropy_dynamics.train.callbacks import Callback, TrainState
 from entropy_dynamics.train.credit import Credit

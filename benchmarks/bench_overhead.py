@@ -33,7 +33,7 @@ from entropy_dynamics.train.builder import build_optimizer
 from entropy_dynamics.train.callbacks import TrainState
 from entropy_dynamics.train.config_io import load_config
 from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.demo import DEMO_SETTINGS, DIAGNOSTICS_SAMPLES, settings_overrides
+from entropy_dynamics.train.demo import DEMO_SETTINGS, settings_overrides
 from entropy_dynamics.train.instruments import Instruments, interference_and_separation, text_metrics
 from entropy_dynamics.train.live_phase import LivePhase
 from entropy_dynamics.train.loop import train
@@ -94,8 +94,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         # the demo's GRPO settings, from a fresh tiny model
         cfg = load_config(None, [*settings_overrides(DEMO_SETTINGS), "tiny.corpus_games=10", "steps=1",
-                                 f"output_dir={scratch}/run", "checkpoint_every=0", *opts.overrides])
+                                 f"output_dir={scratch}/run", "checkpoint_every=0", "instruments.enabled=false",
+                                 "phase.enabled=false", *opts.overrides])
         state = train(cfg)
+    measured_samples = cfg.instruments.max_samples
     batch = state.last_rollout
     credit = signed_credit(state)
     state.last_credit = credit
@@ -110,23 +112,23 @@ def main() -> None:
           f"{100 * (update_on - update_off) / step_s:.1f}% of a step ({step_s:.2f} s), "
           f"{100 * (update_on - update_off) / update_off:.1f}% of the update")
 
-    instruments = Instruments(every=1, max_samples=DIAGNOSTICS_SAMPLES)
+    instruments = Instruments(every=1, max_samples=measured_samples)
     instruments.on_train_start(state, {})
     live = LivePhase(on_eruption=(), echo=None)
     live.on_train_start(state, {})
     text_s = median_seconds(lambda: text_metrics(batch, instruments.markers), opts.repeats)
     measure_s = median_seconds(lambda: interference_and_separation(
-        state.policy, batch, credit, state.config, state.tokenizer.pad_token_id, DIAGNOSTICS_SAMPLES),
+        state.policy, batch, credit, state.config, state.tokenizer.pad_token_id, measured_samples),
         opts.repeats)
     full_params = default_interference_params(state.policy.lm)  # with the tied LM head: full backward passes
     measure_full_s = median_seconds(lambda: interference_and_separation(
-        state.policy, batch, credit, state.config, state.tokenizer.pad_token_id, DIAGNOSTICS_SAMPLES,
+        state.policy, batch, credit, state.config, state.tokenizer.pad_token_id, measured_samples,
         params=full_params), opts.repeats)
     values = iter(range(10_000))
     live_s = median_seconds(lambda: [_live_step(live, state, float(next(values) % 7)) for _ in range(40)],
                             opts.repeats) / 40
     print(f"instruments: text metrics {1000 * text_s:.0f} ms/step, interference+separation on "
-          f"{DIAGNOSTICS_SAMPLES} samples {1000 * measure_s:.0f} ms ({1000 * measure_full_s:.0f} ms with the tied LM "
+          f"{measured_samples} samples {1000 * measure_s:.0f} ms ({1000 * measure_full_s:.0f} ms with the tied LM "
           f"head among the measured parameters), live phase detector {1000 * live_s:.1f} ms/step")
     for every in (1, 5, 10):
         share = (text_s + live_s + measure_s / every) / step_s

@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import trl_grpo_baseline
 from trl_grpo_baseline import admissible_action_task, build_tiny_model, reply_action, run_trl_grpo
 
-from entropy_dynamics.envs.base import EnvReset, EnvSpec, EnvStep
+from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.prompt import build_messages
+from entropy_dynamics.envs.registry import register_env
 from entropy_dynamics.train.callbacks import Callback
 
 ENV_NAME = "bench-admissible-action"
@@ -82,12 +83,9 @@ class AdmissibleActionEnv:
 
 
 def register_benchmark_env() -> None:
-    """Make ``make_env(ENV_NAME)`` build :class:`AdmissibleActionEnv`. The registry has no public way to add
-    an environment yet, so this writes its table directly (benchmark only)."""
-    from entropy_dynamics.envs import registry
-
-    spec = EnvSpec(ENV_NAME, "TRL baseline's admissible-action task, one turn (benchmark)", {})
-    registry._REGISTRY[ENV_NAME] = (spec, lambda **_: AdmissibleActionEnv())
+    """Make ``make_env(ENV_NAME)`` build :class:`AdmissibleActionEnv`."""
+    register_env(ENV_NAME, lambda **_: AdmissibleActionEnv(), "TRL baseline's admissible-action task, one turn "
+                 "(benchmark)", replace=True)
 
 
 class _StepClock(Callback):
@@ -113,8 +111,6 @@ def run_ours(model: Path, steps: int, *, prompts_per_step: int, num_generations:
     """Our loop on the same task and model; ``diagnostics_every`` None = no instruments or live detection;
     ``seal`` = SEAL at 0.02 (every sample then goes through the update's forward, as in TRL)."""
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.instruments import Instruments
-    from entropy_dynamics.train.live_phase import LivePhase
     from entropy_dynamics.train.loop import train
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -125,14 +121,12 @@ def run_ours(model: Path, steps: int, *, prompts_per_step: int, num_generations:
             "epochs=1", "minibatches=1", "micro_batch_size=64", "invalid_action_penalty=0", "adv_scale=group",
             "checkpoint_every=0", "samples_every=0", "device=cpu", "torch_threads=1",
             f"seal.coef={0.02 if seal else 0}",
+            f"instruments.enabled={diagnostics_every is not None}", f"instruments.every={diagnostics_every or 1}",
+            "instruments.max_samples=32", f"phase.enabled={diagnostics_every is not None}", "phase.on_eruption=[]",
         ])
         clock = _StepClock()
-        callbacks: list[Any] = []
-        if diagnostics_every is not None:
-            callbacks += [Instruments(every=diagnostics_every, max_samples=32),
-                          LivePhase(on_eruption=(), echo=None)]
         start = time.perf_counter()
-        train(cfg, callbacks=[*callbacks, clock])
+        train(cfg, callbacks=[clock], echo=None)
         wall = time.perf_counter() - start
     steady_wall = clock.ends[-1] - clock.ends[0]
     return {

@@ -28,7 +28,7 @@ def demo(
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
     from entropy_dynamics.train.demo import run_demo
-    from entropy_dynamics.train.live_phase import print_above_progress
+    from entropy_dynamics.train.progress import print_above_progress
 
     result = run_demo(out_dir, minutes=minutes, steps=steps, overrides=overrides or [], progress=not quiet,
                       echo=None if quiet else print_above_progress)

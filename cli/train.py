@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.common import emit_json, err, out
-from entropy_dynamics.train.callbacks import Callback
+from cli.common import emit_json, out
 
 
 def register(app: typer.Typer) -> None:
     app.command("sft")(sft)
     app.command("train")(train)
-
-
-class ProgressBar(Callback):
-    """A rich progress bar on stderr: step, reward, entropy (and success) after every step."""
-
-    def __init__(self, label: str, keys: tuple[str, ...]) -> None:
-        self.label, self.keys = label, keys
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
-        self.task = None
-
-    def on_train_start(self, state, header) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task(self.label, total=state.total_steps, completed=state.step, info="")
-
-    def on_step_end(self, state, metrics: dict[str, float]) -> None:
-        info = "  ".join(f"{k.split('/')[-1]} {_fmt(metrics[k])}" for k in self.keys if k in metrics)
-        self.progress.update(self.task, completed=state.step, info=info)
-
-    def on_train_end(self, state) -> None:
-        self.progress.stop()
-
-
-def _fmt(value: Any) -> str:
-    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3g}"
 
 
 def _config(config: Path | None, overrides: list[str] | None):
@@ -70,10 +42,11 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the JSON summa
 
 def sft(config: ConfigArg = None, set_: SetOpt = None, format: FormatOpt = "text", out_file: OutOpt = None) -> None:
     """SFT warm start on the environment's expert demonstrations; writes OUTPUT_DIR/model for `init_from`."""
+    from entropy_dynamics.train.progress import ProgressBar
     from entropy_dynamics.train.sft import run_sft
 
     cfg = _config(config, set_)
-    state = run_sft(cfg, callbacks=[ProgressBar("sft", ("loss/sft", "eval/success_rate"))])
+    state = run_sft(cfg, callbacks=[ProgressBar("sft")])
     _finish(_summary(state, "sft"), format, out_file)
 
 
@@ -84,10 +57,11 @@ def train(
     format: FormatOpt = "text",
     out_file: OutOpt = None,
 ) -> None:
-    """RL training (GRPO family, PPO, optional SEAL) with a JSONL log, checkpoints and --resume."""
+    """RL training (GRPO family, PPO, optional SEAL) with a JSONL log, checkpoints and --resume; the
+    instruments and live phase detection of the config's `instruments` and `phase` sections (on by default)."""
     from entropy_dynamics.train.loop import train as run_train
+    from entropy_dynamics.train.progress import ProgressBar
 
     cfg = _config(config, set_)
-    bar = ProgressBar("train", ("reward/mean", "env/success_rate", "policy/entropy"))
-    state = run_train(cfg, resume=resume, callbacks=[bar])
-    _finish(_summary(state, "train"), format, out_file)
+    state = run_train(cfg, resume=resume, callbacks=[ProgressBar("train")])
+    _finish({**_summary(state, "train"), "phase": state.extra.get("phase")}, format, out_file)

@@ -22,22 +22,27 @@ DEFAULT_HIDDEN_ACTIONS: tuple[str, ...] = (r"^examine (?!cookbook$)", r"^look$")
 _SPACES = re.compile(r"\s+")
 # The Inform parser runs "take milk. go north" (or ";" / "then") as several commands.
 _COMMAND_SEPARATOR = re.compile(r"[.;]|\bthen\b")
-# Control characters: a NUL byte hangs the Z-machine interpreter.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def sanitise_action(action: str) -> str:
+    """``action`` as an interpreter can safely receive it: control and other non-printable characters (a NUL
+    byte hangs the Z-machine interpreter) and backslashes (dumb-frotz reads them as hot keys and can crash)
+    become spaces; whitespace collapsed. ``"take\\x0f apple\\\\n"`` -> ``"take apple n"``."""
+    return " ".join("".join(ch if ch.isprintable() and ch != "\\" else " " for ch in action).split())
 
 
 def normalise_action(action: str) -> str:
-    """Lower case, single spaces, no outer spaces or final stop: ``" Take Milk. "`` -> ``"take milk"``."""
-    return _SPACES.sub(" ", action.strip().lower()).rstrip(".").strip()
+    """Sanitised (:func:`sanitise_action`), lower case, no final stop: ``" Take Milk. "`` -> ``"take milk"``."""
+    return sanitise_action(action).lower().rstrip(".").strip()
 
 
 def first_command(action: str) -> str:
     """The first command of ``action``, whitespace collapsed: ``"take milk. go north"`` -> ``"take milk"``.
 
-    An environment sends only this part, so one turn is always one move. Control characters become spaces.
+    An environment sends only this part, so one turn is always one move; it is sanitised first
+    (:func:`sanitise_action`), so every action an environment plays is safe for the interpreter.
     """
-    action = _CONTROL.sub(" ", action).strip()
-    return _SPACES.sub(" ", _COMMAND_SEPARATOR.split(action, maxsplit=1)[0]).strip()
+    return _SPACES.sub(" ", _COMMAND_SEPARATOR.split(sanitise_action(action), maxsplit=1)[0]).strip()
 
 
 def is_meta_command(action: str) -> bool:

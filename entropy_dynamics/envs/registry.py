@@ -1,4 +1,4 @@
-"""Environment names: ``make_env(name, **settings)`` and ``list_envs()``."""
+"""Environment names: ``make_env(name, **settings)``, ``list_envs()`` and ``register_env(...)``."""
 
 from __future__ import annotations
 
@@ -72,6 +72,22 @@ def _registry() -> dict[str, tuple[EnvSpec, Callable[..., TextEnv]]]:
 
 
 _REGISTRY = _registry()
+
+
+def register_env(name: str, factory: Callable[..., TextEnv], description: str,
+                 defaults: dict[str, Any] | None = None, *, replace: bool = False) -> EnvSpec:
+    """Make ``make_env(name, **settings)`` call ``factory(**settings)`` (a :class:`TextEnv` constructor), and
+    list it with ``description`` and its default ``defaults``. A name already taken raises ConfigError unless
+    ``replace``."""
+    if not name or not isinstance(name, str):
+        raise ConfigError(f"register_env: the name must be a non-empty string (got {name!r})")
+    if not callable(factory):
+        raise ConfigError(f"register_env({name!r}): the factory must be callable (got {factory!r})")
+    if name in _REGISTRY and not replace:
+        raise ConfigError(f"register_env: {name!r} is already registered (pass replace=True to replace it)")
+    spec = EnvSpec(name, description, dict(defaults or {}))
+    _REGISTRY[name] = (spec, factory)
+    return spec
 
 
 def list_envs() -> list[EnvSpec]:

@@ -13,6 +13,8 @@ from typing import Any
 ALGORITHMS = ("grpo", "dr_grpo", "rloo", "reinforce_pp", "gigpo", "ppo")
 AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-sum-constant")
 PRESETS = ("tiny", "smollm2-135m")
+#: What live phase detection may do when it confirms an eruption (``phase.on_eruption``).
+ERUPTION_REACTIONS = ("checkpoint", "samples", "raise_seal", "stop")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -35,6 +37,33 @@ class SealConfig:
     label_source: str = _f("adv_sign", "'adv_sign' (parity: sign of the policy advantage) or 'episode_success'.")
     pooling: str = _f("token", "'token' (parity: per-token BCE) or 'turn_mean' (mean-pool each sample; ablation).")
     position_offset: int = _f(0, "0 = states AT the response tokens (parity); -1 = the states predicting them.")
+
+
+@dataclass
+class InstrumentsConfig:
+    """The paper's instruments inside the loop (:class:`~entropy_dynamics.train.instruments.Instruments`):
+    degeneration and hallucination of the rollout texts every step; gradient interference and representation
+    separation every ``every`` steps (their cost is logged as ``perf/diagnostics_s``)."""
+
+    enabled: bool = _f(True, "Measure the instruments (`instruments: off` turns them off).")
+    every: int = _f(10, "Measure interference and separation on steps 1, 1 + every, 1 + 2 x every, ...")
+    max_samples: int = _f(32, "Turn samples (half positive, half negative advantage) those measurements use.")
+
+
+@dataclass
+class PhaseConfig:
+    """Live phase detection (:class:`~entropy_dynamics.train.live_phase.LivePhase`): the analyzer's online
+    detector on ``metric`` every step; ``phase`` events in the log and on the console; reactions to an eruption."""
+
+    enabled: bool = _f(True, "Run live phase detection (`phase: off` turns it off).")
+    metric: str = _f("policy/entropy", "The canonical metric watched.")
+    on_eruption: list = _f(["checkpoint", "samples"],  # noqa: RUF009
+                           f"Reactions to a confirmed eruption, from: {', '.join(ERUPTION_REACTIONS)}.")
+    seal_factor: float = _f(2.0, "raise_seal multiplies seal.coef by this (> 1) ...")
+    seal_max: float = _f(0.1, "... up to this cap (needs SEAL on).")
+    total_steps: Any = _f("auto", "Run length a rise's sharpness is judged against: 'auto' = `steps`, "  # noqa: RUF009
+                          "null = the steps seen so far (time-bounded runs), or a number.")
+    detector: dict = _f({}, "Keyword options of the online detector (window, refit_every, confirm, ...).")  # noqa: RUF009
 
 
 @dataclass
@@ -128,6 +157,10 @@ class TrainConfig:
     max_nan_skips: int = _f(3, "Stop after this many NaN/inf-loss steps in a row (each is skipped).")
     seal: SealConfig = field(default_factory=SealConfig, metadata={"help": "SEAL auxiliary loss."})
     sft: SftConfig = field(default_factory=SftConfig, metadata={"help": "SFT warm start."})
+    instruments: InstrumentsConfig = field(default_factory=InstrumentsConfig,
+                                           metadata={"help": "The paper's instruments (on by default)."})
+    phase: PhaseConfig = field(default_factory=PhaseConfig,
+                               metadata={"help": "Live phase detection (on by default)."})
     # --- logging, checkpoints, hardware
     checkpoint_every: int = _f(1, "Write a checkpoint every this many steps (atomic; 0 = only at the end).")
     samples_every: int = _f(10, "Log a `samples` record every this many steps (0 = never).")

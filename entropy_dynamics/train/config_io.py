@@ -55,13 +55,21 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+#: Sections that take ``on`` / ``off`` (or true / false) for ``{enabled: ...}``.
+_SWITCHED_SECTIONS = ("instruments", "phase")
+
+
 def _is_shorthand(key: str, value: Any) -> bool:
+    if key in _SWITCHED_SECTIONS:
+        return isinstance(value, bool) or value in ("on", "off")
     return key == "seal" and isinstance(value, (bool, str, int, float))
 
 
 def _expand(key: str, value: Any) -> dict[str, Any]:
     """``seal: on`` / ``seal: true`` -> ``{coef: 0.02}`` (the paper's value); ``seal: off`` -> ``{coef: 0}``;
-    a number is the coefficient."""
+    a number is the coefficient. ``instruments: off`` / ``phase: off`` -> ``{enabled: false}`` (and on)."""
+    if key in _SWITCHED_SECTIONS:
+        return {"enabled": value in (True, "on")}
     if isinstance(value, bool) or value in ("on", "off"):
         return {"coef": 0.02 if value in (True, "on") else 0.0}
     if isinstance(value, (int, float)):
@@ -172,6 +180,7 @@ def validate(cfg) -> None:
            f"'seal.label_source' must be adv_sign or episode_success (got {seal.label_source!r})")
     _check(seal.pooling in ("token", "turn_mean"), f"'seal.pooling' must be token or turn_mean (got {seal.pooling!r})")
     _check(seal.position_offset in (0, -1), f"'seal.position_offset' must be 0 or -1 (got {seal.position_offset!r})")
+    _validate_live_sections(cfg)
     for name in ("clip_cov", "kl_cov"):
         _check(getattr(cfg, name) is None or isinstance(getattr(cfg, name), dict),
                f"'{name}' must be a mapping or null")
@@ -179,6 +188,26 @@ def validate(cfg) -> None:
            f"'max_turns_slack' must be null or an integer >= 0 (got {cfg.max_turns_slack!r})")
     _check(cfg.dual_clip_c is None or (isinstance(cfg.dual_clip_c, (int, float)) and cfg.dual_clip_c > 1),
            f"'dual_clip_c' must be null or a number > 1 (got {cfg.dual_clip_c!r})")
+
+
+def _validate_live_sections(cfg) -> None:
+    """Checks of the ``instruments`` and ``phase`` sections."""
+    from entropy_dynamics.train.config import ERUPTION_REACTIONS
+
+    inst, phase = cfg.instruments, cfg.phase
+    _check(inst.every >= 1, f"'instruments.every' must be >= 1 (got {inst.every!r})")
+    _check(inst.max_samples >= 2, f"'instruments.max_samples' must be >= 2 (got {inst.max_samples!r})")
+    _check(bool(phase.metric), "'phase.metric' must name a metric, e.g. policy/entropy")
+    unknown = [r for r in phase.on_eruption if r not in ERUPTION_REACTIONS]
+    _check(not unknown, f"'phase.on_eruption': unknown reaction {unknown[0]!r}; choose from "
+                        f"{', '.join(ERUPTION_REACTIONS)}" if unknown else "")
+    _check(phase.seal_factor > 1, f"'phase.seal_factor' must be > 1 (got {phase.seal_factor!r})")
+    _check(phase.seal_max > 0, f"'phase.seal_max' must be > 0 (got {phase.seal_max!r})")
+    total = phase.total_steps
+    _check(total in ("auto", None) or (isinstance(total, int) and not isinstance(total, bool) and total >= 1),
+           f"'phase.total_steps' must be auto, null or an integer >= 1 (got {total!r})")
+    _check(not (phase.enabled and "raise_seal" in phase.on_eruption and not cfg.seal_on),
+           "'phase.on_eruption' raise_seal needs SEAL on (seal.coef > 0): there is no head to weight")
 
 
 def to_dict(cfg) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 1. SFT warm start of the `tiny` preset on TextWorld cooking expert demonstrations (games generated and
    cached on first use);
-2. GRPO + SEAL from that model with every instrument (:class:`Instruments`) and live phase detection
-   (:class:`LivePhase`: phase events in the log and on the console, samples and a checkpoint at an eruption),
+2. GRPO + SEAL from that model with every instrument and live phase detection, from the config's
+   ``instruments`` and ``phase`` sections as for ``entropy-dynamics train`` (phase events in the log and on the
+   console, samples and a checkpoint at an eruption),
    for ``minutes`` of wall time or ``steps`` steps, with a progress bar (step, reward, entropy, phase);
 3. the HTML report of the run (:func:`entropy_dynamics.report.render_report`).
 
@@ -26,8 +27,7 @@ from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.train.callbacks import Callback, TrainState
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.instruments import Instruments
-from entropy_dynamics.train.live_phase import LivePhase, print_above_progress
+from entropy_dynamics.train.progress import ProgressBar, print_above_progress
 
 #: The embedded default (mirrored by configs/demo.yaml): the tiny preset on one-room cooking games, an SFT
 #: warm start that leaves room to learn, then an aggressive GRPO (Dr. GRPO scaling, 2 epochs at lr 5e-4:
@@ -53,11 +53,10 @@ DEMO_SETTINGS: dict[str, Any] = {
     "checkpoint_every": 25,
     "samples_every": 10,
     "torch_threads": 1,
+    "instruments": {"enabled": True, "every": 5, "max_samples": 32},
+    "phase": {"enabled": True, "on_eruption": ["samples", "checkpoint"]},
     "sft": {"epochs": 16, "lr": 2.0e-3, "batch_size": 32, "n_games": 40, "eval_games": 8, "eval_every": 4},
 }
-#: Instruments: interference and separation every this many steps, on this many samples.
-DIAGNOSTICS_EVERY = 5
-DIAGNOSTICS_SAMPLES = 32
 #: Steps when only a time budget bounds the run.
 UNBOUNDED_STEPS = 100_000
 
@@ -83,7 +82,7 @@ def settings_overrides(settings: Mapping[str, Any], prefix: str = "") -> list[st
     """``{"a": {"b": 1}}`` -> ``["a.b=1"]`` (JSON values, which YAML reads), the form ``load_config`` takes."""
     items: list[str] = []
     for key, value in settings.items():
-        if isinstance(value, Mapping) and key != "env_settings":
+        if isinstance(value, Mapping) and key not in ("env_settings", "detector"):
             items += settings_overrides(value, f"{prefix}{key}.")
         else:
             items.append(f"{prefix}{key}={json.dumps(value)}")
@@ -91,11 +90,13 @@ def settings_overrides(settings: Mapping[str, Any], prefix: str = "") -> list[st
 
 
 def demo_configs(out: Path, steps: int | None, overrides: Sequence[str] = ()) -> tuple[TrainConfig, TrainConfig]:
-    """(SFT config, GRPO config) of a demo writing under ``out``; ``overrides`` are ``key=value`` strings."""
+    """(SFT config, GRPO config) of a demo writing under ``out``; ``overrides`` are ``key=value`` strings.
+
+    Without ``steps`` (a time-bounded run) the detector judges a rise against the steps seen so far."""
     base = [*settings_overrides(DEMO_SETTINGS), *overrides]
     sft = load_config(None, [*base, f"output_dir={out / 'sft'}"])
-    rl = load_config(None, [*base, f"output_dir={out / 'train'}", f"init_from={out / 'sft' / 'model'}",
-                            f"steps={steps if steps is not None else UNBOUNDED_STEPS}"])
+    length = [f"steps={steps}"] if steps is not None else [f"steps={UNBOUNDED_STEPS}", "phase.total_steps=null"]
+    rl = load_config(None, [*base, f"output_dir={out / 'train'}", f"init_from={out / 'sft' / 'model'}", *length])
     return sft, rl
 
 
@@ -114,35 +115,6 @@ class TimeBudget(Callback):
             return set()
         state.emit("time_budget", minutes=self.seconds / 60.0)
         return {"stop"}
-
-
-class ProgressBar(Callback):
-    """A tqdm bar on stderr with the step's headline figures (those present: reward, success, entropy, SFT
-    loss, evaluation success) and the live phase (``state.extra["phase"]``, when a LivePhase runs)."""
-
-    FIELDS = (("reward", "reward/mean", ".3f"), ("success", "env/success_rate", ".2f"),
-              ("entropy", "policy/entropy", ".3f"), ("loss", "loss/sft", ".3f"),
-              ("eval success", "eval/success_rate", ".2f"))
-
-    def __init__(self, desc: str = "train", total: int | None = None) -> None:
-        self.desc, self.total = desc, total
-        self.bar = None
-
-    def on_train_start(self, state: TrainState, header: Mapping[str, Any]) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=self.total, initial=state.step, desc=self.desc, unit="step", dynamic_ncols=True)
-
-    def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:
-        parts = [f"{label} {metrics[key]:{fmt}}" for label, key, fmt in self.FIELDS if key in metrics]
-        if "phase" in state.extra:
-            parts.append(f"phase {state.extra['phase'] or '-'}")
-        self.bar.set_postfix_str(" ".join(parts), refresh=False)
-        self.bar.update(1)
-
-    def on_train_end(self, state: TrainState) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class _LastMetrics(Callback):
@@ -187,22 +159,21 @@ def run_demo(
         + (f"{minutes:g} min" if minutes is not None else "") + (" / " if minutes and steps else "")
         + (f"{steps} steps" if steps is not None else ""))
     last = _LastMetrics()
-    live = LivePhase(on_eruption=("samples", "checkpoint"), total_steps="auto" if steps is not None else None,
-                     echo=echo)
-    callbacks: list[Callback] = [Instruments(every=DIAGNOSTICS_EVERY, max_samples=DIAGNOSTICS_SAMPLES), live, last]
+    callbacks: list[Callback] = [last]  # the instruments and live detection come from rl_cfg, as for `train`
     if minutes is not None:
         callbacks.append(TimeBudget(minutes))
     if progress:
         callbacks.append(ProgressBar("grpo", steps))
     started = time.monotonic()
-    state = train(rl_cfg, callbacks=callbacks)
+    state = train(rl_cfg, callbacks=callbacks, echo=echo)
     elapsed = (time.monotonic() - started) / 60.0
 
     say("[demo] 3/3 report")
     log = Path(rl_cfg.output_dir) / "metrics.jsonl"
-    report = render_report(read_runs(log, format="jsonl"), out / "report.html", title="entropy-dynamics demo")
+    runs = read_runs(log, format="jsonl")
+    report = render_report(runs, out / "report.html", title="entropy-dynamics demo")
     final = {k: last.metrics[k] for k in ("reward/mean", "env/success_rate", "policy/entropy") if k in last.metrics}
+    phases = [{k: e[k] for k in ("phase", "start_step", "confirmed_at_step")}
+              for e in runs[0].events if e.get("event") == "phase"]
     return DemoResult(out_dir=str(out), sft_model=str(out / "sft" / "model"), log=str(log), report=str(report),
-                      steps=state.step, minutes=elapsed,
-                      phases=[{"phase": e.phase, "start_step": e.start_step, "confirmed_at_step": e.confirmed_at_step}
-                              for e in live.events], final=final)
+                      steps=state.step, minutes=elapsed, phases=phases, final=final)

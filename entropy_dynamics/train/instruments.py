@@ -96,9 +96,8 @@ def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float
 
 
 def _admissible(sample: Any) -> list[str]:
-    recorded = getattr(sample, "admissible", None)
-    if recorded is not None:
-        return list(recorded)
+    if sample.admissible is not None:
+        return list(sample.admissible)
     return [sample.action] if sample.valid else []
 
 

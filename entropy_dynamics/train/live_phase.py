@@ -18,7 +18,6 @@ one the uninterrupted run would have, and the last ``seal_coef`` event's coeffic
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,21 +26,16 @@ from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.train.callbacks import Callback, TrainState
+from entropy_dynamics.train.config import ERUPTION_REACTIONS
+from entropy_dynamics.train.progress import print_above_progress
 
-ERUPTION_REACTIONS = ("checkpoint", "samples", "raise_seal", "stop")
 LOG_NAME = "metrics.jsonl"
-
-
-def print_above_progress(line: str) -> None:
-    """Print a line on stderr above a running tqdm progress bar without breaking it."""
-    from tqdm.auto import tqdm
-
-    tqdm.write(line, file=sys.stderr)
 
 
 def replay_log(detector: OnlineDetector, log_path: Path, metric: str, upto_step: int) -> list[dict[str, Any]]:
     """Feed ``detector`` the values of ``metric`` logged at steps <= ``upto_step`` (the events it confirms
-    were logged by the earlier run and are not returned); returns the log's event records up to that step."""
+    were logged by the earlier run and are not returned); returns the log's event records up to that step.
+    Used on resume by :class:`LivePhase` and by the TRL adapter."""
     if not log_path.is_file() or log_path.stat().st_size == 0:
         return []
     run = read_runs(log_path, format="jsonl")[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import resource
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
@@ -24,7 +24,9 @@ from entropy_dynamics.train.checkpoint import (
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import to_dict
 from entropy_dynamics.train.credit import assign_credit
+from entropy_dynamics.train.default_callbacks import with_default_callbacks
 from entropy_dynamics.train.games import EnvPool, GameSampler, group_layout
+from entropy_dynamics.train.progress import print_above_progress
 from entropy_dynamics.train.rollout import RolloutSettings, play
 from entropy_dynamics.train.step_metrics import batch_metrics, sample_trajectories
 from entropy_dynamics.train.update import predict_values, update_policy
@@ -43,8 +45,12 @@ def peak_mem_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] = ()) -> TrainState:
-    """Train ``cfg.steps`` steps (resuming from ``output_dir/checkpoint`` when ``resume``); returns the state."""
+def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] = (),
+          echo: Callable[[str], None] | None = print_above_progress) -> TrainState:
+    """Train ``cfg.steps`` steps (resuming from ``output_dir/checkpoint`` when ``resume``); returns the state.
+
+    The instruments and live phase detection of ``cfg.instruments`` / ``cfg.phase`` run before ``callbacks``
+    (a caller's own Instruments or LivePhase replaces the config's); ``echo`` prints phase transitions."""
     out = Path(cfg.output_dir)
     log_path = out / LOG_NAME
     ckpt = find_checkpoint(out) if resume else None
@@ -79,7 +85,8 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     sinks: list[Callback] = [JsonlSink(log_path)]
     if cfg.wandb != "disabled":
         sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
-    hooks = CallbackList([*callbacks, *sinks])  # callbacks first: metrics they add reach the sinks
+    # callbacks first: metrics they add reach the sinks
+    hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
     hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),
                               "resumed_from_step": state.resumed_from_step})
     envs = EnvPool(cfg.env, cfg.env_settings)

@@ -52,6 +52,7 @@ class TurnSample:
     observation: str
     response_text: str
     action: str
+    admissible: list[str] | None = None  # the turn's admissible actions (all of them, not only those shown)
 
 
 @dataclass
@@ -90,10 +91,11 @@ def decode_reply(tokenizer, ids: Tensor) -> str:
     return tokenizer.decode(ids, skip_special_tokens=False)
 
 
-def safe_action(text: str) -> str:
-    """The action text sent to the game: control characters and backslashes become spaces (a Z-machine interpreter
-    treats some as hot keys and can crash on them), whitespace collapsed."""
-    return " ".join("".join(ch if ch.isprintable() and ch != "\\" else " " for ch in text).split())
+def all_admissible(info: dict[str, Any], previous: list[str] | None = None) -> list[str]:
+    """Every admissible action an env's ``info`` lists (``all_admissible_actions``, else the shown
+    ``admissible_actions``); ``previous`` when it lists neither."""
+    actions = info.get("all_admissible_actions", info.get("admissible_actions"))
+    return list(actions) if actions is not None else list(previous or [])
 
 
 def play(
@@ -118,7 +120,8 @@ def play(
         if settings.max_turns_slack is not None and expert:
             cap = min(cap, len(expert) + settings.max_turns_slack)
         state.append({"task": reset.info.get("task", ""), "obs": reset.observation, "history": [],
-                      "admissible": list(reset.info.get("admissible_actions", [])), "cap": cap})
+                      "admissible": list(reset.info.get("admissible_actions", [])),
+                      "all_admissible": all_admissible(reset.info), "cap": cap})
     samples: list[TurnSample] = []
     generated = 0
     turn = 0
@@ -142,7 +145,7 @@ def play(
             ids = out.tokens[j, :n]
             text = decode_reply(tokenizer, ids)
             parsed = parse_reply(text)
-            action = safe_action(parsed.action if parsed.action is not None else text)
+            action = parsed.action if parsed.action is not None else text  # the env sanitises what it plays
             step = envs[i].step(action)
             valid = bool(parsed.format_ok and step.info.get("action_valid", False))
             won = bool(step.info.get("won", False))
@@ -151,7 +154,7 @@ def play(
                 episode=i, group=ep.group, turn=turn, prompt_ids=prompts[j], response_ids=ids.clone(),
                 old_logp=out.logp[j, :n].clone(), entropy=out.entropy[j, :n].clone(), reward=reward, valid=valid,
                 format_ok=parsed.format_ok, truncated=bool(out.truncated[j]), observation=st["obs"],
-                response_text=text, action=action,
+                response_text=text, action=action, admissible=st["all_admissible"],
             ))
             ep.turns += 1
             ep.invalid += int(not valid)
@@ -160,6 +163,7 @@ def play(
             st["history"].append((st["obs"], action))
             st["obs"] = step.observation
             st["admissible"] = list(step.info.get("admissible_actions", st["admissible"]))
+            st["all_admissible"] = all_admissible(step.info, st["all_admissible"])
             ep.done = bool(step.done) or won or ep.turns >= st["cap"]
         turn += 1
     lm.train(was_training)

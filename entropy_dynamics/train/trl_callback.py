@@ -22,7 +22,6 @@ import numbers
 import os
 import platform
 import subprocess
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,7 +34,9 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 import entropy_dynamics
 from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, read_runs, truncate_after_step
+from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, truncate_after_step
+from entropy_dynamics.train.live_phase import replay_log
+from entropy_dynamics.train.progress import print_above_progress
 
 EruptionAction = Literal["none", "save", "stop"]
 ERUPTION_ACTIONS: tuple[str, ...] = ("none", "save", "stop")
@@ -128,13 +129,6 @@ def _package_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def _print_to_stderr(line: str) -> None:
-    """Print above a running tqdm progress bar without breaking it."""
-    from tqdm.auto import tqdm
-
-    tqdm.write(line, file=sys.stderr)
-
-
 class EntropyDynamicsCallback(TrainerCallback):
     """Writes our metric log from a ``transformers``/TRL trainer, with live phase detection.
 
@@ -160,7 +154,7 @@ class EntropyDynamicsCallback(TrainerCallback):
         on_eruption: EruptionAction = "none",
         on_phase: Callable[[PhaseEvent, TrainingArguments, TrainerState, TrainerControl], None] | None = None,
         detector_options: Mapping[str, Any] | None = None,
-        echo: Callable[[str], None] | None = _print_to_stderr,
+        echo: Callable[[str], None] | None = print_above_progress,
     ) -> None:
         if on_eruption not in ERUPTION_ACTIONS:
             choices = ", ".join(ERUPTION_ACTIONS)
@@ -255,19 +249,8 @@ class EntropyDynamicsCallback(TrainerCallback):
         else:
             self._detector = None
         if self._detector is not None and resumed_from is not None:
-            self._prime_detector(resumed_from)
-
-    def _prime_detector(self, upto_step: int) -> None:
-        """Feed the detector the watched metric already in the log, so a resumed run keeps its history."""
-        assert self.log_path is not None and self._detector is not None
-        if not self.log_path.exists() or self.log_path.stat().st_size == 0:
-            return
-        run = read_runs(self.log_path, format="jsonl")[0]
-        if self.metric not in run.metrics.columns:
-            return
-        series = run.series(self.metric).dropna()
-        for step, value in series[series.index <= upto_step].items():
-            self._detector.update(int(step), float(value))
+            # the watched metric already in the log, so a resumed run keeps its history
+            replay_log(self._detector, self.log_path, self.metric, resumed_from)
 
     def _record(self, step: int, logs: Mapping[str, Any], args: TrainingArguments, state: TrainerState,
                 control: TrainerControl) -> None:

@@ -47,3 +47,45 @@ def test_sft_then_train_from_its_model(tmp_path):
     assert json.loads(result.stdout)["last_step"] == 1
     header = json.loads((rl_dir / "metrics.jsonl").read_text().splitlines()[0])
     assert header["config"]["init_from"] == str(sft_dir / "model")
+
+
+def test_train_logs_every_documented_key_when_due_and_shows_the_phase(tmp_path, capsys):
+    from tests.train.test_instruments import (
+        INTERFERENCE_KEYS,
+        LOOP_KEYS,
+        REPR_KEYS,
+        SEAL_HEAD_KEYS,
+        SEAL_INTERFERENCE_KEYS,
+        TEXT_KEYS,
+        metric_records,
+    )
+
+    out_dir = tmp_path / "rl"
+    code = main(["train", *_sets(*FAST, f"output_dir={out_dir}", "steps=3", "seal.coef=0.02", "checkpoint_every=0",
+                                 "instruments.every=2", "instruments.max_samples=4"), "--format", "json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["last_step"] == 3 and "phase" in summary
+    assert "3/3" in captured.err and "entropy" in captured.err and "phase" in captured.err  # the progress bar
+    lines = [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
+    assert lines[0]["config"]["instruments"]["enabled"] and lines[0]["config"]["phase"]["enabled"]
+    every_step = set(LOOP_KEYS) | set(TEXT_KEYS) | set(SEAL_HEAD_KEYS) | {"perf/diagnostics_s"}
+    measured = set(INTERFERENCE_KEYS) | set(SEAL_INTERFERENCE_KEYS) | set(REPR_KEYS)
+    records = metric_records(out_dir / "metrics.jsonl")
+    assert sorted(records) == [1, 2, 3]
+    for step, metrics in records.items():
+        assert every_step <= set(metrics), (step, every_step - set(metrics))
+        assert (measured <= set(metrics)) if step in (1, 3) else not (measured & set(metrics)), step
+
+
+def test_train_with_the_sections_off_logs_no_instrument_keys(tmp_path, capsys):
+    out_dir = tmp_path / "rl"
+    code = main(["train", *_sets(*FAST, f"output_dir={out_dir}", "steps=1", "checkpoint_every=0",
+                                 "instruments=off", "phase=off"), "--format", "json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["phase"] is None
+    lines = [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
+    metrics = next(r["metrics"] for r in lines if r["type"] == "metrics")
+    assert "policy/entropy" in metrics and "perf/diagnostics_s" not in metrics and "halluc/rate" not in metrics

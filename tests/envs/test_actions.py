@@ -7,6 +7,7 @@ from entropy_dynamics.envs.actions import (
     is_meta_command,
     judge_action,
     normalise_action,
+    sanitise_action,
 )
 
 
@@ -41,6 +42,19 @@ def test_first_command_keeps_one_move() -> None:
     assert first_command("go  east then go west") == "go east"
     assert first_command("open fridge") == "open fridge"
     assert first_command("go\x00 east\x1b") == "go east"
+
+
+def test_sanitise_action_neutralises_interpreter_hot_keys() -> None:
+    # control characters (NUL hangs the interpreter), backslashes (crash dumb-frotz), other non-printables
+    assert sanitise_action("take\x0f apple\\n \x1a now\n") == "take apple n now"
+    assert sanitise_action("go\x00east\u200b\u2028north") == "go east north"
+    assert sanitise_action("héllo 🍎") == "héllo 🍎"
+    assert first_command("open\\ fridge. go north") == "open fridge"
+
+
+def test_an_action_with_hot_keys_is_judged_as_the_game_receives_it() -> None:
+    assert judge_action("take\x0fred apple\\", ["take red apple"]) == (False, True)
+    assert normalise_action(" Take\tMilk\\. ") == "take milk"
 
 
 def test_filter_hides_examine_look_and_meta_but_keeps_the_cookbook() -> None:

@@ -46,3 +46,40 @@ def test_envs_imports_neither_torch_nor_the_trainer() -> None:
             "bad = [m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'entropy_dynamics.train'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+class _EchoEnv:
+    """A minimal real TextEnv: echoes the action, wins on 'win'."""
+
+    def __init__(self, greeting: str = "hello") -> None:
+        self.greeting = greeting
+
+    def reset(self, seed: int):
+        from entropy_dynamics.envs.base import EnvReset
+
+        return EnvReset(f"{self.greeting} {seed}", {"admissible_actions": ["win"]})
+
+    def step(self, action: str):
+        from entropy_dynamics.envs.base import EnvStep
+
+        won = action == "win"
+        return EnvStep(action, float(won), True, {"won": won, "action_valid": won})
+
+    def close(self) -> None:
+        pass
+
+
+def test_register_env_adds_a_listed_makeable_environment(monkeypatch) -> None:
+    from entropy_dynamics.envs import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    spec = registry.register_env("echo", _EchoEnv, "echoes the action", {"greeting": "hello"})
+    assert spec in list_envs() and spec.default_settings == {"greeting": "hello"}
+    env = make_env("echo", greeting="hi")
+    assert env.reset(3).observation == "hi 3" and env.step("win").info["won"]
+    with pytest.raises(ConfigError, match="already registered"):
+        registry.register_env("echo", _EchoEnv, "again")
+    registry.register_env("echo", lambda **_: _EchoEnv("bye"), "replaced", replace=True)
+    assert make_env("echo").reset(0).observation == "bye 0"
+    with pytest.raises(ConfigError, match="callable"):
+        registry.register_env("other", "not a factory", "x")

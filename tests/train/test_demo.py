@@ -11,7 +11,7 @@ from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.train.callbacks import TrainState
 from entropy_dynamics.train.config_io import load_config, to_dict
-from entropy_dynamics.train.demo import DEMO_SETTINGS, ProgressBar, TimeBudget, demo_configs, run_demo
+from entropy_dynamics.train.demo import DEMO_SETTINGS, TimeBudget, demo_configs, run_demo
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,6 +27,10 @@ def test_configs_demo_yaml_is_the_embedded_default(tmp_path):
         f"output_dir={tmp_path / 'train'}", f"init_from={tmp_path / 'sft' / 'model'}", "steps=7"]))
     assert to_dict(rl) == from_yaml
     assert rl.seal_on and rl.model == "tiny" and DEMO_SETTINGS["seal"]["coef"] == rl.seal.coef
+    assert rl.instruments.every == 5 and rl.phase.on_eruption == ["samples", "checkpoint"]
+    assert rl.phase.total_steps == "auto"
+    _, time_bounded = demo_configs(tmp_path, steps=None)
+    assert time_bounded.phase.total_steps is None  # a rise is judged against the steps seen so far
 
 
 def test_time_budget_stops_the_loop(tmp_path):
@@ -68,14 +72,3 @@ def test_a_short_demo_runs_end_to_end(tmp_path):
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
     assert "entropy-dynamics demo" in html
     assert (Path(result.log).parent / "model" / "config.json").is_file()
-
-
-def test_progress_bar_shows_the_headline_figures_and_the_phase(tmp_path, capsys):
-    state = TrainState(config=None, run_name="x", output_dir=tmp_path, extra={"phase": "eruption"})
-    bar = ProgressBar("grpo", total=3)
-    bar.on_train_start(state, {})
-    bar.on_step_end(state, {"reward/mean": 0.25, "env/success_rate": 0.5, "policy/entropy": 1.2345})
-    bar.on_train_end(state)
-    line = capsys.readouterr().err.splitlines()[-1]
-    assert "1/3" in line and "reward 0.250 success 0.50 entropy 1.234 phase eruption" in line
-    assert "loss" not in line  # absent figures are not shown

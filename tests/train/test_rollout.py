@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from entropy_dynamics.envs.actions import is_admissible
 from entropy_dynamics.envs.registry import make_env
 from entropy_dynamics.train.credit import anchor_ids, assign_credit
 from entropy_dynamics.train.games import GameSampler, group_layout
 from entropy_dynamics.train.loop import rollout_settings
-from entropy_dynamics.train.rollout import play, rollout_metrics, safe_action
+from entropy_dynamics.train.rollout import all_admissible, play, rollout_metrics
 from tests.train.conftest import tiny_model
 
 
@@ -47,9 +48,24 @@ def test_groups_share_the_game_and_samples_are_per_turn():
     assert ids[0] == ids[[s.turn == 0 and s.episode == 1 for s in batch.samples].index(True)]
 
 
-def test_safe_action_strips_interpreter_hot_keys():
-    assert safe_action("take\x0f apple\\n \x1a now\n") == "take apple n now"
-    assert safe_action("héllo 🍎") == "héllo 🍎"
+def test_samples_record_the_turns_full_admissible_set():
+    cfg, policy, tok = tiny_model(["max_turns=2"])
+    env = make_env(cfg.env)
+    try:
+        full = env.reset(0).info["all_admissible_actions"]
+        batch = play(policy.lm, tok, [env], [0], [0], rollout_settings(cfg), torch.Generator().manual_seed(0))
+    finally:
+        env.close()
+    first = next(s for s in batch.samples if s.turn == 0)
+    assert first.admissible == full and len(full) > 0
+    for s in batch.samples:  # the env's verdict and the recorded set agree
+        assert s.admissible and (not s.valid or is_admissible(s.action, s.admissible))
+
+
+def test_all_admissible_prefers_the_full_list():
+    assert all_admissible({"admissible_actions": ["a"], "all_admissible_actions": ["a", "look"]}) == ["a", "look"]
+    assert all_admissible({"admissible_actions": ["a"]}) == ["a"]
+    assert all_admissible({}, ["kept"]) == ["kept"]
 
 
 def test_game_sampler_state_round_trips():

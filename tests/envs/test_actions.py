@@ -64,3 +64,13 @@ def test_filter_hides_examine_look_and_meta_but_keeps_the_cookbook() -> None:
     assert filter_admissible(admissible, hidden=[]) == [a for a in admissible if a != "restart"]
     assert filter_admissible(admissible, hidden=[r"^take "]) == [
         "examine cookbook", "examine fridge", "go east", "inventory", "look"]
+
+
+def test_a_real_game_plays_hot_key_actions_as_their_sanitised_text(cooking) -> None:
+    start = cooking.reset(0)
+    action = next(a for a in start.info["admissible_actions"] if " " in a)
+    hot = "\\\\".join(action.split(" ", 1)) + "\x00\x1b\\"  # e.g. "open\\fridge<NUL><ESC>\"
+    step = cooking.step(hot)
+    assert step.info["action_valid"] and step.observation  # the interpreter got the clean action and answered
+    again = cooking.step("\\\\\\ \x0f")
+    assert not again.info["action_valid"] and isinstance(again.observation, str)

@@ -103,8 +103,8 @@ def main() -> None:
     state.last_credit = credit
     rollout_s = batch.rollout_s
     print(f"batch: {len(batch.samples)} turn samples, {batch.generated_tokens} reply tokens, "
-          f"rollout {rollout_s:.2f} s (settings: {DEMO_SETTINGS['games_per_step']} games x G="
-          f"{DEMO_SETTINGS['group_size']}, tiny {cfg.tiny.hidden_size}d x {cfg.tiny.num_layers} layers)")
+          f"rollout {rollout_s:.2f} s (settings: {cfg.games_per_step} games x G="
+          f"{cfg.group_size}, tiny {cfg.tiny.hidden_size}d x {cfg.tiny.num_layers} layers)")
 
     update_off, update_on = time_updates(state, credit, (0.0, 0.02), opts.repeats)
     step_s = rollout_s + update_off

@@ -49,8 +49,8 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
           echo: Callable[[str], None] | None = print_above_progress) -> TrainState:
     """Train ``cfg.steps`` steps (resuming from ``output_dir/checkpoint`` when ``resume``); returns the state.
 
-    The instruments and live phase detection of ``cfg.instruments`` / ``cfg.phase`` run before ``callbacks``
-    (a caller's own Instruments or LivePhase replaces the config's); ``echo`` prints phase transitions."""
+    The config's instruments run before ``callbacks`` and its live phase detection after them (see
+    :func:`~entropy_dynamics.train.default_callbacks.with_default_callbacks`); ``echo`` prints phase transitions."""
     out = Path(cfg.output_dir)
     log_path = out / LOG_NAME
     ckpt = find_checkpoint(out) if resume else None
@@ -85,7 +85,7 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     sinks: list[Callback] = [JsonlSink(log_path)]
     if cfg.wandb != "disabled":
         sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
-    # callbacks first: metrics they add reach the sinks
+    # every callback before the sinks: metrics they add reach the log
     hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
     hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),
                               "resumed_from_step": state.resumed_from_step})

@@ -5,7 +5,7 @@ from entropy_dynamics.envs.base import EnvReset, EnvSpec, EnvStep, TextEnv
 from entropy_dynamics.envs.demos import expert_demos, play_expert
 from entropy_dynamics.envs.episode import Episode, expert_policy, run_episode
 from entropy_dynamics.envs.prompt import build_messages
-from entropy_dynamics.envs.registry import list_envs, make_env
+from entropy_dynamics.envs.registry import list_envs, make_env, register_env
 from entropy_dynamics.envs.reply import ParsedReply, ReplyFormat, parse_reply, render_reply
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "normalise_action",
     "parse_reply",
     "play_expert",
+    "register_env",
     "render_reply",
     "run_episode",
 ]

@@ -59,9 +59,11 @@ def train(
 ) -> None:
     """RL training (GRPO family, PPO, optional SEAL) with a JSONL log, checkpoints and --resume; the
     instruments and live phase detection of the config's `instruments` and `phase` sections (on by default)."""
+    from entropy_dynamics.train.distributed import is_main_process
     from entropy_dynamics.train.loop import train as run_train
     from entropy_dynamics.train.progress import ProgressBar
 
     cfg = _config(config, set_)
     state = run_train(cfg, resume=resume, callbacks=[ProgressBar("train")])
-    _finish({**_summary(state, "train"), "phase": state.extra.get("phase")}, format, out_file)
+    if is_main_process():  # under `accelerate launch` / torchrun only rank 0 reports
+        _finish({**_summary(state, "train"), "phase": state.extra.get("phase")}, format, out_file)

@@ -25,6 +25,16 @@ from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import to_dict
 from entropy_dynamics.train.credit import assign_credit
 from entropy_dynamics.train.default_callbacks import with_default_callbacks
+from entropy_dynamics.train.distributed import (
+    Dist,
+    barrier,
+    broadcast_object,
+    close_distributed,
+    gather_objects,
+    init_distributed,
+    merge_metrics,
+    rank_share,
+)
 from entropy_dynamics.train.games import EnvPool, GameSampler, group_layout
 from entropy_dynamics.train.progress import print_above_progress
 from entropy_dynamics.train.rollout import RolloutSettings, play
@@ -32,6 +42,8 @@ from entropy_dynamics.train.step_metrics import batch_metrics, sample_trajectori
 from entropy_dynamics.train.update import predict_values, update_policy
 
 LOG_NAME = "metrics.jsonl"
+#: Offset between the sampling/update generator seeds of consecutive ranks (rank 0 uses ``cfg.seed``).
+RANK_SEED_STRIDE = 1_000_003
 
 
 def rollout_settings(cfg: TrainConfig) -> RolloutSettings:
@@ -50,7 +62,20 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     """Train ``cfg.steps`` steps (resuming from ``output_dir/checkpoint`` when ``resume``); returns the state.
 
     The config's instruments run before ``callbacks`` and its live phase detection after them (see
-    :func:`~entropy_dynamics.train.default_callbacks.with_default_callbacks`); ``echo`` prints phase transitions."""
+    :func:`~entropy_dynamics.train.default_callbacks.with_default_callbacks`); ``echo`` prints phase transitions.
+
+    Launched by ``accelerate launch`` / ``torchrun`` (WORLD_SIZE > 1), each process plays its share of the
+    step's games and the gradients are summed over processes; only rank 0 runs the callbacks and writes the
+    log, samples, checkpoints and the model (see :mod:`~entropy_dynamics.train.distributed`)."""
+    dist = init_distributed(cfg.device)
+    try:
+        return _train(cfg, resume, callbacks, echo, dist)
+    finally:
+        close_distributed(dist)
+
+
+def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: Callable[[str], None] | None,
+           dist: Dist) -> TrainState:
     out = Path(cfg.output_dir)
     log_path = out / LOG_NAME
     ckpt = find_checkpoint(out) if resume else None
@@ -58,6 +83,7 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
         raise ConfigError(f"--resume: no checkpoint in {out}")
     if not resume and log_path.is_file() and log_path.stat().st_size > 0:
         raise ConfigError(f"{log_path} exists: pass --resume to continue that run, or choose another output_dir")
+    barrier(dist)  # every rank has checked the output folder before rank 0 writes to it
     out.mkdir(parents=True, exist_ok=True)
 
     # --- setup: model (+ frozen reference), optimizer, generators, game choice; then the checkpoint, if any
@@ -65,8 +91,9 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     device = next(policy.parameters()).device
     ref_lm = copy.deepcopy(policy.lm).eval().requires_grad_(False) if cfg.use_ref_model else None
     optimizer, scheduler = build_optimizer(policy, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
-    generators = {"sampling": torch.Generator().manual_seed(cfg.seed),
-                  "update": torch.Generator().manual_seed(cfg.seed + 1)}
+    rank_seed = cfg.seed + RANK_SEED_STRIDE * dist.rank
+    generators = {"sampling": torch.Generator().manual_seed(rank_seed),
+                  "update": torch.Generator().manual_seed(rank_seed + 1)}
     games = GameSampler(cfg.seed, cfg.game_seed_start, cfg.game_pool_size)
     start_step, nan_streak = 0, 0
     if ckpt is not None:
@@ -74,38 +101,49 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
         policy.load_state_dict(saved["policy"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
-        restore_rng(saved["rng"], generators)
+        rngs = saved.get("rng_by_rank", [saved["rng"]])
+        if len(rngs) != dist.world_size:
+            raise ConfigError(f"{ckpt} was written by {len(rngs)} process(es); resume it with as many, "
+                              f"not {dist.world_size}")
+        restore_rng(rngs[dist.rank], generators)
         games.load_state_dict(saved["games"])
         start_step, nan_streak = int(saved["step"]), int(saved["nan_streak"])
-        truncate_after_step(log_path, start_step)
+        if dist.is_main:
+            truncate_after_step(log_path, start_step)
 
     run_name = cfg.run_name or out.resolve().name
     state = TrainState(config=cfg, run_name=run_name, output_dir=out, step=start_step, total_steps=cfg.steps,
                        resumed_from_step=start_step if ckpt else None, policy=policy, tokenizer=tokenizer)
-    sinks: list[Callback] = [JsonlSink(log_path)]
-    if cfg.wandb != "disabled":
-        sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
-    # every callback before the sinks: metrics they add reach the log
-    hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
+    hooks = CallbackList([])
+    if dist.is_main:
+        sinks: list[Callback] = [JsonlSink(log_path)]
+        if cfg.wandb != "disabled":
+            sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
+        # every callback before the sinks: metrics they add reach the log
+        hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
     hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),
                               "resumed_from_step": state.resumed_from_step})
     envs = EnvPool(cfg.env, cfg.env_settings)
     settings = rollout_settings(cfg)
 
     def checkpoint(step: int) -> None:
-        path = save_checkpoint(out, {
-            "step": step, "nan_streak": nan_streak, "policy": policy.state_dict(),
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "rng": rng_state(generators), "games": games.state_dict(), "config": to_dict(cfg),
-        }, tokenizer)
-        hooks.event(state, "checkpoint", path=str(path))
+        rng = rng_state(generators)
+        rng_by_rank = {"rng_by_rank": gather_objects(rng, dist)} if dist.active else {}
+        if dist.is_main:
+            path = save_checkpoint(out, {
+                "step": step, "nan_streak": nan_streak, "policy": policy.state_dict(),
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "rng": rng, **rng_by_rank, "games": games.state_dict(), "config": to_dict(cfg),
+            }, tokenizer)
+            hooks.event(state, "checkpoint", path=str(path))
+        barrier(dist)
 
     try:
         for step in range(start_step + 1, cfg.steps + 1):
             state.step = step
             started = time.perf_counter()
             # 1. rollout: G episodes of each of the step's games, one sample per turn
-            episode_seeds, groups = group_layout(games.draw(cfg.games_per_step), cfg.group_size)
+            episode_seeds, groups = group_layout(rank_share(games.draw(cfg.games_per_step), dist), cfg.group_size)
             batch = play(policy.lm, tokenizer, envs.take(len(episode_seeds)), episode_seeds, groups, settings,
                          generators["sampling"])
             # 2. credit: advantages per reply token (PPO: from the value head)
@@ -116,7 +154,7 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
             # 3. update: epochs x minibatches of clipped-surrogate (+ SEAL, KL, entropy, value) steps
             update_started = time.perf_counter()
             result = update_policy(policy, ref_lm, optimizer, scheduler, batch.samples, credit, cfg,
-                                   tokenizer.pad_token_id, generators["update"])
+                                   tokenizer.pad_token_id, generators["update"], dist)
             finished = time.perf_counter()
             # 4. log
             step_s = finished - started
@@ -125,9 +163,10 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
                        "perf/step_s": step_s,
                        "perf/tokens_per_s": (batch.generated_tokens + result.trained_tokens) / max(step_s, 1e-9),
                        "perf/peak_mem_mb": peak_mem_mb(device)}
+            metrics = merge_metrics(metrics, dist)
             state.last_rollout, state.last_credit = batch, credit
             nan_streak = nan_streak + 1 if result.nan_skips else 0
-            actions = hooks.step_end(state, metrics)
+            actions = broadcast_object(hooks.step_end(state, metrics), dist)
             if result.nan_skips:
                 hooks.event(state, "nan_skip", skipped_optimizer_steps=result.nan_skips, in_a_row=nan_streak)
             for event, fields in state.pending_events:
@@ -145,7 +184,8 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
             if "stop" in actions:
                 hooks.event(state, "stopped", reason="a callback asked to stop")
                 break
-        policy.export(out / "model", tokenizer)
+        if dist.is_main:
+            policy.export(out / "model", tokenizer)
     finally:
         envs.close()
         hooks.train_end(state)

@@ -19,6 +19,7 @@ from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
 from entropy_dynamics.train.batching import MicroBatch, collate, plan_micro_batches
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.credit import Credit
+from entropy_dynamics.train.distributed import Dist, all_reduce_grads, sum_counts
 from entropy_dynamics.train.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
 from entropy_dynamics.train.models import Policy
 from entropy_dynamics.train.rollout import TurnSample
@@ -113,8 +114,13 @@ def update_policy(
     cfg: TrainConfig,
     pad_id: int,
     generator: torch.Generator,
+    dist: Dist | None = None,
 ) -> UpdateResult:
-    """Run ``epochs x minibatches`` optimizer steps on the step's samples; returns averaged metrics."""
+    """Run ``epochs x minibatches`` optimizer steps on the step's samples; returns averaged metrics.
+
+    Under several processes (``dist``) each rank holds its own samples; the normalising counts and the
+    accumulated gradients are summed over ranks before clipping, so every rank takes the same step."""
+    dist = dist or Dist()
     device = next(policy.parameters()).device
     params = [p for p in policy.parameters() if p.requires_grad]
     needs_every_sample = cfg.seal_on or cfg.kl_coef > 0 or cfg.entropy_coef > 0 or policy.value_head is not None
@@ -126,11 +132,12 @@ def update_policy(
     for _ in range(cfg.epochs):
         order = torch.randperm(len(samples), generator=generator).tolist()
         for minibatch in (order[k::cfg.minibatches] for k in range(cfg.minibatches)):
-            if not minibatch:
-                continue
             lengths = [len(samples[i].response_ids) for i in minibatch]
-            norms = {"global_tokens": float(sum(lengths)), "global_seqs": float(sum(n > 0 for n in lengths)),
-                     "seq_len_constant": float(cfg.max_new_tokens)}
+            n_samples, n_tokens, n_seqs = sum_counts(
+                [float(len(minibatch)), float(sum(lengths)), float(sum(n > 0 for n in lengths))], dist, device)
+            if not n_samples:
+                continue
+            norms = {"global_tokens": n_tokens, "global_seqs": n_seqs, "seq_len_constant": float(cfg.max_new_tokens)}
             chosen = [i for i in minibatch if len(samples[i].response_ids) and
                       (needs_every_sample or bool(credit.advantages[i].abs().sum() > 0))]
             optimizer.zero_grad(set_to_none=True)
@@ -151,6 +158,7 @@ def update_policy(
                     elif not math.isnan(value):
                         sums[key] += value * tokens
                         weights[key] += tokens
+            finite = not all_reduce_grads(params, not finite, dist)
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
             if not finite or not torch.isfinite(grad_norm):
                 optimizer.zero_grad(set_to_none=True)

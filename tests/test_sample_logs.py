@@ -1,7 +1,8 @@
 """The shipped sample logs say what sample_logs/README.md says they say.
 
 ``sample_logs/manifest.json`` lists each run's folder, the command that reproduces it and the claims the
-README makes about it (eruption cycles found by the analyzer); these tests re-derive them from the logs.
+README makes about it (eruption cycles found by `analyze`, eruptions found by `watch --replay`); these tests
+re-derive them from the logs.
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ def test_analyze_reports_the_stated_number_of_eruption_cycles(entry, capsys):
     assert all(c["amplitude_ratio"] >= 1.8 for c in result["cycles"])
     (run,) = read_runs(SAMPLES / entry["path"])
     assert len(analyze_run(run).cycles) == entry["eruption_cycles"]  # the library says the same
+
+
+@pytest.mark.parametrize("entry", TRAIN_RUNS, ids=lambda e: e["name"])
+def test_watch_replay_reports_the_stated_eruptions_each_followed_by_a_subsidence(entry, capsys):
+    code = main(["watch", str(SAMPLES / entry["path"]), "--replay", "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    events = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
+    phases = [e["phase"] for e in events if e["phase"] in ("eruption", "subsidence")]
+    assert phases.count("eruption") == entry["replay_eruptions"]
+    for k, phase in enumerate(phases):  # eruption, subsidence, eruption, ... (no two eruptions in a row)
+        assert phase == ("eruption" if k % 2 == 0 else "subsidence")
 
 
 def test_the_wandb_offline_folder_reads_like_its_jsonl_twin():

@@ -1,15 +1,18 @@
-"""Two CPU processes (gloo) launched by ``torchrun``: the gradient all-reduce keeps both ranks' parameters
-identical, each rank plays its own games, rank 0 alone writes a log with each step once, nothing hangs.
+"""Two CPU processes (gloo) launched by ``torchrun``: an update split over two ranks equals the one-process
+update of all the samples; in training both ranks keep identical parameters, each plays its own games, rank 0
+alone writes a log with each step once, a resume continues it, and nothing hangs.
 
-Running this file as a script is the per-rank worker the test launches."""
+Running this file as a script is the per-rank worker the tests launch (once, shared by the tests)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,25 +26,59 @@ LAUNCH_TIMEOUT_S = 300
 #: Each worker trains these two configs in turn: SEAL on (every sample is forwarded) and off (ranks skip
 #: zero-advantage micro-batches, so they may run different numbers of backward passes).
 VARIANTS = {"seal": ["seal.coef=0.02"], "plain": ["seal.coef=0"]}
+#: Per-sample advantages of the update check: rank 0's share (even positions) is all zero, so without SEAL
+#: rank 0 runs no backward at all while rank 1 does.
+UPDATE_ADVANTAGES = [0.0, 1.0, 0.0, -1.0, 0.0, 0.5, 0.0, -2.0]
+
+
+def update_check(root: Path, rank: int) -> None:
+    """Save the parameters before, after an update of all samples in this process alone, and after the same
+    update split over the ranks (this rank holding samples ``rank::2``). Plain SGD, so that the comparison is
+    of the reduced gradients (Adam would magnify float noise on near-zero gradients)."""
+    from entropy_dynamics.train.distributed import Dist
+    from entropy_dynamics.train.update import update_policy
+    from tests.train.conftest import tiny_model
+    from tests.train.test_update import credit_for, make_samples
+
+    for name, overrides in VARIANTS.items():
+        # no dropout in the SEAL head: its random masks would differ with the micro-batch split
+        cfg, policy, tok = tiny_model([*overrides, "seal.dropout=0", "minibatches=1", "epochs=2",
+                                       "micro_batch_size=2"])
+        samples = make_samples(policy, tok, n=len(UPDATE_ADVANTAGES))
+        mine = list(range(rank, len(samples), 2))
+        params = {"initial": copy.deepcopy(policy.state_dict())}
+        for mode, dist, share in (("alone", Dist(), list(range(len(samples)))), ("split", Dist(rank, 2), mine)):
+            model = copy.deepcopy(policy)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+            local = credit_for([samples[i] for i in share], [UPDATE_ADVANTAGES[i] for i in share])
+            update_policy(model, None, optimizer, scheduler, [samples[i] for i in share], local, cfg,
+                          tok.pad_token_id, torch.Generator().manual_seed(0), dist)
+            params[mode] = model.state_dict()
+        torch.save(params, root / f"update_{name}_rank{rank}.pt")
 
 
 def worker(root: Path) -> None:
-    """One rank: train every variant for 2 steps; save its parameters and the seeds of the games it played."""
+    """One rank: the update check, then train every variant for 2 steps (and resume the first to step 3);
+    save its parameters and the seeds of the games it played."""
     import torch.distributed as tdist
 
     from entropy_dynamics.train.config_io import load_config
     from entropy_dynamics.train.loop import train
     from tests.train.conftest import FAST
 
-    tdist.init_process_group("gloo")  # both trainings reuse this group (train() must not destroy it)
+    tdist.init_process_group("gloo")  # every training reuses this group (train() must not destroy it)
     rank = tdist.get_rank()
+    update_check(root, rank)
     for name, overrides in VARIANTS.items():
         cfg = load_config(None, [*FAST, "games_per_step=2", "steps=2", "wandb=disabled", *overrides,
                                  f"output_dir={root / name}"])
         state = train(cfg, echo=None)
-        torch.save(state.policy.state_dict(), root / f"{name}_params_rank{rank}.pt")
         seeds = sorted({e.seed for e in state.last_rollout.episodes})
         (root / f"{name}_seeds_rank{rank}.json").write_text(json.dumps(seeds))
+        if name == "seal":
+            state = train(replace(cfg, steps=3), resume=True, echo=None)
+        torch.save(state.policy.state_dict(), root / f"{name}_params_rank{rank}.pt")
     tdist.destroy_process_group()
 
 
@@ -61,10 +98,30 @@ def launch(root: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(cmd, proc.returncode, output)
 
 
-@pytest.mark.slow
-def test_two_gloo_processes_train_in_lockstep(tmp_path):
-    done = launch(tmp_path)
+@pytest.fixture(scope="module")
+def launched(tmp_path_factory) -> Path:
+    """The folder of one 2-process launch of :func:`worker`."""
+    root = tmp_path_factory.mktemp("distributed")
+    done = launch(root)
     assert done.returncode == 0, done.stdout[-3000:]
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_update_split_over_two_ranks_equals_one_process(launched, name):
+    for rank in (0, 1):
+        params = torch.load(launched / f"update_{name}_rank{rank}.pt")
+        initial, alone, split = params["initial"], params["alone"], params["split"]
+        moved = max(float((alone[k] - initial[k]).abs().max()) for k in alone)
+        apart = max(float((alone[k] - split[k]).abs().max()) for k in alone)
+        assert moved > 1e-4, (name, rank, moved)  # the update did something
+        assert apart < 1e-3 * moved, (name, rank, apart, moved)
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_train_in_lockstep(launched):
+    tmp_path = launched
     for name in VARIANTS:
         rank0 = torch.load(tmp_path / f"{name}_params_rank0.pt")
         rank1 = torch.load(tmp_path / f"{name}_params_rank1.pt")
@@ -73,7 +130,8 @@ def test_two_gloo_processes_train_in_lockstep(tmp_path):
         seeds = [set(json.loads((tmp_path / f"{name}_seeds_rank{r}.json").read_text())) for r in (0, 1)]
         assert seeds[0] and seeds[1] and not seeds[0] & seeds[1], seeds
         run = read_runs(tmp_path / name / "metrics.jsonl")[0]
-        assert list(run.metrics.index) == [1, 2] and run.stats.duplicate_steps == 0
+        assert list(run.metrics.index) == ([1, 2, 3] if name == "seal" else [1, 2])
+        assert run.stats.duplicate_steps == 0
         assert run.metrics["optim/steps"].gt(0).all()
         assert (tmp_path / name / "checkpoint").is_dir() and (tmp_path / name / "model").is_dir()
 

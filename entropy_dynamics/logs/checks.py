@@ -24,12 +24,15 @@ class RecordChecker:
     Strict: a step that repeats or goes back, or a bad value, raises :class:`LogReadError`.
     Lenient: the first step that goes back is warned about once, naming where (values and
     duplicates are left to :func:`~entropy_dynamics.logs.model.build_run`'s counts).
+    ``allow_null``: JSON ``null`` is a legitimate value (our JSONL writes an undefined metric, NaN, as
+    null: ``shared/docs/metrics.md``), counted as non-finite but not an error even in strict mode.
     """
 
-    def __init__(self, path: str | Path, stats: ReadStats, strict: bool) -> None:
+    def __init__(self, path: str | Path, stats: ReadStats, strict: bool, allow_null: bool = False) -> None:
         self.path = str(path)
         self.stats = stats
         self.strict = strict
+        self.allow_null = allow_null
         self.last_step: int | None = None
 
     def check(self, step: int, values: Mapping[str, Any], line: int | None, where: str = "") -> None:
@@ -49,6 +52,8 @@ class RecordChecker:
         if not self.strict:
             return
         for key, raw in values.items():
+            if raw is None and self.allow_null:
+                continue
             value = to_float(raw)
             if value is None:
                 raise LogReadError(self.path, f"{prefix}non-numeric value {_short(raw)} for {key!r}", line)

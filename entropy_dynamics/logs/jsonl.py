@@ -222,7 +222,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     samples: list[dict[str, Any]] = []
     records: list[tuple[int, dict[str, Any]]] = []
     kinds: set[str] = set()
-    checker = RecordChecker(path, stats, strict)
+    checker = RecordChecker(path, stats, strict, allow_null=True)
     for lineno, obj in iter_records(path, strict, stats):
         kind = obj.get("type")
         if kind == "header":

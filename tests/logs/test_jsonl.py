@@ -58,7 +58,6 @@ def test_corrupt_line_lenient_counts_and_strict_names_line(tmp_path):
     [
         (['{"step": 1, "a": 1}', '{"step": 2, "a": "high"}'], "non-numeric value 'high' for 'a'", 2),
         (['{"step": 1, "a": 1}', '{"step": 2, "a": NaN}'], "non-finite value", 2),
-        (['{"step": 1, "a": 1}', '{"step": 2, "a": null}'], "non-finite value", 2),
         (['{"step": 1, "a": 1}', '{"step": 1, "a": 2}'], "step 1 repeats step 1", 2),
         (['{"step": 5, "a": 1}', '{"step": 6, "a": 1}', '{"step": 3, "a": 2}'], "step 3 goes back from step 6", 3),
         (['{"a": 1}'], "no integer 'step'", 1),
@@ -106,3 +105,12 @@ def test_metrics_field_that_is_not_an_object(tmp_path):
     assert run.stats.bad_lines == 1 and run.points() == {"policy/entropy": 1}
     with pytest.raises(LogReadError, match=r"m\.jsonl:1: 'metrics' is not a JSON object \(got list\)"):
         read_runs(path, strict=True)
+
+
+def test_strict_accepts_null_our_encoding_of_nan(tmp_path):
+    """The trainer writes an undefined metric (NaN) as null (metrics.md): strict reading counts it, no error."""
+    path = _write(tmp_path / "m.jsonl", ['{"type": "metrics", "step": 1, "metrics": {"a": 1, "b": null}}',
+                                         '{"type": "metrics", "step": 2, "metrics": {"a": 2, "b": 0.5}}'])
+    run = read_runs(path, strict=True)[0]
+    assert run.stats.non_finite == 1
+    assert run.series("b").to_dict() == {2: 0.5}

@@ -89,25 +89,44 @@ def sum_counts(values: list[float], dist: Dist, device: torch.device) -> list[fl
     return buffer.tolist()
 
 
+#: Largest all-reduce buffer (float32 elements, 256 MiB): bounds the extra memory of the gradient reduction.
+BUCKET_ELEMENTS = 64 * 2**20
+
+
 def all_reduce_grads(params: list[torch.nn.Parameter], failed: bool, dist: Dist) -> bool:
-    """Sum every parameter's gradient over ranks (one flat buffer); returns whether any rank ``failed``.
+    """Sum every parameter's gradient over ranks (in float32, bucketed); returns whether any rank ``failed``.
 
     A rank that ran no backward for a parameter contributes zeros; a parameter no rank touched keeps
     ``grad = None`` (as in one process, so AdamW leaves it alone)."""
     if not dist.active:
         return failed
     device = params[0].device
-    has_grad = torch.tensor([p.grad is not None for p in params] + [failed], dtype=torch.float32, device=device)
-    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    flat = torch.cat([g.reshape(-1).float() for g in grads])
+    flags = torch.tensor([p.grad is not None for p in params] + [failed], dtype=torch.float32, device=device)
+    tdist.all_reduce(flags)
+    bucket: list[torch.nn.Parameter] = []
+    size = 0
+    for p, flag in zip(params, flags[:-1].tolist(), strict=True):
+        if flag == 0:
+            p.grad = None
+            continue
+        bucket.append(p)
+        size += p.numel()
+        if size >= BUCKET_ELEMENTS:
+            _reduce_bucket(bucket)
+            bucket, size = [], 0
+    if bucket:
+        _reduce_bucket(bucket)
+    return bool(flags[-1] > 0)
+
+
+def _reduce_bucket(params: list[torch.nn.Parameter]) -> None:
+    """All-reduce (sum) the gradients of ``params`` through one float32 buffer; missing ones count as zero."""
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float() for p in params])
     tdist.all_reduce(flat)
-    tdist.all_reduce(has_grad)
     offset = 0
-    for p, touched in zip(params, has_grad[:-1].tolist(), strict=True):
-        n = p.numel()
-        p.grad = flat[offset: offset + n].view_as(p).to(p.dtype) if touched > 0 else None
-        offset += n
-    return bool(has_grad[-1] > 0)
+    for p in params:
+        p.grad = flat[offset: offset + p.numel()].view_as(p).to(p.dtype)
+        offset += p.numel()
 
 
 #: How a step metric combines over ranks (default: the mean over the ranks that report it).

@@ -34,12 +34,15 @@ UPDATE_ADVANTAGES = [0.0, 1.0, 0.0, -1.0, 0.0, 0.5, 0.0, -2.0]
 def update_check(root: Path, rank: int) -> None:
     """Save the parameters before, after an update of all samples in this process alone, and after the same
     update split over the ranks (this rank holding samples ``rank::2``). Plain SGD, so that the comparison is
-    of the reduced gradients (Adam would magnify float noise on near-zero gradients)."""
+    of the reduced gradients (Adam would magnify float noise on near-zero gradients). Small all-reduce buckets,
+    so that the gradients travel in several (the training runs use the default: one bucket)."""
+    from entropy_dynamics.train import distributed
     from entropy_dynamics.train.distributed import Dist
     from entropy_dynamics.train.update import update_policy
     from tests.train.conftest import tiny_model
     from tests.train.test_update import credit_for, make_samples
 
+    default_bucket, distributed.BUCKET_ELEMENTS = distributed.BUCKET_ELEMENTS, 5000
     for name, overrides in VARIANTS.items():
         # no dropout in the SEAL head: its random masks would differ with the micro-batch split
         cfg, policy, tok = tiny_model([*overrides, "seal.dropout=0", "minibatches=1", "epochs=2",
@@ -56,6 +59,7 @@ def update_check(root: Path, rank: int) -> None:
                           tok.pad_token_id, torch.Generator().manual_seed(0), dist)
             params[mode] = model.state_dict()
         torch.save(params, root / f"update_{name}_rank{rank}.pt")
+    distributed.BUCKET_ELEMENTS = default_bucket
 
 
 def worker(root: Path) -> None:

@@ -70,13 +70,18 @@ def close_distributed(dist: Dist) -> None:
         tdist.destroy_process_group()
 
 
+def check_game_share(n_games: int, dist: Dist) -> None:
+    """Every process needs at least one of the step's ``n_games`` games (a group never spans processes)."""
+    if n_games < dist.world_size:
+        raise ConfigError(f"games_per_step ({n_games} per step) must be at least the number of processes "
+                          f"({dist.world_size}): each process plays whole groups")
+
+
 def rank_share(items: list[int], dist: Dist) -> list[int]:
     """This rank's share of the step's games: every ``world_size``-th from position ``rank``."""
     if not dist.active:
         return items
-    if len(items) < dist.world_size:
-        raise ConfigError(f"games_per_step ({len(items)} drawn) must be at least the number of processes "
-                          f"({dist.world_size}): each process plays whole groups")
+    check_game_share(len(items), dist)
     return items[dist.rank::dist.world_size]
 
 

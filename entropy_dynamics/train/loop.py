@@ -29,6 +29,7 @@ from entropy_dynamics.train.distributed import (
     Dist,
     barrier,
     broadcast_object,
+    check_game_share,
     close_distributed,
     gather_objects,
     init_distributed,
@@ -83,6 +84,8 @@ def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: 
         raise ConfigError(f"--resume: no checkpoint in {out}")
     if not resume and log_path.is_file() and log_path.stat().st_size > 0:
         raise ConfigError(f"{log_path} exists: pass --resume to continue that run, or choose another output_dir")
+    if dist.active:
+        check_game_share(min(cfg.games_per_step, cfg.game_pool_size), dist)
     barrier(dist)  # every rank has checked the output folder before rank 0 writes to it
     out.mkdir(parents=True, exist_ok=True)
 
@@ -92,6 +95,8 @@ def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: 
     ref_lm = copy.deepcopy(policy.lm).eval().requires_grad_(False) if cfg.use_ref_model else None
     optimizer, scheduler = build_optimizer(policy, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     rank_seed = cfg.seed + RANK_SEED_STRIDE * dist.rank
+    if dist.active:  # the weights are built alike on every rank; from here on (e.g. dropout) each has its own
+        torch.manual_seed(rank_seed)
     generators = {"sampling": torch.Generator().manual_seed(rank_seed),
                   "update": torch.Generator().manual_seed(rank_seed + 1)}
     games = GameSampler(cfg.seed, cfg.game_seed_start, cfg.game_pool_size)

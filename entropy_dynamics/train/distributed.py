@@ -141,17 +141,18 @@ MAX_KEYS = {"perf/peak_mem_mb", "perf/step_s", "perf/rollout_s", "perf/update_s"
 
 
 def merge_metrics(metrics: dict[str, float], dist: Dist) -> dict[str, float]:
-    """The step's metrics over all ranks: losses and throughput summed, times and memory the maximum, every
-    other metric the mean over the ranks that report it (NaN where none has a finite value)."""
+    """The step's metrics over all ranks (:func:`combine_metrics` of every rank's)."""
     if not dist.active:
         return metrics
-    gathered: list[Any] = [None] * dist.world_size
-    tdist.all_gather_object(gathered, metrics)
-    keys = list(dict.fromkeys(k for m in gathered for k in m))
+    return combine_metrics(gather_objects(metrics, dist))
+
+
+def combine_metrics(per_rank: list[dict[str, float]]) -> dict[str, float]:
+    """Losses and throughput summed, times and memory the maximum, every other metric the mean over the ranks
+    that report it; NaN values are left out (NaN where no rank has a finite value)."""
     merged: dict[str, float] = {}
-    for key in keys:
-        values = [float(m[key]) for m in gathered if key in m]
-        finite = [v for v in values if not math.isnan(v)]
+    for key in dict.fromkeys(k for m in per_rank for k in m):
+        finite = [float(m[key]) for m in per_rank if key in m and not math.isnan(float(m[key]))]
         if not finite:
             merged[key] = float("nan")
         elif key.startswith(SUMMED_PREFIXES) or key in SUMMED_KEYS:

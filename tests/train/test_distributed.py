@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 import torch
 
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.distributed import Dist, merge_metrics, rank_share
+from entropy_dynamics.train.distributed import Dist, combine_metrics, merge_metrics, rank_share
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_TIMEOUT_S = 300
@@ -157,6 +158,18 @@ def test_rank_share_needs_a_game_per_process():
 def test_merge_metrics_is_identity_in_one_process():
     metrics = {"loss/pg": 0.5, "policy/entropy": 1.2}
     assert merge_metrics(metrics, Dist()) is metrics
+
+
+def test_combine_metrics_sums_losses_maxes_times_and_averages_the_rest():
+    rank0 = {"loss/pg": 0.25, "perf/step_s": 2.0, "perf/tokens_per_s": 100.0, "policy/entropy": 1.0,
+             "policy/entropy_turn_2": 0.5, "seal/head_auroc": float("nan")}
+    rank1 = {"loss/pg": 0.5, "perf/step_s": 3.0, "perf/tokens_per_s": 50.0, "policy/entropy": 2.0,
+             "seal/head_auroc": 0.75, "adv/mean": float("nan")}
+    merged = combine_metrics([rank0, rank1])
+    assert merged["loss/pg"] == 0.75 and merged["perf/tokens_per_s"] == 150.0 and merged["perf/step_s"] == 3.0
+    assert merged["policy/entropy"] == 1.5
+    assert merged["policy/entropy_turn_2"] == 0.5 and merged["seal/head_auroc"] == 0.75  # only where reported
+    assert math.isnan(merged["adv/mean"])
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         args = ["--help"]
     try:
         code = app(args=args, prog_name="entropy-dynamics", standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C (and our SIGTERM handler's KeyboardInterrupt) into exit code 130
+            err.print("interrupted", markup=False)
         return code if isinstance(code, int) else 0
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,15 @@ from cli.common import emit_json, out
 def register(app: typer.Typer) -> None:
     app.command("sft")(sft)
     app.command("train")(train)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (``kill``, a batch scheduler) like Ctrl-C: the loop's ``finally`` closes the log and W&B."""
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _config(config: Path | None, overrides: list[str] | None):
@@ -46,6 +56,7 @@ def sft(config: ConfigArg = None, set_: SetOpt = None, format: FormatOpt = "text
     from entropy_dynamics.train.sft import run_sft
 
     cfg = _config(config, set_)
+    _stop_on_sigterm()
     state = run_sft(cfg, callbacks=[ProgressBar("sft")])
     _finish(_summary(state, "sft"), format, out_file)
 
@@ -64,6 +75,7 @@ def train(
     from entropy_dynamics.train.progress import ProgressBar
 
     cfg = _config(config, set_)
+    _stop_on_sigterm()
     state = run_train(cfg, resume=resume, callbacks=[ProgressBar("train")])
     if is_main_process():  # under `accelerate launch` / torchrun only rank 0 reports
         _finish({**_summary(state, "train"), "phase": state.extra.get("phase")}, format, out_file)

@@ -89,3 +89,33 @@ def test_train_with_the_sections_off_logs_no_instrument_keys(tmp_path, capsys):
     lines = [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
     metrics = next(r["metrics"] for r in lines if r["type"] == "metrics")
     assert "policy/entropy" in metrics and "perf/diagnostics_s" not in metrics and "halluc/rate" not in metrics
+
+
+def test_sigterm_stops_training_cleanly(tmp_path):
+    """`kill` (SIGTERM) acts like Ctrl-C: exit 130 with one line, the log ends on a complete record."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "run"
+    sets = _sets(*FAST, f"output_dir={out}", "steps=50", "samples_every=0", "instruments=off")
+    cmd = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", "train", *sets]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=Path(__file__).resolve().parents[2])
+    log = out / "metrics.jsonl"
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline and not (log.is_file() and '"type": "metrics"' in log.read_text()):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err.splitlines()
+    lines = log.read_text().splitlines()
+    assert lines and all(json.loads(line) for line in lines)
+    assert max(json.loads(line).get("step", 0) for line in lines) < 50

@@ -32,7 +32,7 @@ MIN_POINTS = 20
 
 @dataclass
 class SegmenterOptions:
-    """Settings of :func:`segment_series` (all have measured defaults; see docs/sections/analysis.md)."""
+    """Settings of :func:`segment_series` (all have measured defaults; see the README, "Finding the phases")."""
 
     penalty_factor: float = 7.0
     """c in pen = c * sigma^2 * log(n) * 3; higher gives fewer change points."""

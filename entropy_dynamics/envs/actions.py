@@ -24,11 +24,18 @@ _SPACES = re.compile(r"\s+")
 _COMMAND_SEPARATOR = re.compile(r"[.;]|\bthen\b")
 
 
+#: The Z-machine's input buffer: jericho cuts longer input (and crashes when the cut splits a UTF-8 character).
+MAX_ACTION_CHARS = 190
+
+
 def sanitise_action(action: str) -> str:
     """``action`` as an interpreter can safely receive it: control and other non-printable characters (a NUL
-    byte hangs the Z-machine interpreter) and backslashes (dumb-frotz reads them as hot keys and can crash)
-    become spaces; whitespace collapsed. ``"take\\x0f apple\\\\n"`` -> ``"take apple n"``."""
-    return " ".join("".join(ch if ch.isprintable() and ch != "\\" else " " for ch in action).split())
+    byte hangs the Z-machine interpreter), backslashes (dumb-frotz reads them as hot keys and can crash) and
+    non-ASCII characters (the parser knows none; a long action cut inside a multi-byte character crashes
+    jericho) become spaces; whitespace collapsed; at most :data:`MAX_ACTION_CHARS` characters.
+    ``"take\\x0f apple\\\\n"`` -> ``"take apple n"``."""
+    kept = "".join(ch if ch.isascii() and ch.isprintable() and ch != "\\" else " " for ch in action)
+    return " ".join(kept.split())[:MAX_ACTION_CHARS].rstrip()
 
 
 def normalise_action(action: str) -> str:

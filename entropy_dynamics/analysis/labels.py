@@ -54,6 +54,9 @@ class SegmentFit:
     level_rise: float
     """Fitted end value minus the mean of the previous segment's last points (its own fitted start
     for the first segment)."""
+    jump: float = 0.0
+    """Fitted start value minus the mean of the previous segment's last points (0 for the first
+    segment): a step up between two logged points is a rise as sharp as a rise can be."""
 
 
 def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int]) -> list[SegmentFit]:
@@ -62,12 +65,14 @@ def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int
     for k, (a, b) in enumerate(itertools.pairwise(bounds)):
         slope, intercept = sums.line(a, b)
         fitted_end = intercept + slope * (t[b - 1] - sums.t0)
+        fitted_start = intercept + slope * (t[a] - sums.t0)
         if k:
             pa = bounds[k - 1]
             reference = float(y[max(pa, a - max(1, min(LEVEL_POINTS, (a - pa) // 3))):a].mean())
         else:
-            reference = intercept + slope * (t[a] - sums.t0)
-        fits.append(SegmentFit(slope, b - a, slope * (t[b - 1] - t[a]), float(fitted_end - reference)))
+            reference = fitted_start
+        fits.append(SegmentFit(slope, b - a, slope * (t[b - 1] - t[a]), float(fitted_end - reference),
+                               float(fitted_start - reference)))
     return fits
 
 
@@ -75,6 +80,8 @@ def _kind(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules) -> str
     """``sharp_rise``, ``rise``, ``decline`` or ``flat``."""
     se = sigma * math.sqrt(12.0 / max(fit.n, 3))
     threshold = max(rules.min_change, rules.z * se)
+    if fit.jump >= max(threshold, rules.min_rise) and fit.delta > -threshold:
+        return "sharp_rise"  # a step up of eruption size between two logged points, then no decline
     if fit.delta > threshold:
         return "sharp_rise" if fit.slope * scale >= rules.sharpness else "rise"
     return "decline" if fit.delta < -threshold else "flat"

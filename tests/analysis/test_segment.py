@@ -92,3 +92,17 @@ def test_hundred_thousand_points_are_segmented():
     s = synthetic_series(100_000, 2, seed=2)
     _, segments = segment_series(s.steps, s.values)
     assert [seg.phase for seg in segments].count("eruption") == 2
+
+
+def test_a_step_up_of_eruption_size_is_an_eruption_even_when_its_own_line_is_flat():
+    """Small-model eruptions are often a jump between two logged points followed by a noisy high level
+    (the demo's run: 0.35 -> 1.5-3.2 nats within two steps); a slow bump of the same noise is not."""
+    rng = np.random.default_rng(3)
+    steps = np.arange(1, 61)
+    base = 0.35 * np.exp(rng.normal(0, 0.12, 60))
+    jumped = np.where(steps > 45, base * 5.0, base)
+    _, segments = segment_series(steps, jumped)
+    assert [s.phase for s in segments][-1] == "eruption" and abs(segments[-1].start_step - 46) <= 2
+    bumped = np.where(steps > 45, base * 1.3, base)  # a x1.3 step: below the x1.8 eruption size
+    _, segments = segment_series(steps, bumped)
+    assert "eruption" not in [s.phase for s in segments]

@@ -101,7 +101,7 @@ def test_sigterm_stops_training_cleanly(tmp_path):
     from pathlib import Path
 
     out = tmp_path / "run"
-    sets = _sets(*FAST, f"output_dir={out}", "steps=50", "samples_every=0", "instruments=off")
+    sets = _sets(*FAST, f"output_dir={out}", "steps=1000", "samples_every=0", "instruments=off")
     cmd = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", "train", *sets]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=Path(__file__).resolve().parents[2])
@@ -118,4 +118,4 @@ def test_sigterm_stops_training_cleanly(tmp_path):
     assert "interrupted" in err.splitlines()
     lines = log.read_text().splitlines()
     assert lines and all(json.loads(line) for line in lines)
-    assert max(json.loads(line).get("step", 0) for line in lines) < 50
+    assert max(json.loads(line).get("step", 0) for line in lines) < 1000

@@ -61,6 +61,12 @@ class RecordChecker:
                 raise LogReadError(self.path, f"{prefix}non-finite value ({_short(raw)}) for {key!r}", line)
 
 
+def history_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The metric values of one W&B history row: W&B's own ``_``-keys (``_step``, ``_runtime`` ...) and
+    media / nested values (dicts, lists) left out. Shared by the offline and the API reader."""
+    return {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
+
+
 def reject_record(
     path: str | Path, stats: ReadStats, strict: bool, message: str, line: int | None = None, key: str = "bad"
 ) -> None:

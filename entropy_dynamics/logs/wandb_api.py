@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, history_values, reject_record, warn_counts
 from entropy_dynamics.logs.jsonl import MetricLogWriter
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
@@ -94,7 +94,7 @@ def fetch_history(api_run: Any, target: str, page_size: int, strict: bool, progr
             if step is None:
                 reject_record(source, stats, strict, f"history row {index} has no integer _step")
                 continue
-            values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
+            values = history_values(row)
             checker.check(step, values, None, where=f"history row {index}")
             records.append((step, values))
             progress.update(task, completed=index)

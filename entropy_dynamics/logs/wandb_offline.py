@@ -21,7 +21,7 @@ from typing import Any
 from wandb.proto import wandb_internal_pb2
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
+from entropy_dynamics.logs.checks import RecordChecker, history_values, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 MAGIC = b":W&B"
@@ -104,7 +104,7 @@ def read_wandb_file(path: Path, strict: bool = False) -> Run:
             if step is None:
                 reject_record(path, stats, strict, f"record {number}: history row has no integer _step")
                 continue
-            values = {k: v for k, v in row.items() if not k.startswith("_") and not isinstance(v, (dict, list))}
+            values = history_values(row)
             checker.check(step, values, None, where=f"record {number}")
             records.append((step, values))
         elif kind == "run":

@@ -6,7 +6,7 @@ from entropy_dynamics.analysis.fit import fit_entropy_reward
 from entropy_dynamics.analysis.labels import LabelRules
 from entropy_dynamics.analysis.online import OnlineDetector
 from entropy_dynamics.analysis.run_analysis import analyze_run
-from entropy_dynamics.analysis.segment import SegmenterOptions, segment, segment_series
+from entropy_dynamics.analysis.segmenter import SegmenterOptions, segment, segment_series
 from entropy_dynamics.analysis.types import PHASES, Cycle, Phase, PhaseAnalysis, PhaseEvent, Segment
 
 __all__ = [

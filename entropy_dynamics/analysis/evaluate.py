@@ -9,7 +9,7 @@ import numpy as np
 
 from entropy_dynamics.analysis.cycles import find_cycles
 from entropy_dynamics.analysis.online import OnlineDetector
-from entropy_dynamics.analysis.segment import make_options, segment
+from entropy_dynamics.analysis.segmenter import make_options, segment
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
 from entropy_dynamics.synthetic import synthetic_series
 

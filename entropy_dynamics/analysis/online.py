@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from entropy_dynamics.analysis.labels import LabelRules, SegmentFit, phase_of
-from entropy_dynamics.analysis.segment import robust_noise
+from entropy_dynamics.analysis.segmenter import robust_noise
 from entropy_dynamics.analysis.trend_cost import TrendSums
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
 

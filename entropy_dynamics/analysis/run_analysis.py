@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from entropy_dynamics.analysis.cycles import find_cycles
-from entropy_dynamics.analysis.segment import make_options, segment
+from entropy_dynamics.analysis.segmenter import make_options, segment
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs.model import Run
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from entropy_dynamics.analysis import OnlineDetector, find_cycles
-from entropy_dynamics.analysis.segment import MIN_POINTS, segment
+from entropy_dynamics.analysis.segmenter import MIN_POINTS, segment
 
 values_strategy = st.one_of(
     st.lists(st.one_of(st.floats(min_value=-5, max_value=50), st.sampled_from([0.3, float("nan"), float("inf")])),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from entropy_dynamics.analysis import segment_series
-from entropy_dynamics.analysis.segment import MIN_POINTS, robust_noise, segment
+from entropy_dynamics.analysis.segmenter import MIN_POINTS, robust_noise, segment
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.synthetic import synthetic_series
 

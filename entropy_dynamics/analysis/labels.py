@@ -17,7 +17,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 
+from entropy_dynamics.analysis.onset import hinge_onset
 from entropy_dynamics.analysis.trend_cost import TrendSums
 from entropy_dynamics.analysis.types import Phase, Segment
 
@@ -32,10 +34,15 @@ class LabelRules:
     """Smallest fitted change in standard errors of the segment's line."""
     min_rise: float = math.log(1.8)
     """Smallest rise of an eruption, in log units (0.59 = entropy x1.8), along its own fitted line
-    or from the level just before it. The real TreeRL run's slow bumps are x1.4-1.6."""
+    or from the level just before it, and also from the median before its onset to the peak of the
+    running median (the amplitude its cycle reports). The real TreeRL run's slow bumps are x1.4-1.6."""
     sharpness: float = 6.0
     """A rise is an eruption when slope * time_scale >= this (log units per time scale)."""
 
+
+#: Window of the running median whose peak, over the median of this many points before the segment, is an
+#: eruption's amplitude (the same as :data:`~entropy_dynamics.analysis.cycles.BASE_POINTS` and its window).
+AMPLITUDE_WINDOW = 5
 
 #: Points of the previous segment averaged for the level before a segment (at most; a third of a
 #: short segment).
@@ -57,11 +64,16 @@ class SegmentFit:
     jump: float = 0.0
     """Fitted start value minus the mean of the previous segment's last points (0 for the first
     segment): a step up between two logged points is a rise as sharp as a rise can be."""
+    amplitude: float | None = None
+    """Highest running median (window 5) in the segment and the 2 points after it, minus the median of
+    the 5 points before it: the cycle's amplitude (peak / base) as :func:`find_cycles` reports it.
+    None = not checked (the online detector)."""
 
 
 def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int]) -> list[SegmentFit]:
     """One :class:`SegmentFit` per ``[bounds[i], bounds[i+1])``. t, y: (n,)."""
     fits = []
+    smooth = median_filter(y, size=min(AMPLITUDE_WINDOW, y.size), mode="nearest")
     for k, (a, b) in enumerate(itertools.pairwise(bounds)):
         slope, intercept = sums.line(a, b)
         fitted_end = intercept + slope * (t[b - 1] - sums.t0)
@@ -71,8 +83,10 @@ def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int
             reference = float(y[max(pa, a - max(1, min(LEVEL_POINTS, (a - pa) // 3))):a].mean())
         else:
             reference = fitted_start
+        base = float(np.median(y[max(0, a - AMPLITUDE_WINDOW):a])) if a else float(fitted_start)
+        amplitude = float(smooth[a:b + 2].max()) - base
         fits.append(SegmentFit(slope, b - a, slope * (t[b - 1] - t[a]), float(fitted_end - reference),
-                               float(fitted_start - reference)))
+                               float(fitted_start - reference), amplitude))
     return fits
 
 
@@ -91,7 +105,8 @@ def phase_of(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules, pre
              before: Phase | None) -> Phase:
     """The phase of one segment given the two phases before it."""
     kind = _kind(fit, sigma, scale, rules)
-    if kind == "sharp_rise" and max(fit.delta, fit.level_rise) >= rules.min_rise:
+    big_enough = fit.amplitude is None or fit.amplitude >= rules.min_rise
+    if kind == "sharp_rise" and max(fit.delta, fit.level_rise) >= rules.min_rise and big_enough:
         return "eruption"
     if kind == "decline":
         after_eruption = prev in ("eruption", "subsidence") or (prev == "plateau" and before == "eruption")
@@ -138,16 +153,28 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
         if len(merged) == len(bounds):
             break
         bounds = merged
-    segments = []
-    for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
-        slope, intercept = sums.line(a, b)
-        fit_start = intercept + slope * (t[a] - sums.t0)
-        fit_end = intercept + slope * (t[b - 1] - sums.t0)
-        v0, v1 = (math.exp(fit_start), math.exp(fit_end)) if log_scale else (fit_start, fit_end)
-        span = t[b - 1] - t[a]
-        segments.append(Segment(
-            start_step=int(t[a]), end_step=int(t[b - 1]), phase=phase,
-            slope=float((v1 - v0) / span) if span > 0 else 0.0,
-            start_value=float(v0), end_value=float(v1),
-        ))
-    return segments
+    bounds = move_eruption_onsets(t, y, bounds, list(phases))
+    return [make_segment(t, sums, a, b, phase, log_scale)
+            for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True)]
+
+
+def move_eruption_onsets(t: np.ndarray, y: np.ndarray, bounds: list[int], phases: list[Phase]) -> list[int]:
+    """Move each eruption's start (not the first segment's) to its hinge onset (:func:`hinge_onset`);
+    the segment before it grows by the same points. t, y: (n,); bounds as in :func:`label_segments`."""
+    bounds = list(bounds)
+    for k, phase in enumerate(phases):
+        if phase == "eruption" and k > 0:
+            a, b = bounds[k], bounds[k + 1]
+            bounds[k] = a + hinge_onset(t[a:b], y[a:b])
+    return bounds
+
+
+def make_segment(t: np.ndarray, sums: TrendSums, a: int, b: int, phase: Phase, log_scale: bool) -> Segment:
+    """The :class:`Segment` of points ``[a, b)`` with its fitted line (back in the metric's units)."""
+    slope, intercept = sums.line(a, b)
+    fit_start = intercept + slope * (t[a] - sums.t0)
+    fit_end = intercept + slope * (t[b - 1] - sums.t0)
+    v0, v1 = (math.exp(fit_start), math.exp(fit_end)) if log_scale else (fit_start, fit_end)
+    span = t[b - 1] - t[a]
+    return Segment(start_step=int(t[a]), end_step=int(t[b - 1]), phase=phase,
+                   slope=float((v1 - v0) / span) if span > 0 else 0.0, start_value=float(v0), end_value=float(v1))

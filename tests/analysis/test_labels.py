@@ -30,3 +30,12 @@ def test_a_decline_is_subsidence_only_after_an_eruption():
 
 def test_a_change_within_the_noise_is_flat():
     assert phase_of(_fit(-0.3, n=5), 0.2, 1000.0, RULES, None, None) == "plateau"
+
+
+def test_a_sharp_rise_whose_peak_over_the_base_is_below_the_eruption_size_is_a_plateau():
+    # its fitted line rises x1.94, but the running median peaks only x1.65 above the level before it
+    # (the real TreeRL run at step 631 with a lower penalty): the cycle would report < x1.8
+    line_only = SegmentFit(slope=0.66 / 50, n=50, delta=0.66, level_rise=0.66, amplitude=math.log(1.65))
+    real = SegmentFit(slope=0.66 / 50, n=50, delta=0.66, level_rise=0.66, amplitude=math.log(2.0))
+    assert phase_of(line_only, 0.05, 1000.0, RULES, "plateau", None) == "plateau"
+    assert phase_of(real, 0.05, 1000.0, RULES, "plateau", None) == "eruption"

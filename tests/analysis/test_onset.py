@@ -1,0 +1,28 @@
+import numpy as np
+
+from entropy_dynamics.analysis import segment_series
+from entropy_dynamics.analysis.onset import hinge_onset
+
+
+def test_hinge_onset_finds_where_a_flat_level_turns_into_a_rise():
+    t = np.arange(100.0)
+    y = np.where(t < 37, 0.0, (t - 37) * 0.05) + np.random.default_rng(0).normal(0, 0.01, 100)
+    assert abs(hinge_onset(t, y) - 37) <= 1
+
+
+def test_hinge_onset_stays_at_the_start_of_a_straight_rise_and_of_short_or_falling_segments():
+    t = np.arange(60.0)
+    assert hinge_onset(t, 0.05 * t) == 0
+    assert hinge_onset(t[:5], 0.05 * t[:5]) == 0
+    assert hinge_onset(t, -0.05 * t) == 0
+
+
+def test_an_eruption_after_a_long_flat_stretch_starts_where_the_rise_does():
+    # plateau at 0.3, then x5 over 40 steps: the eruption segment may begin in the flat part, its onset may not
+    rng = np.random.default_rng(3)
+    steps = np.arange(1, 401)
+    log_h = np.where(steps < 300, np.log(0.3), np.log(0.3) + (steps - 300) / 40 * np.log(5))
+    log_h = np.minimum(log_h, np.log(1.5)) + rng.normal(0, 0.05, steps.size)
+    _, segments = segment_series(steps, np.exp(log_h))
+    (eruption,) = [s for s in segments if s.phase == "eruption"]
+    assert 295 <= eruption.start_step <= 305

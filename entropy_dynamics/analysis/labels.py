@@ -153,9 +153,46 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
         if len(merged) == len(bounds):
             break
         bounds = merged
-    bounds = move_eruption_onsets(t, y, bounds, list(phases))
+    bounds, phases = split_jump_eruptions(y, bounds, list(phases), fits, sigma, rules)
+    bounds = move_eruption_onsets(t, y, bounds, phases)
     return [make_segment(t, sums, a, b, phase, log_scale)
             for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True)]
+
+
+def split_jump_eruptions(y: np.ndarray, bounds: list[int], phases: list[Phase], fits: list[SegmentFit],
+                         sigma: float, rules: LabelRules) -> tuple[list[int], list[Phase]]:
+    """An eruption faster than the segmenter resolves: a *descent* that starts with a step up of eruption
+    size (``jump`` and ``amplitude`` >= ``min_rise``) is an eruption followed by its subsidence.
+
+    The eruption is the trailing points of the previous segment that already stand above that segment's
+    median by the change threshold, plus the declining segment's first point; the rest is subsidence, and
+    declines that follow it are subsidence too. y: (n,); bounds, phases, fits: one per segment.
+    """
+    out_bounds, out_phases = [bounds[0]], []
+    for k, phase in enumerate(phases):
+        a, b = bounds[k], bounds[k + 1]
+        fit = fits[k]
+        threshold = max(rules.min_change, rules.z * sigma * math.sqrt(12.0 / max(fit.n, 3)))
+        erupts = (k > 0 and phase == "descent" and b - a >= 3 and fit.jump >= max(threshold, rules.min_rise)
+                  and fit.amplitude is not None and fit.amplitude >= rules.min_rise)
+        if not erupts:
+            if phase == "descent" and out_phases and out_phases[-1] == "subsidence":
+                phase = "subsidence"
+            if out_phases and out_phases[-1] == phase:
+                out_bounds[-1] = b
+            else:
+                out_phases.append(phase)
+                out_bounds.append(b)
+            continue
+        start = out_bounds[-2]
+        level = float(np.median(y[start:a]))
+        onset = a
+        while onset - 1 > start + 1 and y[onset - 1] > level + threshold:
+            onset -= 1
+        out_bounds[-1] = onset
+        out_phases += ["eruption", "subsidence"]
+        out_bounds += [a + 1, b]
+    return out_bounds, out_phases
 
 
 def move_eruption_onsets(t: np.ndarray, y: np.ndarray, bounds: list[int], phases: list[Phase]) -> list[int]:

@@ -26,3 +26,25 @@ def test_an_eruption_after_a_long_flat_stretch_starts_where_the_rise_does():
     _, segments = segment_series(steps, np.exp(log_h))
     (eruption,) = [s for s in segments if s.phase == "eruption"]
     assert 295 <= eruption.start_step <= 305
+
+
+def test_a_step_up_followed_by_a_gradual_decline_is_an_eruption_then_subsidence():
+    # x12 within 2 logged steps, then a slow decay back: the segmenter puts one change point at the top,
+    # so the declining segment starts with the jump (the tiny-model runs of sample_logs/ look like this)
+    rng = np.random.default_rng(4)
+    steps = np.arange(1, 121)
+    log_h = np.where(steps < 30, np.log(0.2), np.log(2.4) - (steps - 30) / 60 * np.log(6))
+    log_h = np.where(steps >= 90, np.log(0.4), log_h) + rng.normal(0, 0.1, steps.size)
+    _, segments = segment_series(steps, np.exp(log_h))
+    phases = [s.phase for s in segments]
+    assert phases.count("eruption") == 1
+    k = phases.index("eruption")
+    assert 27 <= segments[k].start_step <= 31 and phases[k + 1] == "subsidence"
+
+
+def test_a_step_down_is_still_a_descent():
+    rng = np.random.default_rng(5)
+    steps = np.arange(1, 121)
+    log_h = np.where(steps < 60, np.log(1.0), np.log(0.3)) + rng.normal(0, 0.05, steps.size)
+    _, segments = segment_series(steps, np.exp(log_h))
+    assert "eruption" not in [s.phase for s in segments]

@@ -75,6 +75,22 @@ CANONICAL: dict[str, str] = {
     "perf/step_s": "step seconds",
     "perf/tokens_per_s": "trained tokens per second",
     "perf/peak_mem_mb": "peak memory (MB)",
+    # what our own trainer logs beyond the contract (extensions of the contract)
+    "policy/clip_frac_lower": "share of A < 0 tokens where the dual-clip bound is active (extension of the contract)",
+    "policy/cov_selected_frac": "share of tokens that Clip-Cov / KL-Cov acted on (extension of the contract)",
+    "adv/mean": "mean advantage per sample (extension of the contract)",
+    "adv/abs_mean": "mean absolute advantage per sample (extension of the contract)",
+    "env/format_ok_ratio": "share of turns whose reply has the expected format (extension of the contract)",
+    "response/truncated_ratio": "share of replies cut at max_new_tokens (extension of the contract)",
+    "loss/sft": "SFT cross-entropy per token (extension of the contract)",
+    "loss/value": "value (critic) loss term, already times its coefficient (extension of the contract)",
+    "seal/bce": "the SEAL head's binary cross-entropy before its coefficient (extension of the contract)",
+    "optim/steps": "optimizer steps taken in the step (extension of the contract)",
+    "eval/success_rate": "held-out success of an SFT evaluation (extension of the contract)",
+    "eval/valid_action_ratio": "held-out valid-action share of an SFT evaluation (extension of the contract)",
+    "eval/episode_len": "held-out turns per episode of an SFT evaluation (extension of the contract)",
+    "eval/entropy": "token-mean entropy of the evaluated replies (extension of the contract)",
+    "perf/epoch_s": "seconds per SFT epoch (extension of the contract)",
 }
 
 _FAMILIES = [re.compile(r"^policy/entropy/turn_\d+$"), re.compile(r"^interference/grad_(?:norm|cos)_[A-Za-z0-9_]+$")]

@@ -51,3 +51,19 @@ def test_every_name_the_metrics_library_writes_is_canonical():
     }
     written.update(dict.fromkeys(["interference/grad_cos_pg_kl", "interference/grad_norm_entropy"]))
     assert [name for name in written if not is_canonical(name)] == []
+
+
+def test_every_name_in_the_shipped_training_logs_is_canonical():
+    # real logs of our trainer and of sft (every instrument on); a new name must be added to CANONICAL
+    import json
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "sample_logs"
+    written = set()
+    for log in samples.rglob("metrics.jsonl"):
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            if record.get("type") == "metrics":
+                written.update(record["metrics"])
+    assert "policy/entropy" in written and "loss/sft" in written
+    assert sorted(name for name in written if not is_canonical(name)) == []

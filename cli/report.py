@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from cli.common import emit_json, err, fail, out, warn
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.report import render_comparison, render_report
+from entropy_dynamics.report.analyses import analyses_for
+from entropy_dynamics.report.tables import summarize, unique_labels
 
 PathsArg = Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID.")]
 MetricOpt = Annotated[str | None, typer.Option("--metric", help="Metric to segment (default policy/entropy).")]
@@ -39,13 +42,42 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
         # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
         warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
-        path = render(runs, out_file, metric=metric, title=title, max_points=max_points)
+        found = analyses_for(runs, None, metric, {})
+        path = render(runs, out_file, metric=metric, analyses=found, title=title, max_points=max_points)
     size = path.stat().st_size
+    rows = [summarize(label, run, analysis).cells()
+            for label, run, analysis in zip(unique_labels(runs), runs, found, strict=True)]
     if format == "json":
-        emit_json({"out": str(path), "bytes": size, "runs": [r.name for r in runs]})
+        emit_json({"out": str(path), "bytes": size, "runs": [r.name for r in runs], "summary": rows})
         return
+    if len(runs) > 1:
+        out.print(summary_table(rows))
     out.print(f"wrote {path} ({size / 1e6:.1f} MB, {len(runs)} run{'s' if len(runs) != 1 else ''})",
               markup=False, highlight=False)
+
+
+#: Columns of the printed summary: (cell key, heading), as in the page's summary table.
+SUMMARY_COLUMNS = [("run", "run"), ("steps", "steps"), ("cycles", "eruption cycles"), ("largest", "largest eruption"),
+                   ("share", "steps in eruption"), ("mean", "mean entropy"), ("mean_success", "mean success"),
+                   ("success", "final success"), ("degen", "degeneration at the end")]
+
+
+def summary_table(rows: list[dict[str, str]]) -> Table:
+    """The comparison's summary (one row per run) as a terminal table."""
+    table = Table(title="Summary per run", title_justify="left", caption_justify="left")
+    for _, heading in SUMMARY_COLUMNS:
+        table.add_column(heading, overflow="fold")
+    metrics = set()
+    for row in rows:
+        cells = []
+        for key, _ in SUMMARY_COLUMNS:
+            value, _, metric = row[key].partition(" (")
+            metrics.update([metric.rstrip(")")] if metric else [])
+            cells.append(value)
+        table.add_row(*cells)
+    table.caption = ("final = mean of the last logged points; success and degeneration: "
+                     + ", ".join(sorted(metrics)) if metrics else "final = mean of the last logged points")
+    return table
 
 
 def report(

@@ -115,9 +115,15 @@ class RunSummary:
     final_success: float | None
     degen_metric: str | None
     final_degen: float | None
+    mean_value: float | None = None
+    """Mean of the analysed metric over the whole run."""
+    mean_success: float | None = None
+    """Mean of the success metric over the whole run."""
 
     def cells(self) -> dict[str, str]:
         return {
+            "mean": "—" if self.mean_value is None else f"{self.mean_value:.3g}",
+            "mean_success": "—" if self.mean_success is None else f"{self.mean_success:.3g}",
             "run": self.label, "source": self.source, "steps": self.steps, "cycles": str(self.cycles),
             "largest": "—" if self.largest_ratio is None else f"×{self.largest_ratio:.2f}",
             "share": "—" if self.eruption_share is None else f"{100 * self.eruption_share:.1f}%",
@@ -137,4 +143,13 @@ def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
         eruption_share=eruption_share(run, analysis),
         success_metric=success, final_success=tail_mean(run, success),
         degen_metric=degen, final_degen=tail_mean(run, degen),
+        mean_value=whole_mean(run, analysis.metric), mean_success=whole_mean(run, success),
     )
+
+
+def whole_mean(run: Run, column: str | None) -> float | None:
+    """Mean of a column over all its logged points (None when absent or empty)."""
+    if column is None or column not in run.metrics.columns:
+        return None
+    series = run.metrics[column].dropna()
+    return float(series.mean()) if len(series) else None

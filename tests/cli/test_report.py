@@ -27,8 +27,24 @@ def test_compare_json_summary(capsys, tmp_path):
                              "--title", "GRPO vs SEAL")
     assert code == 0, err
     payload = json.loads(stdout)
+    summary = payload.pop("summary")
     assert payload == {"out": str(out), "bytes": out.stat().st_size, "runs": ["grpo", "seal"]}
     assert "<title>GRPO vs SEAL</title>" in out.read_text(encoding="utf-8")
+    assert [row["run"] for row in summary] == ["grpo", "seal"]
+    assert all(row["cycles"] == "2" and row["largest"].startswith("×") for row in summary)
+    for row, log in zip(summary, logs, strict=True):  # the whole-run means, as a user would compute them
+        metrics = [json.loads(line)["metrics"] for line in log.read_text().splitlines()
+                   if json.loads(line).get("type") == "metrics"]
+        success = [m["env/success_rate"] for m in metrics if m.get("env/success_rate") is not None]
+        assert row["mean_success"] == f"{sum(success) / len(success):.3g}"
+
+
+def test_compare_prints_the_summary_table(capsys, tmp_path):
+    logs = [write_full_log(tmp_path / n / "metrics.jsonl", name=n, seed=i) for i, n in enumerate(["grpo", "seal"])]
+    code, stdout, err = _run(capsys, "compare", *map(str, logs), "--out", str(tmp_path / "c.html"))
+    assert code == 0, err
+    assert "Summary per run" in stdout and "mean success" in stdout and "env/success_rate" in stdout
+    assert stdout.count("×") == 2 and "wrote " in stdout
 
 
 def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path):

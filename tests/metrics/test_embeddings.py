@@ -6,18 +6,14 @@ import math
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from entropy_dynamics.errors import EntropyDynamicsError
 from entropy_dynamics.metrics import response_embeddings
+from tests.tiny_llama import tiny_llama
 
 
 def test_masked_mean_of_model_hidden_states_matches_loop():
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=40, hidden_size=16, intermediate_size=24, num_hidden_layers=1, num_attention_heads=2
-    )
-    model = LlamaForCausalLM(config).eval()
+    model = tiny_llama(vocab_size=40, intermediate_size=24, num_hidden_layers=1).eval()
     input_ids = torch.randint(0, 40, (3, 9))
     hidden = model(input_ids=input_ids, output_hidden_states=True).hidden_states[-1][:, :-1]
     mask = torch.rand(3, 8) > 0.4

@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaForCausalLM
 
 from entropy_dynamics.errors import EntropyDynamicsError
 from entropy_dynamics.metrics import (
@@ -18,23 +18,14 @@ from entropy_dynamics.metrics import (
     loss_term_gradients,
     token_logprobs_and_entropy,
 )
+from tests.tiny_llama import tiny_llama as build_tiny_llama
 
 VOCAB = 48
 
 
 def tiny_llama(seed: int = 0, tie: bool = False) -> LlamaForCausalLM:
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=VOCAB,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        tie_word_embeddings=tie,
-    )
-    return LlamaForCausalLM(config).double().eval()
+    # float64 for the finite-difference checks
+    return build_tiny_llama(seed, vocab_size=VOCAB, tie_word_embeddings=tie).double().eval()
 
 
 def sampled_logp(model, seed: int = 0, rows: int = 4, length: int = 7):

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 from torch import nn
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.metrics import token_logprobs_and_entropy
@@ -19,6 +19,7 @@ from entropy_dynamics.train.seal import (
     seal_labels,
     seal_loss,
 )
+from tests.tiny_llama import tiny_llama
 
 
 def test_labels_follow_the_advantage_sign() -> None:
@@ -146,17 +147,7 @@ PROMPT, RESPONSE = 6, 5
 
 
 def _tiny_llama() -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=64,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    return LlamaForCausalLM(config)
+    return tiny_llama(hidden_size=32, intermediate_size=64, num_attention_heads=4)
 
 
 def _losses(model: LlamaForCausalLM, head: SealHead, detach_backbone: bool):

@@ -15,6 +15,7 @@ from transformers import AutoTokenizer, TrainerControl, TrainerState, TrainingAr
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback, as_number, trl_to_canonical
+from tests.tiny_llama import tiny_llama
 
 WORDS = ["[PAD]", "[EOS]", "[UNK]", "you", "are", "in", "a", "kitchen", "hall", "garden", "exits", "north",
          "south", "east", "west", "take", "open", "go", "key", "door", "knife", "apple", "eat",
@@ -25,18 +26,15 @@ ACTIONS = ("go north", "take key", "open door", "eat apple")
 def _tiny_model_dir(folder: Path) -> Path:
     """A random 2-layer Llama and a word-level tokenizer, built in code and saved like a hub model."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     backend.decoder = decoders.WordPiece()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", eos_token="[EOS]",
                                         unk_token="[UNK]")
-    config = LlamaConfig(vocab_size=len(WORDS), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
-                         pad_token_id=0, bos_token_id=1, eos_token_id=1)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    tiny_llama(vocab_size=len(WORDS), hidden_size=32, intermediate_size=64, pad_token_id=0, bos_token_id=1,
+               eos_token_id=1).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 

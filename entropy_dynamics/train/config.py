@@ -98,6 +98,8 @@ class SftConfig:
     n_games: int = _f(60, "Training games (seeds game_seed_start ..).")
     eval_games: int = _f(12, "Held-out games played at T=1 to measure success (seeds after the pool).")
     eval_every: int = _f(4, "Evaluate every this many epochs (and after the last).")
+    export_every_eval: bool = _f(False, "Also export the model after every evaluated epoch, as `model_epNN/` "
+                                        "beside `model/`, so any evaluated epoch can be an RL start.")
 
 
 @dataclass

@@ -63,7 +63,8 @@ def evaluate(policy: Policy, tokenizer, cfg: TrainConfig, seeds: list[int], envs
 
 
 def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
-    """Train on the expert turns of ``sft.n_games`` games for ``sft.epochs`` epochs; export ``output_dir/model``."""
+    """Train on the expert turns of ``sft.n_games`` games for ``sft.epochs`` epochs; export ``output_dir/model``
+    (and ``output_dir/model_epNN`` after each evaluated epoch with ``sft.export_every_eval``)."""
     out = Path(cfg.output_dir)
     log_path = out / LOG_NAME
     if log_path.is_file() and log_path.stat().st_size > 0:
@@ -108,6 +109,9 @@ def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
                        "perf/epoch_s": time.perf_counter() - started}
             if eval_seeds and (epoch % cfg.sft.eval_every == 0 or epoch == cfg.sft.epochs):
                 metrics.update(evaluate(policy, tokenizer, cfg, eval_seeds, envs, sampling))
+                if cfg.sft.export_every_eval:
+                    policy.export(out / f"model_ep{epoch:02d}", tokenizer)
+                    hooks.event(state, "exported", path=str(out / f"model_ep{epoch:02d}"))
             if "stop" in hooks.step_end(state, metrics):
                 break
         policy.export(out / "model", tokenizer)

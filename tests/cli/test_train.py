@@ -30,15 +30,21 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
 def test_sft_then_train_from_its_model(tmp_path):
     runner = CliRunner()
     sft_dir = tmp_path / "sft"
-    result = runner.invoke(app, ["sft", *_sets(*FAST, f"output_dir={sft_dir}", "sft.epochs=1", "sft.n_games=2",
-                                               "sft.eval_games=1", "sft.eval_every=1"), "--format", "json"])
+    result = runner.invoke(app, ["sft", *_sets(*FAST, f"output_dir={sft_dir}", "sft.epochs=2", "sft.n_games=2",
+                                               "sft.eval_games=1", "sft.eval_every=1", "sft.export_every_eval=true"),
+                                 "--format", "json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["command"] == "sft" and summary["last_step"] == 1
+    assert summary["command"] == "sft" and summary["last_step"] == 2
     records = [json.loads(line) for line in (sft_dir / "metrics.jsonl").read_text().splitlines()]
     epoch = next(r for r in records if r["type"] == "metrics")["metrics"]
     assert epoch["loss/sft"] > 0 and 0.0 <= epoch["eval/success_rate"] <= 1.0
     assert (sft_dir / "model" / "tokenizer.json").is_file()
+    # every evaluated epoch exported; the last export is the final model
+    exported = [r["path"] for r in records if r.get("event") == "exported"]
+    assert exported == [str(sft_dir / "model_ep01"), str(sft_dir / "model_ep02"), str(sft_dir / "model")]
+    weights = [(sft_dir / name / "model.safetensors").read_bytes() for name in ("model_ep02", "model")]
+    assert weights[0] == weights[1]
 
     rl_dir = tmp_path / "rl"
     result = runner.invoke(app, ["train", *_sets(*FAST, f"output_dir={rl_dir}", f"init_from={sft_dir / 'model'}",

@@ -73,6 +73,11 @@ def accuracy(quick: bool) -> None:
               f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
               f"phase accuracy mean {score.mean_accuracy:.3f} min {min(score.phase_accuracy):.3f}; "
               f"exact cycle count {score.exact_share:.0%}; eruptions on monotone runs {score.eruptions_on_monotone}")
+    score = score_suite(synthetic_suite(n, seed=3, lengths=(120, 200, 300, 400), noise=(0.15, 0.3)))
+    print(f"offline, {n} short noisy synthetic runs (120-400 points, noise 0.15-0.3): onset F1 {score.onsets.f1:.3f} "
+          f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
+          f"phase accuracy mean {score.mean_accuracy:.3f}; exact cycle count {score.exact_share:.0%}; "
+          f"eruptions on monotone runs {score.eruptions_on_monotone}")
     m = 12 if quick else 40
     score = score_suite(synthetic_suite(m, seed=5, lengths=(300, 800, 1500, 3000)), live=True)
     live = score.live

@@ -197,17 +197,18 @@ def make_run(name: str = "synthetic", **options: Any) -> Run:
     return synthetic_series(**options).to_run(name)
 
 
-def synthetic_suite(count: int, seed: int = 0,
-                    lengths: tuple[int, ...] = (500, 1000, 1500, 3000)) -> list[dict[str, Any]]:
+def synthetic_suite(count: int, seed: int = 0, lengths: tuple[int, ...] = (500, 1000, 1500, 3000),
+                    noise: tuple[float, float] = (0.03, 0.08)) -> list[dict[str, Any]]:
     """Settings of ``count`` varied runs for :func:`synthetic_series` (0-4 cycles, half of the cycle-free
-    runs monotone, noise 0.03-0.08, 0 or 5 spikes, 0 or 5 % NaN, logging every 1, 2, 5 or mixed)."""
+    runs monotone, log-space noise drawn from ``noise``, 0 or 5 spikes, 0 or 5 % NaN, logging every 1, 2, 5
+    or mixed). Short runs with noise 0.15-0.3 look like small-batch agent RL (32 episodes per step)."""
     rng = np.random.default_rng(seed)
     suite = []
     for i in range(count):
         cycles = int(rng.integers(0, 5))
         suite.append({
             "n_points": int(rng.choice(lengths)), "n_cycles": cycles, "seed": seed * 100_003 + i,
-            "noise": float(rng.uniform(0.03, 0.08)), "spikes": int(rng.choice([0, 5])),
+            "noise": float(rng.uniform(*noise)), "spikes": int(rng.choice([0, 5])),
             "nan_fraction": float(rng.choice([0.0, 0.05])), "log_every": [1, 2, 5, "mixed"][int(rng.integers(0, 4))],
             "monotone": bool(cycles == 0 and rng.random() < 0.5),
         })

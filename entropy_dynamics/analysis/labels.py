@@ -90,10 +90,14 @@ def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int
     return fits
 
 
+def _threshold(fit: SegmentFit, sigma: float, rules: LabelRules) -> float:
+    """Smallest change that counts for this segment: ``min_change`` and ``z`` standard errors of its line."""
+    return max(rules.min_change, rules.z * sigma * math.sqrt(12.0 / max(fit.n, 3)))
+
+
 def _kind(fit: SegmentFit, sigma: float, scale: float, rules: LabelRules) -> str:
     """``sharp_rise``, ``rise``, ``decline`` or ``flat``."""
-    se = sigma * math.sqrt(12.0 / max(fit.n, 3))
-    threshold = max(rules.min_change, rules.z * se)
+    threshold = _threshold(fit, sigma, rules)
     if fit.jump >= max(threshold, rules.min_rise) and fit.delta > -threshold:
         return "sharp_rise"  # a step up of eruption size between two logged points, then no decline
     if fit.delta > threshold:
@@ -144,7 +148,11 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
     for _ in range(2 * len(bounds) + 2):
         fits = fit_segments(t, y, sums, bounds)
         kinds = [_kind(f, sigma, scale, rules) for f in fits]
-        joined = _merge(bounds, kinds, {"sharp_rise", "decline"})
+        # a level break at a boundary (the next segment starts a change threshold away from where the last
+        # one ended) separates two rises or declines: an eruption, its drop, and the next eruption stay apart
+        keys = [kind if k == 0 or abs(fit.jump) <= _threshold(fit, sigma, rules) else f"{kind}#{k}"
+                for k, (kind, fit) in enumerate(zip(kinds, fits, strict=True))]
+        joined = _merge(bounds, keys, {"sharp_rise", "decline"})
         if len(joined) < len(bounds):
             bounds = joined
             continue
@@ -172,7 +180,7 @@ def split_jump_eruptions(y: np.ndarray, bounds: list[int], phases: list[Phase], 
     for k, phase in enumerate(phases):
         a, b = bounds[k], bounds[k + 1]
         fit = fits[k]
-        threshold = max(rules.min_change, rules.z * sigma * math.sqrt(12.0 / max(fit.n, 3)))
+        threshold = _threshold(fit, sigma, rules)
         erupts = (k > 0 and phase == "descent" and b - a >= 3 and fit.jump >= max(threshold, rules.min_rise)
                   and fit.amplitude is not None and fit.amplitude >= rules.min_rise)
         if not erupts:

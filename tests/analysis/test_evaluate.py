@@ -28,6 +28,16 @@ def test_offline_targets_on_a_synthetic_set():
     assert score.eruptions_on_monotone == 0
 
 
+def test_short_noisy_runs_find_eruptions_without_false_ones_on_monotone_runs():
+    # 120-400 points with 15-30 % per-point noise, like small-batch agent RL: a hard set (F1 0.43 on 80 runs);
+    # the default penalty was chosen on it too (F1 0.13 here with the old c = 7)
+    score = score_suite(synthetic_suite(30, seed=3, lengths=(120, 200, 300, 400), noise=(0.15, 0.3)))
+    assert score.onsets.n_true > 30
+    assert score.onsets.precision >= 0.6
+    assert score.onsets.f1 >= 0.35
+    assert score.eruptions_on_monotone == 0
+
+
 def test_live_targets_on_a_synthetic_set():
     score = score_suite(synthetic_suite(12, seed=3, lengths=(800, 1000, 1500)), live=True)
     assert len(score.live.delays) >= 15

@@ -169,8 +169,9 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
 
 def split_jump_eruptions(y: np.ndarray, bounds: list[int], phases: list[Phase], fits: list[SegmentFit],
                          sigma: float, rules: LabelRules) -> tuple[list[int], list[Phase]]:
-    """An eruption faster than the segmenter resolves: a *descent* that starts with a step up of eruption
-    size (``jump`` and ``amplitude`` >= ``min_rise``) is an eruption followed by its subsidence.
+    """An eruption faster than the segmenter resolves: a descent or subsidence (not right after an eruption)
+    that starts with a step up of eruption size (``jump`` and ``amplitude`` >= ``min_rise``) is an eruption
+    followed by its subsidence.
 
     The eruption is the trailing points of the previous segment that already stand above that segment's
     median by the change threshold, plus the declining segment's first point; the rest is subsidence, and
@@ -181,7 +182,8 @@ def split_jump_eruptions(y: np.ndarray, bounds: list[int], phases: list[Phase], 
         a, b = bounds[k], bounds[k + 1]
         fit = fits[k]
         threshold = _threshold(fit, sigma, rules)
-        erupts = (k > 0 and phase == "descent" and b - a >= 3 and fit.jump >= max(threshold, rules.min_rise)
+        erupts = (k > 0 and phase in ("descent", "subsidence") and out_phases[-1] != "eruption" and b - a >= 3
+                  and fit.jump >= max(threshold, rules.min_rise)
                   and fit.amplitude is not None and fit.amplitude >= rules.min_rise)
         if not erupts:
             if phase == "descent" and out_phases and out_phases[-1] == "subsidence":

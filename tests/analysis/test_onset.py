@@ -48,3 +48,19 @@ def test_a_step_down_is_still_a_descent():
     log_h = np.where(steps < 60, np.log(1.0), np.log(0.3)) + rng.normal(0, 0.05, steps.size)
     _, segments = segment_series(steps, np.exp(log_h))
     assert "eruption" not in [s.phase for s in segments]
+
+
+def test_a_step_up_after_the_plateau_that_follows_an_eruption_is_a_second_eruption():
+    # eruption 1 (x4 over 10 steps), a long high plateau, then a step up x8 and a slow decay: that decline
+    # follows "eruption, plateau", so it reads as the first eruption's subsidence, yet it starts a new cycle
+    rng = np.random.default_rng(6)
+    steps = np.arange(1, 241)
+    log_h = np.full(steps.size, np.log(0.2))
+    rise = (steps >= 30) & (steps < 40)
+    log_h[rise] = np.log(0.2) + (steps[rise] - 30) / 10 * np.log(4)
+    log_h[(steps >= 40) & (steps < 100)] = np.log(0.8)
+    late = steps >= 100
+    log_h[late] = np.log(6.4) - (steps[late] - 100) / 140 * np.log(4)
+    _, segments = segment_series(steps, np.exp(log_h + rng.normal(0, 0.1, steps.size)))
+    onsets = [s.start_step for s in segments if s.phase == "eruption"]
+    assert len(onsets) == 2 and 25 <= onsets[0] <= 35 and 95 <= onsets[1] <= 101

@@ -71,8 +71,11 @@ def test_watch_replay_reports_the_stated_eruptions_each_followed_by_a_subsidence
         assert phase == ("eruption" if k % 2 == 0 else "subsidence")
 
 
-def test_the_wandb_offline_folder_reads_like_its_jsonl_twin():
-    entry = next(e for e in MANIFEST["runs"] if e["kind"] == "wandb")
+WANDB_RUNS = [entry for entry in MANIFEST["runs"] if entry["kind"] == "wandb"]
+
+
+@pytest.mark.parametrize("entry", WANDB_RUNS, ids=lambda e: e["path"])
+def test_every_wandb_offline_folder_reads_like_its_jsonl_twin(entry):
     (wandb_run,) = read_runs(SAMPLES / entry["path"])
     assert wandb_run.reader == "wandb-offline"
     (jsonl_run,) = read_runs(SAMPLES / entry["twin"])

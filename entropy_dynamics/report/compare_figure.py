@@ -37,7 +37,7 @@ def comparison_figure(
 ) -> go.Figure:
     """Overlays (entropy; success or reward; degeneration, where logged) over one phase-band row per run."""
     overlays: list[tuple[str, str | None]] = [("Entropy, all runs", None)]
-    success, degen = first_logged(runs, SUCCESS_METRICS), first_logged(runs, DEGEN_METRICS)
+    success, degen = first_logged(runs, SUCCESS_METRICS), first_logged(runs, DEGEN_METRICS, varying=True)
     overlays += [(f"{esc(m)}, all runs", m) for m in (success, degen) if m is not None]
     rows = len(overlays) + len(runs)
     heights = [OVERLAY_ROW_PX] * len(overlays) + [RUN_ROW_PX] * len(runs)

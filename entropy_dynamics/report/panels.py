@@ -92,10 +92,18 @@ def select_panels(run: Run) -> tuple[list[Panel], list[str]]:
     return panels, notes
 
 
-def first_logged(runs: Sequence[Run], names: Sequence[str]) -> str | None:
-    """The first of ``names`` that at least one of ``runs`` has points of (None if none has any)."""
+def first_logged(runs: Sequence[Run], names: Sequence[str], varying: bool = False) -> str | None:
+    """The first of ``names`` that at least one of ``runs`` has points of (None if none has any).
+
+    ``varying``: prefer the first name whose values change in at least one run (a degeneration metric that
+    stays 0 throughout says nothing); fall back to the first logged one."""
     logged = {name for run in runs for name, n in run.points().items() if n > 0}
-    return next((name for name in names if name in logged), None)
+    first = next((name for name in names if name in logged), None)
+    if not varying:
+        return first
+    moving = (name for name in names if name in logged and any(
+        name in run.metrics.columns and run.metrics[name].dropna().nunique() > 1 for run in runs))
+    return next(moving, first)
 
 
 def reward_column(run: Run) -> str | None:

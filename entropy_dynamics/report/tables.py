@@ -135,7 +135,7 @@ class RunSummary:
 
 def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
     """The comparison row of one run."""
-    success, degen = first_logged([run], SUCCESS_METRICS), first_logged([run], DEGEN_METRICS)
+    success, degen = first_logged([run], SUCCESS_METRICS), first_logged([run], DEGEN_METRICS, varying=True)
     return RunSummary(
         label=label, source=run.source, steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}",
         cycles=len(analysis.cycles),

@@ -39,3 +39,14 @@ def test_first_logged_takes_the_first_name_any_run_logs():
     assert first_logged([reward], ("env/success_rate", "reward/mean")) == "reward/mean"
     assert first_logged([reward, success], ("env/success_rate", "reward/mean")) == "env/success_rate"
     assert first_logged([success], ("halluc/rate",)) is None
+
+
+def test_first_logged_can_skip_a_metric_that_never_changes():
+    steps = pd.Index(np.arange(5), name="step")
+    run = frame_to_run("a", "a", "t", pd.DataFrame({"degen/sentence_dup_rate": np.zeros(5),
+                                                     "degen/rep5_ratio": [0.0, 0.1, 0.0, 0.2, 0.1]}, index=steps))
+    names = ("degen/sentence_dup_rate", "degen/rep5_ratio")
+    assert first_logged([run], names) == "degen/sentence_dup_rate"
+    assert first_logged([run], names, varying=True) == "degen/rep5_ratio"
+    flat = frame_to_run("b", "b", "t", pd.DataFrame({"degen/sentence_dup_rate": np.zeros(5)}, index=steps))
+    assert first_logged([flat], names, varying=True) == "degen/sentence_dup_rate"

@@ -66,18 +66,15 @@ def speed() -> None:
 
 def accuracy(quick: bool) -> None:
     n = 30 if quick else 80
-    for label, lengths in (("500-3,000 points", (500, 1000, 1500, 3000)),
-                           ("300-10,000 points", (300, 1000, 3000, 10_000))):
-        score = score_suite(synthetic_suite(n, seed=11, lengths=lengths))
-        print(f"offline, {n} synthetic runs of {label}: onset F1 {score.onsets.f1:.3f} "
+    for label, seed, lengths, noise in (
+            ("runs of 500-3,000 points", 11, (500, 1000, 1500, 3000), (0.03, 0.08)),
+            ("runs of 300-10,000 points", 11, (300, 1000, 3000, 10_000), (0.03, 0.08)),
+            ("short noisy runs (120-400 points, noise 0.15-0.3)", 3, (120, 200, 300, 400), (0.15, 0.3))):
+        score = score_suite(synthetic_suite(n, seed=seed, lengths=lengths, noise=noise))
+        print(f"offline, {n} synthetic {label}: onset F1 {score.onsets.f1:.3f} "
               f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
               f"phase accuracy mean {score.mean_accuracy:.3f} min {min(score.phase_accuracy):.3f}; "
               f"exact cycle count {score.exact_share:.0%}; eruptions on monotone runs {score.eruptions_on_monotone}")
-    score = score_suite(synthetic_suite(n, seed=3, lengths=(120, 200, 300, 400), noise=(0.15, 0.3)))
-    print(f"offline, {n} short noisy synthetic runs (120-400 points, noise 0.15-0.3): onset F1 {score.onsets.f1:.3f} "
-          f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
-          f"phase accuracy mean {score.mean_accuracy:.3f}; exact cycle count {score.exact_share:.0%}; "
-          f"eruptions on monotone runs {score.eruptions_on_monotone}")
     m = 12 if quick else 40
     score = score_suite(synthetic_suite(m, seed=5, lengths=(300, 800, 1500, 3000)), live=True)
     live = score.live

@@ -14,7 +14,7 @@ from cli.common import emit_json, err, fail, out, warn
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.report import render_comparison, render_report
 from entropy_dynamics.report.analyses import analyses_for
-from entropy_dynamics.report.tables import summarize, unique_labels
+from entropy_dynamics.report.tables import RunSummary, summarize, unique_labels
 
 PathsArg = Annotated[list[str], typer.Argument(help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID.")]
 MetricOpt = Annotated[str | None, typer.Option("--metric", help="Metric to segment (default policy/entropy).")]
@@ -45,13 +45,14 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
         found = analyses_for(runs, None, metric, {})
         path = render(runs, out_file, metric=metric, analyses=found, title=title, max_points=max_points)
     size = path.stat().st_size
-    rows = [summarize(label, run, analysis).cells()
-            for label, run, analysis in zip(unique_labels(runs), runs, found, strict=True)]
+    summaries = [summarize(label, run, analysis)
+                 for label, run, analysis in zip(unique_labels(runs), runs, found, strict=True)]
     if format == "json":
-        emit_json({"out": str(path), "bytes": size, "runs": [r.name for r in runs], "summary": rows})
+        emit_json({"out": str(path), "bytes": size, "runs": [r.name for r in runs],
+                   "summary": [s.cells() for s in summaries]})
         return
     if len(runs) > 1:
-        out.print(summary_table(rows))
+        out.print(summary_table(summaries))
     out.print(f"wrote {path} ({size / 1e6:.1f} MB, {len(runs)} run{'s' if len(runs) != 1 else ''})",
               markup=False, highlight=False)
 
@@ -62,21 +63,17 @@ SUMMARY_COLUMNS = [("run", "run"), ("steps", "steps"), ("cycles", "eruption cycl
                    ("success", "final success"), ("degen", "degeneration at the end")]
 
 
-def summary_table(rows: list[dict[str, str]]) -> Table:
-    """The comparison's summary (one row per run) as a terminal table."""
+def summary_table(summaries: list[RunSummary]) -> Table:
+    """The comparison's summary (one row per run) as a terminal table; the metric names go in the caption."""
     table = Table(title="Summary per run", title_justify="left", caption_justify="left")
     for _, heading in SUMMARY_COLUMNS:
         table.add_column(heading, overflow="fold")
-    metrics = set()
-    for row in rows:
-        cells = []
-        for key, _ in SUMMARY_COLUMNS:
-            value, _, metric = row[key].partition(" (")
-            metrics.update([metric.rstrip(")")] if metric else [])
-            cells.append(value)
-        table.add_row(*cells)
-    table.caption = ("final = mean of the last logged points; success and degeneration: "
-                     + ", ".join(sorted(metrics)) if metrics else "final = mean of the last logged points")
+    for summary in summaries:
+        cells = summary.cells(metric_names=False)
+        table.add_row(*(cells[key] for key, _ in SUMMARY_COLUMNS))
+    metrics = sorted({m for s in summaries for m in (s.success_metric, s.degen_metric) if m})
+    table.caption = "final = mean of the last logged points" + (
+        f"; success and degeneration: {', '.join(metrics)}" if metrics else "")
     return table
 
 

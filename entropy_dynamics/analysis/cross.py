@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from scipy.stats import spearmanr
 
 from entropy_dynamics.analysis.fit import fit_entropy_reward
 from entropy_dynamics.analysis.types import PHASES, Cycle, PhaseAnalysis, Segment
+from entropy_dynamics.logs.jsonl import finite_or_none
 from entropy_dynamics.logs.model import Run
 
 LEAD_LAG_PREFIXES = ("interference/", "repr/")
@@ -122,15 +122,5 @@ def cross_metric_stats(run: Run, analysis: PhaseAnalysis) -> dict[str, Any]:
         both = frame[[analysis.metric, "reward/mean"]].dropna()
         result["entropy_reward_fit"] = fit_entropy_reward(both[analysis.metric].to_numpy(),
                                                           both["reward/mean"].to_numpy())
-    return _clean(result)
+    return finite_or_none(result)
 
-
-def _clean(value: Any) -> Any:
-    """Replace NaN/inf by None so the result is valid JSON."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -70,10 +70,11 @@ class SegmentFit:
     None = not checked (the online detector)."""
 
 
-def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int]) -> list[SegmentFit]:
-    """One :class:`SegmentFit` per ``[bounds[i], bounds[i+1])``. t, y: (n,)."""
+def fit_segments(t: np.ndarray, y: np.ndarray, sums: TrendSums, bounds: list[int],
+                 smooth: np.ndarray) -> list[SegmentFit]:
+    """One :class:`SegmentFit` per ``[bounds[i], bounds[i+1])``. t, y, smooth: (n,); smooth = the running
+    median of y (window :data:`AMPLITUDE_WINDOW`)."""
     fits = []
-    smooth = median_filter(y, size=min(AMPLITUDE_WINDOW, y.size), mode="nearest")
     for k, (a, b) in enumerate(itertools.pairwise(bounds)):
         slope, intercept = sums.line(a, b)
         fitted_end = intercept + slope * (t[b - 1] - sums.t0)
@@ -145,8 +146,9 @@ def label_segments(t: np.ndarray, y: np.ndarray, bounds: list[int], sigma: float
     """
     sums = TrendSums(t, y)
     bounds = list(bounds)
+    smooth = median_filter(y, size=min(AMPLITUDE_WINDOW, y.size), mode="nearest")
     for _ in range(2 * len(bounds) + 2):
-        fits = fit_segments(t, y, sums, bounds)
+        fits = fit_segments(t, y, sums, bounds, smooth)
         kinds = [_kind(f, sigma, scale, rules) for f in fits]
         # a level break at a boundary (the next segment starts a change threshold away from where the last
         # one ended) separates two rises or declines: an eruption, its drop, and the next eruption stay apart

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from entropy_dynamics.logs.jsonl import finite_or_none
 
 Phase = Literal["descent", "eruption", "subsidence", "plateau"]
 PHASES: tuple[Phase, ...] = ("descent", "eruption", "subsidence", "plateau")
@@ -67,20 +68,10 @@ class PhaseAnalysis:
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``shared/docs/cli.md`` (non-finite numbers, e.g. the amplitude ratio of a
         cycle whose base is <= 0, become null)."""
-        d = _finite_or_none(asdict(self))
+        d = finite_or_none(asdict(self))
         if not d["extra"]:
             d.pop("extra")
         return d
-
-
-def _finite_or_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @dataclass

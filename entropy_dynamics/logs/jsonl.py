@@ -23,21 +23,21 @@ from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
 
 
-def _clean(value: Any) -> Any:
-    """Replace NaN/inf by None (JSON has neither), recursively."""
+def finite_or_none(value: Any) -> Any:
+    """Replace NaN/inf by None (JSON has neither), recursively through dicts, lists and tuples."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: finite_or_none(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [finite_or_none(v) for v in value]
     return value
 
 
 def _json_default(value: Any) -> Any:
     """Serialise numpy/torch scalars and paths."""
     if hasattr(value, "item"):
-        return _clean(value.item())
+        return finite_or_none(value.item())
     if isinstance(value, Path):
         return str(value)
     return str(value)
@@ -65,7 +65,7 @@ class MetricLogWriter:
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Write one record as a line and flush it."""
-        line = json.dumps(_clean(dict(record)), default=_json_default, ensure_ascii=False, allow_nan=False)
+        line = json.dumps(finite_or_none(dict(record)), default=_json_default, ensure_ascii=False, allow_nan=False)
         self._fh.write(line + "\n")
         self._fh.flush()
         if self.fsync:

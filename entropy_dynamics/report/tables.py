@@ -93,12 +93,12 @@ def eruption_share(run: Run, analysis: PhaseAnalysis) -> float | None:
     return float(inside.mean())
 
 
-def tail_mean(run: Run, column: str | None) -> float | None:
-    """Mean of the last :data:`TAIL_POINTS` logged points of a column (None when absent)."""
+def column_mean(run: Run, column: str | None, last: int | None = None) -> float | None:
+    """Mean of a column's logged points, or of its last ``last`` ones (None when absent or empty)."""
     if column is None or column not in run.metrics.columns:
         return None
     series = run.metrics[column].dropna()
-    return float(series.iloc[-TAIL_POINTS:].mean()) if len(series) else None
+    return float(series.iloc[-last if last else 0:].mean()) if len(series) else None
 
 
 @dataclass
@@ -120,16 +120,17 @@ class RunSummary:
     mean_success: float | None = None
     """Mean of the success metric over the whole run."""
 
-    def cells(self) -> dict[str, str]:
+    def cells(self, metric_names: bool = True) -> dict[str, str]:
+        """Formatted cells; ``metric_names`` adds the success / degeneration metric after their values."""
+        success, degen = (f" ({self.success_metric})", f" ({self.degen_metric})") if metric_names else ("", "")
         return {
             "mean": "—" if self.mean_value is None else f"{self.mean_value:.3g}",
             "mean_success": "—" if self.mean_success is None else f"{self.mean_success:.3g}",
             "run": self.label, "source": self.source, "steps": self.steps, "cycles": str(self.cycles),
             "largest": "—" if self.largest_ratio is None else f"×{self.largest_ratio:.2f}",
             "share": "—" if self.eruption_share is None else f"{100 * self.eruption_share:.1f}%",
-            "success": "—" if self.final_success is None
-            else f"{self.final_success:.3g} ({self.success_metric})",
-            "degen": "—" if self.final_degen is None else f"{self.final_degen:.3g} ({self.degen_metric})",
+            "success": "—" if self.final_success is None else f"{self.final_success:.3g}{success}",
+            "degen": "—" if self.final_degen is None else f"{self.final_degen:.3g}{degen}",
         }
 
 
@@ -141,15 +142,7 @@ def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
         cycles=len(analysis.cycles),
         largest_ratio=max((c.amplitude_ratio for c in analysis.cycles), default=None),
         eruption_share=eruption_share(run, analysis),
-        success_metric=success, final_success=tail_mean(run, success),
-        degen_metric=degen, final_degen=tail_mean(run, degen),
-        mean_value=whole_mean(run, analysis.metric), mean_success=whole_mean(run, success),
+        success_metric=success, final_success=column_mean(run, success, TAIL_POINTS),
+        degen_metric=degen, final_degen=column_mean(run, degen, TAIL_POINTS),
+        mean_value=column_mean(run, analysis.metric), mean_success=column_mean(run, success),
     )
-
-
-def whole_mean(run: Run, column: str | None) -> float | None:
-    """Mean of a column over all its logged points (None when absent or empty)."""
-    if column is None or column not in run.metrics.columns:
-        return None
-    series = run.metrics[column].dropna()
-    return float(series.mean()) if len(series) else None

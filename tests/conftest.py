@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
-#: Real public W&B exports shared beside the repo (tests that use them skip when absent).
-REAL_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "real_logs"
+#: Real public W&B exports shipped in the repo (sample_logs/public, Apache-2.0; see its README).
+REAL_LOGS = Path(__file__).resolve().parents[1] / "sample_logs" / "public"
 
 
 @pytest.fixture
 def real_logs() -> Path:
-    if not REAL_LOGS.exists():
-        pytest.skip("shared/real_logs is not present beside the checkout")
     return REAL_LOGS

@@ -3,9 +3,10 @@
 A run is built in log space on a grid of ``n_points`` logged steps:
 
 * an initial **descent** (8-20 % of the run) from ``start_value`` down by a factor 0.35-0.6;
-* then ``n_cycles`` (0-4) equal slots, each: a **plateau** lead-in, a sharp **eruption** (2-6 % of
-  the run, entropy times 2-4), a gradual **subsidence** (2-4 times as long as the rise) down to a
-  slightly higher base (habits persist), and a **plateau** until the next slot;
+* then ``n_cycles`` (0-4) equal slots, each: a **plateau** lead-in, a sharp **eruption** (3-25 training
+  steps, at least 2 logged intervals, entropy times 2-4 and up by at least 0.35 nats: eruptions take steps,
+  not a share of the run), a gradual **subsidence** (2-4 times as long as the rise, at least 10 steps and 5 logged intervals) down
+  to a slightly higher base (habits persist), and a **plateau** until the next slot;
 * or, with ``monotone=True``, one curved descent over the whole run (no eruption at all).
 
 On top: Gaussian noise in log space (``noise``, with optional AR(1) ``noise_ar``), ``spikes``
@@ -95,15 +96,17 @@ def synthetic_series(
     lead_steps: int | None = None,
 ) -> SyntheticSeries:
     """One synthetic entropy run with known phases (see the module docstring)."""
-    if not 50 <= n_points <= 1_000_000:
-        raise ValueError(f"n_points must be in 50..1,000,000, got {n_points}")
+    if not 40 <= n_points <= 1_000_000:
+        raise ValueError(f"n_points must be in 40..1,000,000, got {n_points}")
     if not 0 <= n_cycles <= 4:
         raise ValueError(f"n_cycles must be in 0..4, got {n_cycles}")
     if monotone and n_cycles:
         raise ValueError("a monotone run has no cycles (n_cycles must be 0)")
     rng = np.random.default_rng(seed)
     steps = _steps(n_points, log_every, rng)
-    u = (steps - steps[0]) / max(steps[-1] - steps[0], 1)
+    span = max(float(steps[-1] - steps[0]), 1.0)
+    u = (steps - steps[0]) / span
+    interval = span / max(n_points - 1, 1)
     h0 = np.log(start_value if start_value else rng.uniform(0.4, 1.2))
     log_h = np.empty(n_points)
     code = np.empty(n_points, dtype=np.int8)
@@ -124,10 +127,11 @@ def synthetic_series(
         for c in range(n_cycles):
             start = d0 + c * slot
             onset = start + rng.uniform(0.15, 0.35) * slot
-            rise = rng.uniform(0.02, 0.06)
-            fall = rise * rng.uniform(2.0, 4.0)
+            rise_steps = max(rng.uniform(3.0, 25.0), 2.0 * interval)
+            rise = rise_steps / span
+            fall = max(rise * rng.uniform(2.0, 4.0), max(10.0, 5.0 * interval) / span)
             peak_u, end_u = onset + rise, min(onset + rise + fall, start + slot)
-            peak = base + np.log(rng.uniform(2.0, 4.0))
+            peak = base + np.log(max(rng.uniform(2.0, 4.0), 1.0 + 0.35 / np.exp(base)))
             new_base = base + np.log(rng.uniform(1.0, 1.3))
             log_h[(u >= start) & (u < onset)] = base
             up = (u >= onset) & (u < peak_u)

@@ -3,8 +3,8 @@
 from entropy_dynamics.analysis.cross import cross_metric_stats
 from entropy_dynamics.analysis.cycles import find_cycles
 from entropy_dynamics.analysis.fit import fit_entropy_reward
-from entropy_dynamics.analysis.labels import LabelRules
 from entropy_dynamics.analysis.online import OnlineDetector
+from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.run_analysis import analyze_run
 from entropy_dynamics.analysis.segmenter import SegmenterOptions, segment, segment_series
 from entropy_dynamics.analysis.types import PHASES, Cycle, Phase, PhaseAnalysis, PhaseEvent, Segment
@@ -12,11 +12,11 @@ from entropy_dynamics.analysis.types import PHASES, Cycle, Phase, PhaseAnalysis,
 __all__ = [
     "PHASES",
     "Cycle",
-    "LabelRules",
     "OnlineDetector",
     "Phase",
     "PhaseAnalysis",
     "PhaseEvent",
+    "PhaseOptions",
     "Segment",
     "SegmenterOptions",
     "analyze_run",

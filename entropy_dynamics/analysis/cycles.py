@@ -3,46 +3,36 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
 
+from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import Cycle, Segment
 
-#: Points before an onset whose median is the cycle's base value.
-BASE_POINTS = 5
 
+def find_cycles(segments: list[Segment], steps: np.ndarray, smooth: np.ndarray) -> list[Cycle]:
+    """One :class:`Cycle` per eruption segment.
 
-def find_cycles(segments: list[Segment], steps: np.ndarray, values: np.ndarray) -> list[Cycle]:
-    """One :class:`Cycle` per eruption segment. steps, values: (n,) the analysed series (NaN ignored).
-
-    Onset = the eruption's first step; peak = the largest running-median value (window 5) from the
-    onset to the end of the following subsidence (or of the eruption when none follows); end = the
-    last step of the subsidence, null when the run ends while still erupting or subsiding (or
-    when no subsidence follows).
-    Base = median of the last 5 points before the onset (the onset value when there are none).
+    steps, smooth: (n,) the analysed steps and the *smoothed* series the segments were read from
+    (:attr:`~.segmenter.Segmentation.smooth`), so base and peak are numbers the segments show too.
+    Base = the eruption's start value (the low it rose from); peak = the highest smoothed value from the
+    onset to the end of the subsidence that follows (a plateau or rise between them belongs to the cycle), or of the eruption
+    when none follows; end = the subsidence's last step, null when the run ends before it has ended.
     """
     steps = np.asarray(steps)
-    values = np.asarray(values, dtype=float)
-    keep = np.isfinite(values)
-    steps, values = steps[keep], values[keep]
-    if steps.size == 0:
-        return []
-    smooth = median_filter(values, size=min(5, values.size), mode="nearest")
+    smooth = np.asarray(smooth, dtype=float)
     cycles: list[Cycle] = []
     for i, seg in enumerate(segments):
         if seg.phase != "eruption":
             continue
         j = i + 1
-        if j < len(segments) and segments[j].phase == "plateau" and j + 1 < len(segments) \
-                and segments[j + 1].phase == "subsidence":
+        while j < len(segments) and segments[j].phase in ("plateau", "rise"):
             j += 1
         subsiding = j < len(segments) and segments[j].phase == "subsidence"
         last = segments[j] if subsiding else seg
-        window = (steps >= seg.start_step) & (steps <= last.end_step)
-        peak_index = int(np.flatnonzero(window)[np.argmax(smooth[window])])
-        onset_index = int(np.searchsorted(steps, seg.start_step))
-        before = values[max(0, onset_index - BASE_POINTS):onset_index]
-        base = float(np.median(before)) if before.size else float(values[onset_index])
-        peak_step, peak_value = int(steps[peak_index]), float(smooth[peak_index])
+        window = np.flatnonzero((steps >= seg.start_step) & (steps <= last.end_step))
+        peak_index = int(window[np.argmax(smooth[window])])
+        base = seg.start_value
+        peak_step, peak_value = int(steps[peak_index]), max(float(smooth[peak_index]), seg.end_value)
         end_step = int(last.end_step) if subsiding and last is not segments[-1] else None
         previous = cycles[-1].eruption_start_step if cycles else None
         cycles.append(Cycle(
@@ -52,8 +42,15 @@ def find_cycles(segments: list[Segment], steps: np.ndarray, values: np.ndarray) 
             base_value=base,
             peak_value=peak_value,
             amplitude_ratio=float(peak_value / base) if base > 0 else float("nan"),
+            amplitude=peak_value - base,
             rise_steps=peak_step - int(seg.start_step),
             decay_steps=None if end_step is None else end_step - peak_step,
             period_steps=None if previous is None else int(seg.start_step) - previous,
         ))
     return cycles
+
+
+def cycles_of(steps: np.ndarray, values: np.ndarray, options: PhaseOptions | None = None) -> list[Cycle]:
+    """Segment a raw series and return its cycles (convenience for callers without a segmentation)."""
+    result = segment(steps, values, options)
+    return find_cycles(result.segments, result.steps, result.smooth)

@@ -9,7 +9,8 @@ import numpy as np
 
 from entropy_dynamics.analysis.cycles import find_cycles
 from entropy_dynamics.analysis.online import OnlineDetector
-from entropy_dynamics.analysis.segmenter import make_options, segment
+from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
 from entropy_dynamics.synthetic import synthetic_series
 
@@ -129,17 +130,18 @@ def score_suite(settings: list[dict], live: bool = False, **options: object) -> 
     for kwargs in settings:
         s = synthetic_series(**kwargs)
         finite = np.isfinite(s.values)
-        result = segment(s.steps, s.values, make_options(**options))
-        found = [c.eruption_start_step for c in find_cycles(result.segments, s.steps, s.values)]
+        result = segment(s.steps, s.values, PhaseOptions().updated(**options))
+        found = [c.eruption_start_step for c in find_cycles(result.segments, result.steps, result.smooth)]
         tolerance = onset_tolerance(s.steps)
         total = total + onset_score(s.onsets, found, tolerance)
         accuracies.append(phase_accuracy(s.steps[finite], s.phases[finite], result.segments))
         exact += len(found) == len(s.onsets)
         monotone_hits += bool(kwargs.get("monotone") and found)
         if live:
-            detector = OnlineDetector(total_steps=int(s.steps[-1]))
+            detector = OnlineDetector(options=PhaseOptions().updated(**options))
             for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
                 detector.update(step, value)
+            detector.finish()
             one = live_score(s.steps[finite], s.onsets, detector.events, tolerance)
             live_total = LiveScore(live_total.delays + one.delays, live_total.missed + one.missed,
                                    live_total.false_alarms + one.false_alarms)

@@ -1,196 +1,173 @@
-"""Live phase detection: one point at a time, events once a transition is confirmed.
+"""Live phase detection with the offline definitions (:mod:`.options`), one point at a time.
 
-After each new point the detector looks at the last ``lookback + max_tail`` points (log values,
-isolated spikes replaced by the running median of 3, which delays every decision by 1 point) and
-finds the best single split into a reference part and a *tail* of at least ``min_tail`` points
-(exact two-line least squares over every split, vectorised through prefix sums). The tail is
-labelled with the offline rules (:mod:`.labels`) in the context of the current phase: a sharp,
-significant rise of at least ``min_rise`` (and of ``block_z`` times the run's own spread of
-``min_tail``-point means, which keeps slowly wandering real curves from raising alarms) is an
-eruption, a decline after an eruption a subsidence, and so on. A rise that pauses and resumes
-stays one eruption. When the best split is no real change point (its gain is below the offline
-penalty) and the tail looks flat, a decline goes on, and a plateau is judged as a whole since it
-began, so a slow descent is still seen as one. A tail phase that differs from the current one
-becomes an event once ``confirm`` consecutive points agree. Sharpness is judged against
-``total_steps`` when the trainer knows it, else against the steps seen so far. Cost per point:
-O(lookback + max_tail), independent of the run length (about 0.3-0.4 ms).
+* **Eruptions** are found exactly as offline: each point's smoothed value is final once ``smooth_points // 2``
+  later points have arrived; it is tested against its trailing low and local noise, and grouped by the same
+  :class:`~.eruptions.EruptionTracker`. The event's ``start_step`` is the offline onset, known the moment the
+  eruption is confirmed (``smooth_points // 2`` points after the first erupted point).
+* **Descent, rise, plateau, subsidence**: every ``refit_every`` points the offline segmenter runs on the last
+  ``lookback`` points; the phase of the segment holding the newest final point becomes an event once
+  ``confirm`` refits in a row agree. A decline after an eruption is a subsidence.
+
+No two events share a start step; events come in order of their start. Cost per point: O(points in
+``max_rise_steps`` + 50) plus one segmentation of ``lookback`` points every ``refit_every`` points.
+Non-positive values are ignored (entropy is positive); :meth:`finish` judges the last points of a finished run.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from entropy_dynamics.analysis.labels import LabelRules, SegmentFit, phase_of
-from entropy_dynamics.analysis.segmenter import robust_noise
-from entropy_dynamics.analysis.trend_cost import TrendSums
+from entropy_dynamics.analysis.eruptions import NOISE_POINTS, EruptionTracker, is_erupted
+from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
 
-#: Points on each side of the running median that removes spikes (decisions lag by this much).
-SPIKE_HALF = 1
+SQRT2 = math.sqrt(2.0)
+
+
+class _Buffer:
+    """A growing float array (amortised O(1) append, numpy views for slicing)."""
+
+    def __init__(self) -> None:
+        self._data = np.empty(256)
+        self.size = 0
+
+    def append(self, value: float) -> None:
+        if self.size == self._data.size:
+            self._data = np.concatenate([self._data, np.empty(self._data.size)])
+        self._data[self.size] = value
+        self.size += 1
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
 
 
 class OnlineDetector:
     """Streaming phase detector. ``update(step, value)`` returns the events confirmed at that step."""
 
-    def __init__(self, run: str = "", *, total_steps: int | None = None, lookback: int = 60,
-                 max_tail: int = 60, min_tail: int = 6, confirm: int = 2, spike_z: float = 4.0,
-                 min_rise: float = 0.25, reference: int = 30, block_z: float = 7.0, penalty_factor: float = 7.0,
-                 **rules: float) -> None:
-        if min_tail < 3 or max_tail < min_tail or lookback < 5 or confirm < 1:
-            raise ValueError("need min_tail >= 3, max_tail >= min_tail, lookback >= 5, confirm >= 1")
+    def __init__(self, run: str = "", *, options: PhaseOptions | None = None, refit_every: int = 10,
+                 lookback: int = 200, confirm: int = 2, total_steps: int | None = None, **overrides: Any) -> None:
+        """``options`` / ``overrides``: the phase definitions (:class:`PhaseOptions`). ``total_steps`` is
+        accepted for older callers and unused: the definitions do not depend on the run's length."""
+        if refit_every < 1 or lookback < 20 or confirm < 1:
+            raise ValueError("need refit_every >= 1, lookback >= 20, confirm >= 1")
+        del total_steps
         self.run = run
-        self.total_steps = total_steps
+        self.opts = (options or PhaseOptions()).updated(**overrides)
+        self.refit_every = refit_every
         self.lookback = lookback
-        self.max_tail = max_tail
-        self.min_tail = min_tail
         self.confirm = confirm
-        self.reference = reference
-        self.penalty_factor = penalty_factor
-        self.block_z = block_z
-        self._block: list[float] = []
-        self._sigma = 0.0
-        self._split_gain = 0.0
-        self._block_sigma = 0.0
-        self._block_means: deque[float] = deque(maxlen=201)
-        self.spike_z = spike_z
-        self.rules = LabelRules(**{**rules, "min_rise": min_rise})
         self.events: list[PhaseEvent] = []
-        size = lookback + max_tail
-        self._raw_steps: deque[int] = deque(maxlen=2 * SPIKE_HALF + 1)
-        self._raw: deque[float] = deque(maxlen=2 * SPIKE_HALF + 1)
-        self._steps: deque[float] = deque(maxlen=size)
-        self._logs: deque[float] = deque(maxlen=size)
-        self._first_step: int | None = None
-        self._pending: tuple[Phase, int] | None = None
-        self._agree = 0
+        self._steps = _Buffer()
+        self._y = _Buffer()
+        self._s = _Buffer()
+        self._sigma = _Buffer()
+        self._diffs: deque[float] = deque(maxlen=NOISE_POINTS)
+        self._devs: deque[float] = deque(maxlen=NOISE_POINTS)
+        self._tracker = EruptionTracker(self.opts, log_scale=True)
+        self._pending: tuple[Phase, int, int] | None = None
 
     @property
     def current_phase(self) -> Phase | None:
         """The last confirmed phase (None before the first confirmation)."""
         return self.events[-1].phase if self.events else None
 
-    def update(self, step: int, value: float) -> list[PhaseEvent]:
-        """Feed one logged point (non-finite or non-positive values are ignored). Returns new events."""
+    def update(self, step: int, value: float | None) -> list[PhaseEvent]:
+        """Feed one logged point (non-finite or non-positive values, and steps not after the last, are ignored)."""
         if value is None or not math.isfinite(value) or value <= 0:
             return []
-        if self._raw_steps and step <= self._raw_steps[-1]:
+        if self._steps.size and step <= self._steps.view[-1]:
             return []
-        if self._first_step is None:
-            self._first_step = int(step)
-        self._raw_steps.append(int(step))
-        self._raw.append(math.log(value))
-        if len(self._raw) < self._raw.maxlen:
+        self._append_raw(int(step), math.log(value))
+        half = self.opts.smooth_points // 2
+        final = self._y.size - 1 - half  # the newest point whose smoothed value is final
+        if final < 0:
             return []
-        self._accept_centre()
-        if len(self._logs) < self.min_tail + 5:
+        events = self._finalise(final, int(step))
+        if (final + 1) % self.refit_every == 0:
+            events += self._refit(final, int(step))
+        return events
+
+    def finish(self) -> list[PhaseEvent]:
+        """The run has ended: judge its last points with the cut windows the offline analyzer uses."""
+        if not self._y.size:
             return []
-        return self._check(int(step))
+        step = int(self._steps.view[-1])
+        events: list[PhaseEvent] = []
+        for j in range(self._s.size, self._y.size):
+            events += self._finalise(j, step)
+        return events + self._refit(self._y.size - 1, step)
 
-    def _accept_centre(self) -> None:
-        """Move the centre point of the raw buffer into the analysed window, despiked (the first
-        points, which have no left neighbours, go in as they are)."""
-        if not self._logs:
-            for k in range(SPIKE_HALF):
-                self._steps.append(float(self._raw_steps[k]))
-                self._logs.append(self._raw[k])
-        centre = self._raw[SPIKE_HALF]
-        median = sorted(self._raw)[SPIKE_HALF]
-        if self._sigma > 0 and abs(centre - median) > self.spike_z * self._sigma:
-            centre = median
-        self._steps.append(float(self._raw_steps[SPIKE_HALF]))
-        self._logs.append(centre)
-        self._block.append(centre)
-        if len(self._block) == self.min_tail:
-            self._block_means.append(sum(self._block) / len(self._block))
-            self._block = []
-            if len(self._block_means) >= 5:
-                # spread of the level over min_tail points from the recent history (block means of
-                # consecutive points; larger than white noise predicts when the series wanders)
-                self._block_sigma = robust_noise(np.asarray(self._block_means))
+    # -- internals -----------------------------------------------------------------------------------------
 
-    def _tail(self) -> tuple[int, SegmentFit, float] | None:
-        """Best tail ``(start index, its fit, noise)`` of the window."""
-        t = np.asarray(self._steps)
-        y = np.asarray(self._logs)
-        n = y.size
-        sums = TrendSums(t, y)
-        lo = max(3, n - self.max_tail)
-        hi = n - self.min_tail
-        if hi < lo:
-            return None
-        k = np.arange(lo, hi + 1)
-        left = np.maximum(k - self.reference, 0)
-        cost = (sums.rss(left, k) + sums.rss(k, np.full_like(k, n))) / (n - left)
-        start = int(k[int(np.argmin(cost))])
-        self._sigma = robust_noise(y)
-        left = max(start - self.reference, 0)
-        self._split_gain = sums.rss_scalar(left, n) - sums.rss_scalar(left, start) - sums.rss_scalar(start, n)
-        return start, self._fit(t, y, sums, start), self._sigma
+    def _append_raw(self, step: int, y: float) -> None:
+        if self._y.size:
+            d = y - self._y.view[-1]
+            self._diffs.append(d)
+            self._devs.append(abs(d - float(np.median(self._diffs))))
+            sigma = 1.4826 * float(np.median(self._devs)) / SQRT2
+            if self._sigma.size == 0:
+                self._sigma.append(sigma)  # the first point gets the second's noise, as offline
+            self._sigma.append(sigma)
+        self._steps.append(float(step))
+        self._y.append(y)
 
-    def _fit(self, t: np.ndarray, y: np.ndarray, sums: TrendSums, start: int) -> SegmentFit:
-        """The fit of ``[start:]`` of the window."""
-        n = y.size
-        slope, intercept = sums.line(start, n)
-        ref = y[max(0, start - 10):start]
-        fitted_end = intercept + slope * (t[-1] - sums.t0)
-        level = float(fitted_end - ref.mean()) if ref.size else slope * (t[-1] - t[start])
-        return SegmentFit(slope, n - start, slope * (t[-1] - t[start]), level)
-
-    def _since_current(self, sigma: float, scale: float) -> tuple[Phase, int]:
-        """The phase of the whole window since the current phase began (for a window without a
-        change point: a slow trend the tail is too short to see), and its start index."""
-        t = np.asarray(self._steps)
-        y = np.asarray(self._logs)
-        since = int(np.searchsorted(t, self.events[-1].start_step)) if self.events else 0
-        since = min(since, y.size - self.min_tail)
-        phase = phase_of(self._fit(t, y, TrendSums(t, y), since), sigma, scale, self.rules,
-                         self.current_phase, self._before_current())
-        return phase, since
-
-    def _check(self, step: int) -> list[PhaseEvent]:
-        found = self._tail()
-        if found is None:
+    def _finalise(self, j: int, step: int) -> list[PhaseEvent]:
+        """Smooth point ``j`` (its window is complete, or cut at the run's end) and test it for an eruption."""
+        half = self.opts.smooth_points // 2
+        y = self._y.view
+        self._s.append(float(np.median(y[max(0, j - half): j + half + 1])))
+        s, t = self._s.view, self._steps.view
+        sigma = self._sigma.view[j] if self._sigma.size > j else 0.0
+        low = j
+        k = j
+        while k >= 0 and t[k] >= t[j] - self.opts.max_rise_steps:
+            if s[k] < s[low]:
+                low = k
+            k -= 1
+        if not is_erupted(s[j], s[low], math.exp(s[j]), math.exp(s[low]), sigma, self.opts, log_scale=True):
             return []
-        start, fit, sigma = found
-        scale = self.total_steps or max(step - (self._first_step or 0), 1)
-        if fit.delta > 0 and max(fit.delta, fit.level_rise) < self.block_z * self._block_sigma:
-            fit = replace(fit, delta=0.0, level_rise=0.0)
-        phase = phase_of(fit, sigma, float(scale), self.rules, self.current_phase, self._before_current())
-        no_change = self._split_gain < self.penalty_factor * sigma**2 * math.log(len(self._logs)) * 3.0
-        if phase == "plateau" and no_change:
-            # no change point in the window and a flat-looking tail: a decline goes on, and a
-            # plateau may turn out to be a slow decline the tail is too short to see
-            if self.current_phase in ("descent", "subsidence"):
-                self._pending, self._agree = None, 0
+        onset = self._tracker.feed(t, y, s, j, low, sigma)
+        if onset is None:
+            return []
+        return self._emit("eruption", int(t[onset]), step)
+
+    def _refit(self, final: int, step: int) -> list[PhaseEvent]:
+        """The phase of the newest final point in a segmentation of the last ``lookback`` points."""
+        start = max(0, final + 1 - self.lookback)
+        t = self._steps.view[start: final + 1]
+        result = segment(t, np.exp(self._y.view[start: final + 1]), self.opts)
+        if not result.segments:
+            return []
+        last = result.segments[-1]
+        phase: Phase = last.phase
+        if phase == "eruption":
+            return []  # eruptions come from the exact test above
+        if phase == "descent" and self.current_phase == "eruption":
+            phase = "subsidence"
+        if phase == self.current_phase or (self.events and last.start_step <= self.events[-1].start_step):
+            self._pending = None
+            return []
+        agree = self._pending[2] + 1 if self._pending and self._pending[0] == phase else 1
+        self._pending = (phase, last.start_step, agree)
+        if agree < self.confirm:
+            return []
+        return self._emit(phase, last.start_step, step)
+
+    def _emit(self, phase: Phase, start_step: int, step: int) -> list[PhaseEvent]:
+        self._pending = None
+        if self.events and start_step <= self.events[-1].start_step:
+            if phase != "eruption":
                 return []
-            phase, start = self._since_current(sigma, float(scale))
-        start_step = int(self._steps[start])
-        if phase == self.current_phase or (self.events and start_step < self.events[-1].start_step) \
-                or (phase == "eruption" and self._erupting(start_step)):
-            self._pending, self._agree = None, 0
-            return []
-        self._agree = self._agree + 1 if self._pending and self._pending[0] == phase else 1
-        self._pending = (phase, start_step)
-        if self._agree < self.confirm:
-            return []
-        if not self.events:
-            start_step = self._first_step or start_step
+            # an eruption keeps its onset even when a trend event began at or after it (the eruption explains
+            # that trend); only an exactly shared start moves to the next step
+            if any(e.start_step == start_step for e in self.events):
+                start_step += 1
         event = PhaseEvent(run=self.run, phase=phase, start_step=start_step, confirmed_at_step=step)
         self.events.append(event)
-        self._pending, self._agree = None, 0
         return [event]
-
-    def _erupting(self, candidate_step: int) -> bool:
-        """True when the last trend event is an eruption that began less than a window span before
-        ``candidate_step``: a rise that pauses (eruption, plateau, eruption) is one eruption."""
-        last = next((e for e in reversed(self.events) if e.phase != "plateau"), None)
-        if last is None or last.phase != "eruption":
-            return False
-        return candidate_step - last.start_step < self._steps[-1] - self._steps[0]
-
-    def _before_current(self) -> Phase | None:
-        return self.events[-2].phase if len(self.events) > 1 else None

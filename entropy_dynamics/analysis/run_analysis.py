@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from entropy_dynamics.analysis.cycles import find_cycles
-from entropy_dynamics.analysis.segmenter import make_options, segment
+from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs.model import Run
 
@@ -25,19 +28,17 @@ def resolve_metric(run: Run, metric: str | None) -> tuple[str, list[str]]:
     return column, [f"no {DEFAULT_METRIC} (or alias) in the log: analysed {source!r} instead"]
 
 
-def analyze_run(run: Run, metric: str | None = None, *, cross_metrics: bool = False, **options: object
-                ) -> PhaseAnalysis:
+def analyze_run(run: Run, metric: str | None = None, *, cross_metrics: bool = False,
+                options: PhaseOptions | None = None, **overrides: object) -> PhaseAnalysis:
     """Phases, change points and cycles of ``metric`` (default ``policy/entropy``) of ``run``.
 
-    ``options``: segmentation and labelling settings (see :class:`SegmenterOptions`,
-    :class:`LabelRules`) plus ``time_scale``. ``cross_metrics=True`` also computes
-    :func:`cross_metric_stats` into ``analysis.extra["cross_metrics"]``.
+    ``options`` (or single fields of :class:`PhaseOptions` as keywords) set the phase definitions.
+    ``cross_metrics=True`` also computes :func:`cross_metric_stats` into ``analysis.extra["cross_metrics"]``.
     """
     column, warnings = resolve_metric(run, metric)
     series = run.metrics[column].dropna()
-    time_scale = options.pop("time_scale", None)
-    result = segment(series.index.to_numpy(), series.to_numpy(), make_options(**options),
-                     time_scale=time_scale)  # type: ignore[arg-type]
+    opts = (options or PhaseOptions()).updated(**overrides)
+    result = segment(series.index.to_numpy(), series.to_numpy(), opts)
     analysis = PhaseAnalysis(
         run=run.name,
         source=run.source,
@@ -48,8 +49,9 @@ def analyze_run(run: Run, metric: str | None = None, *, cross_metrics: bool = Fa
         last_step=int(series.index[-1]) if series.size else None,
         change_points=result.change_points,
         segments=result.segments,
-        cycles=find_cycles(result.segments, series.index.to_numpy(), series.to_numpy()),
+        cycles=find_cycles(result.segments, result.steps, result.smooth),
         warnings=warnings + result.warnings,
+        extra={"options": asdict(opts)},
     )
     if cross_metrics:
         from entropy_dynamics.analysis.cross import cross_metric_stats

@@ -1,52 +1,41 @@
-"""Offline segmentation of one metric series into descent / eruption / subsidence / plateau.
+"""Offline segmentation of one metric series into descent / eruption / subsidence / rise / plateau.
 
-Method (all in log space, because entropy phases are multiplicative):
+Method (the definitions are in :mod:`.options`; all in log space when every value is positive):
 
-1. isolated spikes are replaced by a running median where they stand out by more than ``spike_z``
-   robust noise units (so an outlier is never an eruption), NaN points are dropped;
-2. long series are averaged into at most ``max_points`` equal-count bins;
-3. ruptures ``Pelt`` with a piecewise linear-trend cost (:class:`CostLinearTrend`) and the penalty
-   ``penalty_factor * sigma_bin^2 * log(n_bins) * 3`` (sigma = MAD of first differences / sqrt 2);
-4. each change point is refined at full resolution (exact two-line fit around the coarse position);
-5. each segment is labelled from its fitted log change ``delta`` (see :mod:`.labels`), and adjacent
-   segments with the same phase are merged.
+1. smooth: running median of ``smooth_points`` points (:func:`~.eruptions.running_median`);
+2. eruptions, straight from their definition, at full resolution (:func:`~.eruptions.find_eruptions`);
+3. between eruptions, ruptures ``Pelt`` with a piecewise linear-trend cost (:class:`CostLinearTrend`) cuts the
+   stretch where its trend changes (long stretches are binned for Pelt, then every change point is refined at
+   full resolution), with the penalty ``penalty_factor * sigma_bin^2 * log(n_bins) * 3``;
+4. each piece is labelled from its smoothed start and end values (:mod:`.labels`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import ruptures as rpt
-from scipy.ndimage import median_filter
 
-from entropy_dynamics.analysis.labels import LabelRules, label_segments
+from entropy_dynamics.analysis.eruptions import (
+    EruptionSpan,
+    find_eruptions,
+    robust_noise,
+    running_median,
+    trailing_noise,
+)
+from entropy_dynamics.analysis.labels import change_threshold, label_pieces, make_segment
+from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.trend_cost import CostLinearTrend, TrendSums
-from entropy_dynamics.analysis.types import Phase, Segment
-from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.analysis.types import Segment
 
 #: Below this many finite points a series is "too short" to segment.
-MIN_POINTS = 20
+MIN_POINTS = 5
 
-
-@dataclass
-class SegmenterOptions:
-    """Settings of :func:`segment_series` (all have measured defaults; see the README, "Finding the phases")."""
-
-    penalty_factor: float = 2.0
-    """c in pen = c * sigma^2 * log(n) * 3 (c = 1 is BIC for one line per segment); higher gives fewer change
-    points. 2 (7 until 2026-11-27) keeps the synthetic and real-log targets and finds the cycles of short,
-    noisy runs; see the README, "How the offline segmentation works"."""
-    max_points: int = 500
-    """Series longer than this are averaged into this many bins before Pelt (then refined)."""
-    min_segment: int = 4
-    """Smallest segment, in (binned) points."""
-    spike_z: float = 4.0
-    """A point further than this many noise units from the running median is a spike."""
-    log_scale: bool = True
-    """Segment log(values) (falls back to the linear scale when a value is <= 0)."""
-    rules: LabelRules = field(default_factory=LabelRules)
+#: Kept for callers of the old name: the options of :func:`segment`.
+SegmenterOptions = PhaseOptions
 
 
 @dataclass
@@ -58,32 +47,19 @@ class Segmentation:
     steps: np.ndarray
     """Finite steps, shape (n,)."""
     smooth: np.ndarray
-    """Running median of the (log) values, shape (n,), in the metric's own units."""
+    """The smoothed series in the metric's own units, shape (n,): every value the segments show."""
     noise: float
     """Robust noise of the (log) series per point."""
     log_scale: bool
+    eruptions: list[EruptionSpan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def robust_noise(y: np.ndarray) -> float:
-    """Noise standard deviation per point from the MAD of first differences. y: (n,)."""
-    if y.size < 3:
-        return 0.0
-    d = np.diff(y)
-    sigma = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
-    if sigma <= 0.0:
-        sigma = float(np.std(d)) / math.sqrt(2.0)
-    return sigma
-
-
-def despike(y: np.ndarray, sigma: float, z: float, window: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """``(cleaned, running_median)``: points further than ``z * sigma`` from the running median
-    (window ``window``) are replaced by it. y: (n,)."""
-    med = median_filter(y, size=min(window, y.size), mode="nearest")
-    if sigma <= 0.0:
-        return y.copy(), med
-    cleaned = np.where(np.abs(y - med) > z * sigma, med, y)
-    return cleaned, med
+def smoothed(values: np.ndarray, opts: PhaseOptions) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(y, s, log_scale)``: the analysed values (log when allowed) and their running median. values: (n,)."""
+    log_scale = opts.log_scale and bool(np.all(values > 0))
+    y = np.log(values) if log_scale else values.astype(float)
+    return y, running_median(y, opts.smooth_points), log_scale
 
 
 def bin_means(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -119,11 +95,11 @@ def refine(sums: TrendSums, cps: list[int], margin: int, min_gap: int) -> list[i
     return out
 
 
-def find_change_indices(t: np.ndarray, y: np.ndarray, sigma: float, opts: SegmenterOptions) -> list[int]:
-    """Change-point indices into ``y`` (segment starts, excluding 0). t, y: (n,)."""
+def trend_changes(t: np.ndarray, y: np.ndarray, sigma: float, opts: PhaseOptions) -> list[int]:
+    """Indices into ``y`` where its linear trend changes (segment starts, excluding 0). t, y: (n,)."""
     tb, yb, width = bin_means(t, y, opts.max_points)
     nb = yb.size
-    min_size = max(3, opts.min_segment)
+    min_size = opts.min_segment
     if nb < 2 * min_size:
         return []
     sigma_b = max(sigma / math.sqrt(width), 1e-9)
@@ -131,24 +107,13 @@ def find_change_indices(t: np.ndarray, y: np.ndarray, sigma: float, opts: Segmen
     jump = 1 if nb <= 400 else max(1, round(nb / 200))
     algo = rpt.Pelt(custom_cost=CostLinearTrend(), min_size=min_size, jump=jump).fit(np.c_[yb, tb])
     bkps = [int(b) * width for b in algo.predict(pen=pen)[:-1]]
-    sums = TrendSums(t, y)
-    return refine(sums, bkps, margin=(jump + 2) * width, min_gap=max(3, min_size * width // 2))
+    return refine(TrendSums(t, y), bkps, margin=(jump + 2) * width, min_gap=max(3, min_size * width // 2))
 
 
-def segment(
-    steps: np.ndarray | list[int],
-    values: np.ndarray | list[float],
-    options: SegmenterOptions | None = None,
-    *,
-    time_scale: float | None = None,
-    previous_phase: Phase | None = None,
-) -> Segmentation:
-    """Segment one series. steps, values: (n,), steps unique (NaN/inf values are ignored).
-
-    ``time_scale``: steps against which a rise counts as sharp (default: the series' span).
-    ``previous_phase``: the phase before the first point (for windows of a longer run).
-    """
-    opts = options or SegmenterOptions()
+def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
+            options: PhaseOptions | None = None) -> Segmentation:
+    """Segment one series. steps, values: (n,), steps unique (NaN/inf values are ignored)."""
+    opts = options or PhaseOptions()
     steps = np.asarray(steps)
     values = np.asarray(values, dtype=float)
     if steps.shape != values.shape or steps.ndim != 1:
@@ -158,49 +123,66 @@ def segment(
     order = np.argsort(steps, kind="stable")
     steps, values = steps[order], values[order]
     warnings: list[str] = []
-    log_scale = opts.log_scale and bool(np.all(values > 0))
+    y, s, log_scale = smoothed(values, opts)
     if opts.log_scale and not log_scale and values.size:
-        warnings.append("values <= 0 found: segmented on the linear scale instead of log")
-    y = np.log(values) if log_scale else values.copy()
-    empty = Segmentation([], [], steps, values.copy(), 0.0, log_scale, warnings)
+        warnings.append("values <= 0 found: segmented on the linear scale instead of log (eruptions by min_rise only)")
+    level = np.exp(s) if log_scale else s
     if steps.size < MIN_POINTS:
         warnings.append(f"too short to segment: {steps.size} points (need at least {MIN_POINTS})")
-        return empty
-    sigma = robust_noise(y)
-    cleaned, med = despike(y, sigma, opts.spike_z)
-    smooth = np.exp(med) if log_scale else med
+        return Segmentation([], [], steps, level, 0.0, log_scale, [], warnings)
     t = steps.astype(float)
-    if float(np.ptp(cleaned)) <= 1e-12 * max(1.0, float(np.abs(cleaned).max())):
-        seg = Segment(int(steps[0]), int(steps[-1]), "plateau", 0.0, float(values[0]), float(values[-1]))
-        return Segmentation([], [seg], steps, smooth, sigma, log_scale, warnings)
-    cps = find_change_indices(t, cleaned, sigma, opts)
-    scale = float(time_scale) if time_scale else float(max(t[-1] - t[0], 1.0))
-    bounds = [0, *cps, steps.size]
-    segments = label_segments(t, cleaned, bounds, sigma, scale, opts.rules, log_scale, previous_phase)
-    change_points = [s.start_step for s in segments[1:]]
-    return Segmentation(change_points, segments, steps, smooth, sigma, log_scale, warnings)
+    sigma = robust_noise(y)
+    spans = find_eruptions(t, y, s, level, trailing_noise(y), opts, log_scale)
+    despiked = np.where(np.abs(y - s) > 4.0 * sigma, s, y) if sigma > 0 else y
+    bounds = [0]
+    for span in [*spans, None]:
+        stop = span.onset if span is not None else steps.size
+        a = bounds[-1]
+        if stop > a:
+            bounds += [a + c for c in trend_changes(t[a:stop], despiked[a:stop], sigma, opts)] + [stop]
+        if span is not None:
+            bounds.append(span.peak + 1)
+    eruption_starts = {span.onset for span in spans}
+    bounds, phases = label_pieces(s, bounds, eruption_starts, change_threshold(opts, sigma, level, log_scale))
+    threshold = change_threshold(opts, sigma, level, log_scale)
+    by_onset = {span.onset: span for span in spans}
+    segments = []
+    for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
+        seg = make_segment(t, level, a, b, phase, log_scale)
+        if phase == "eruption":
+            seg = eruption_segment(seg, by_onset[a], t, level, log_scale)
+        else:
+            seg.detail = trend_detail(seg, threshold, log_scale)
+        segments.append(seg)
+    change_points = [seg.start_step for seg in segments[1:]]
+    return Segmentation(change_points, segments, steps, level, sigma, log_scale, spans, warnings)
 
 
-def segment_series(
-    steps: np.ndarray, values: np.ndarray, **options: object
-) -> tuple[list[int], list[Segment]]:
+def eruption_segment(seg: Segment, span: EruptionSpan, t: np.ndarray, level: np.ndarray, log_scale: bool) -> Segment:
+    """An eruption's numbers are the ones it was decided on: from the low it rose from to the highest value it
+    reached (its steps run from the onset to the peak)."""
+    low, top = float(level[span.low]), float(level[span.top])
+    seg.start_value, seg.end_value, seg.change = low, top, top - low
+    seg.ratio = top / low if log_scale and low > 0 else None
+    ratio = f"x{seg.ratio:.3g}, " if seg.ratio is not None else ""
+    seg.detail = (f"{ratio}+{top - low:.3g} from the low {low:.3g} at step {int(t[span.low])} "
+                  f"to {top:.3g} at step {int(t[span.top])}")
+    return seg
+
+
+def trend_detail(seg: Segment, threshold: float, log_scale: bool) -> str:
+    """Why a descent / rise / plateau / subsidence got its label (the smallest trend it had to reach)."""
+    if log_scale and seg.ratio is not None:
+        need = f"x{math.exp(threshold):.3g} or x{math.exp(-threshold):.3g}"
+        return f"x{seg.ratio:.3g} over {seg.steps} steps (a trend needs {need})"
+    return f"{seg.change:+.3g} over {seg.steps} steps (a trend needs +-{threshold:.3g})"
+
+
+def segment_series(steps: np.ndarray, values: np.ndarray, **options: object) -> tuple[list[int], list[Segment]]:
     """Pure function on arrays: ``(change_points, segments)`` of one series.
 
-    steps, values: (n,). ``options`` are fields of :class:`SegmenterOptions` and of
-    :class:`LabelRules`, plus ``time_scale``. Fewer than 20 finite points give ``([], [])``.
+    steps, values: (n,). ``options`` are fields of :class:`PhaseOptions`. Fewer than
+    :data:`MIN_POINTS` finite points give ``([], [])``.
     """
-    time_scale = options.pop("time_scale", None)
-    result = segment(steps, values, make_options(**options), time_scale=time_scale)  # type: ignore[arg-type]
+    result = segment(steps, values, PhaseOptions().updated(**options))
     return result.change_points, result.segments
-
-
-def make_options(**options: object) -> SegmenterOptions:
-    """Build :class:`SegmenterOptions` from flat keyword options (label rules included)."""
-    rule_names = set(LabelRules.__dataclass_fields__)
-    seg_names = set(SegmenterOptions.__dataclass_fields__) - {"rules"}
-    unknown = set(options) - rule_names - seg_names
-    if unknown:
-        raise ConfigError(f"unknown analysis option(s): {', '.join(sorted(unknown))}; "
-                          f"known: {', '.join(sorted(rule_names | seg_names))}")
-    rules = LabelRules(**{k: v for k, v in options.items() if k in rule_names})  # type: ignore[arg-type]
-    return SegmenterOptions(rules=rules, **{k: v for k, v in options.items() if k in seg_names})  # type: ignore[arg-type]

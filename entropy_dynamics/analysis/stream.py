@@ -29,6 +29,7 @@ def replay(run: Run, metric: str | None = None, **options: Any) -> tuple[list[Ph
     detector = OnlineDetector(run=run.name, **options)
     for step, value in zip(series.index.tolist(), series.tolist(), strict=True):
         detector.update(int(step), float(value))
+    detector.finish()
     return detector.events, warnings
 
 

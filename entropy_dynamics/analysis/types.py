@@ -7,21 +7,33 @@ from typing import Any, Literal
 
 from entropy_dynamics.logs.jsonl import finite_or_none
 
-Phase = Literal["descent", "eruption", "subsidence", "plateau"]
-PHASES: tuple[Phase, ...] = ("descent", "eruption", "subsidence", "plateau")
+Phase = Literal["descent", "eruption", "subsidence", "plateau", "rise"]
+PHASES: tuple[Phase, ...] = ("descent", "eruption", "subsidence", "plateau", "rise")
 
 
 @dataclass
 class Segment:
-    """A run of logged steps in one phase. ``start_step``/``end_step`` are logged steps (inclusive)."""
+    """A run of logged steps in one phase. ``start_step``/``end_step`` are logged steps (inclusive).
+
+    Every number is read from the smoothed series (the running median the labels are decided on), so
+    ``end_value / start_value`` is the ``ratio`` the label rests on.
+    """
 
     start_step: int
     end_step: int
     phase: Phase
     slope: float
-    """Fitted slope of the metric per step (in the metric's own units)."""
+    """(end_value - start_value) / steps: change of the smoothed metric per step (in the metric's own units)."""
     start_value: float
     end_value: float
+    ratio: float | None = None
+    """end_value / start_value (null on the linear scale, when the metric has values <= 0)."""
+    change: float = 0.0
+    """end_value - start_value, in the metric's units."""
+    steps: int = 0
+    """end_step - start_step."""
+    detail: str = ""
+    """Why this label, in words (for eruptions: the rise over the low before it that qualified)."""
 
 
 @dataclass
@@ -35,6 +47,10 @@ class Cycle:
     base_value: float
     peak_value: float
     amplitude_ratio: float
+    """peak_value / base_value: base = the eruption's start value, peak = the highest smoothed value from
+    the onset to the end of the subsidence (both from the same smoothed series as the segments)."""
+    amplitude: float | None = None
+    """peak_value - base_value, in the metric's units (nats for entropy)."""
     rise_steps: int | None = None
     decay_steps: int | None = None
     period_steps: int | None = None

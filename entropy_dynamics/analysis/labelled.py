@@ -1,0 +1,111 @@
+"""Scores of the analyzer against curves a person labelled by eye (``benchmarks/real_runs/labels.json``).
+
+A detected eruption onset inside a labelled onset range is a hit; a required eruption without one is a miss;
+a detection inside no range (required or optional) is a false alarm. Phase agreement is the share of steps in
+the labelled ranges whose phase is one the labeller accepted there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.run_analysis import analyze_run
+from entropy_dynamics.logs.readers import read_runs
+
+
+@dataclass
+class CurveScore:
+    """The score of one labelled curve."""
+
+    name: str
+    hits: int
+    misses: list[tuple[int, int]]
+    false_alarms: list[int]
+    optional_found: int
+    phase_steps: int
+    phase_agree: int
+    onsets: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LabelledScore:
+    curves: list[CurveScore]
+
+    @property
+    def hits(self) -> int:
+        return sum(c.hits for c in self.curves)
+
+    @property
+    def required(self) -> int:
+        return sum(c.hits + len(c.misses) for c in self.curves)
+
+    @property
+    def false_alarms(self) -> int:
+        return sum(len(c.false_alarms) for c in self.curves)
+
+    @property
+    def precision(self) -> float:
+        found = self.hits + self.false_alarms
+        return self.hits / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.hits / self.required if self.required else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def phase_agreement(self) -> float:
+        steps = sum(c.phase_steps for c in self.curves)
+        return sum(c.phase_agree for c in self.curves) / steps if steps else 1.0
+
+
+def load_labels(path: str | Path) -> list[dict[str, Any]]:
+    """The labelled curves of a labels file, their paths made relative to the repository root above it."""
+    path = Path(path)
+    root = path.resolve().parents[2]
+    curves = json.loads(path.read_text())["curves"]
+    for curve in curves:
+        curve["path"] = str(root / curve["path"])
+    return curves
+
+
+def score_curve(curve: dict[str, Any], options: PhaseOptions) -> CurveScore:
+    """Analyse one labelled curve and score it."""
+    run = read_runs(curve["path"])[int(curve.get("run", 0))]
+    analysis = analyze_run(run, curve.get("metric"), options=options)
+    onsets = [seg.start_step for seg in analysis.segments if seg.phase == "eruption"]
+    ranges = [(e["onset"][0], e["onset"][1], bool(e.get("optional"))) for e in curve["eruptions"]]
+    hit_ranges: set[int] = set()
+    false_alarms = []
+    for onset in onsets:
+        inside = [k for k, (lo, hi, _) in enumerate(ranges) if lo <= onset <= hi]
+        if inside:
+            hit_ranges.update(inside)
+        else:
+            false_alarms.append(onset)
+    hits = sum(1 for k in hit_ranges if not ranges[k][2])
+    misses = [(lo, hi) for k, (lo, hi, optional) in enumerate(ranges) if not optional and k not in hit_ranges]
+    optional_found = sum(1 for k in hit_ranges if ranges[k][2])
+    steps_total = agree = 0
+    for lo, hi, accepted in curve.get("phases", []):
+        for seg in analysis.segments:
+            a, b = max(lo, seg.start_step), min(hi, seg.end_step)
+            if a <= b:
+                n = int(((run.metrics.index >= a) & (run.metrics.index <= b)).sum())
+                steps_total += n
+                agree += n if seg.phase in accepted else 0
+    return CurveScore(curve["name"], hits, misses, false_alarms, optional_found, steps_total, agree, onsets)
+
+
+def score_labelled(curves: list[dict[str, Any]], options: PhaseOptions | None = None) -> LabelledScore:
+    """Score the analyzer with ``options`` on every labelled curve."""
+    opts = options or PhaseOptions()
+    return LabelledScore([score_curve(curve, opts) for curve in curves])

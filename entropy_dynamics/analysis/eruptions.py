@@ -138,18 +138,14 @@ def erupted_points(t: np.ndarray, s: np.ndarray, level: np.ndarray, sigma: np.nd
 
 
 def onset_of(y: np.ndarray, s: np.ndarray, low: int, first: int, ahead: int = 0) -> int:
-    """Where the climb to the first erupted point ``first`` begins: the last logged point before
-    ``first + ahead`` where the raw series stopped falling (a local minimum, or the end of a flat stretch) while
-    still in the lower half (log scale) of the smoothed rise from ``s[low]`` to ``s[first]``, and before
-    ``first``; ``low`` when there is none. ``ahead`` = the points the smoothed value at ``first`` already looked ahead (half the median
-    window). y, s: (n,) raw and smoothed values (needed up to ``first + ahead``)."""
+    """Where the climb to the first erupted point ``first`` begins: the last logged point before it whose raw
+    value is still in the lower half (log scale) of the smoothed rise from ``s[low]`` to ``s[first]``, looking
+    up to ``ahead`` points past ``first`` (the points its smoothed value already saw: half the median window).
+    A drift or a noisy plateau before the climb stays before the onset; on a steady climb the onset is where
+    it had gone half of the way (in log) to x ``min_ratio``. y, s: (n,) raw and smoothed values."""
     raw = np.asarray(y[low: min(len(y), first + ahead + 1)], dtype=float)
-    if raw.size < 3:
-        return low
-    inner = raw[1:-1]
-    is_min = (inner <= raw[:-2]) & (inner <= raw[2:]) & (inner <= s[low] + 0.5 * (s[first] - s[low]))
-    found = np.flatnonzero(is_min)
-    return min(low + 1 + int(found[-1]), max(low, first - 1)) if found.size else low
+    below = np.flatnonzero(raw <= s[low] + 0.5 * (s[first] - s[low]))
+    return min(low + int(below[-1]), max(low, first - 1)) if below.size else low
 
 
 def peak_of(s: np.ndarray, low: int, onset: int, top: int, band: float) -> int:

@@ -28,6 +28,9 @@ from entropy_dynamics.analysis.types import Phase, PhaseEvent
 
 SQRT2 = math.sqrt(2.0)
 
+#: A descent / rise / plateau / subsidence is reported once its segment holds this many points.
+MIN_TREND_POINTS = 8
+
 
 class _Buffer:
     """A growing float array (amortised O(1) append, numpy views for slicing)."""
@@ -150,14 +153,23 @@ class OnlineDetector:
             return []  # eruptions come from the exact test above
         if phase == "descent" and self.current_phase == "eruption":
             phase = "subsidence"
-        if phase == self.current_phase or (self.events and last.start_step <= self.events[-1].start_step):
+        held = int(np.searchsorted(t, last.start_step, side="left"))
+        if phase == self.current_phase or t.size - held < MIN_TREND_POINTS:
             self._pending = None
             return []
         agree = self._pending[2] + 1 if self._pending and self._pending[0] == phase else 1
         self._pending = (phase, last.start_step, agree)
         if agree < self.confirm:
             return []
-        return self._emit(phase, last.start_step, step)
+        start = last.start_step
+        if self.events and start <= self.events[-1].start_step:
+            # the current phase turned out to be another one (a slow decline first looks flat): the new label
+            # starts at the next logged step after the current event's start
+            later = t[t > self.events[-1].start_step]
+            if not later.size:
+                return []
+            start = int(later[0])
+        return self._emit(phase, start, step)
 
     def _emit(self, phase: Phase, start_step: int, step: int) -> list[PhaseEvent]:
         self._pending = None

@@ -1,4 +1,4 @@
-"""The analyzer on real public verl GRPO runs (W&B exports in shared/real_logs)."""
+"""The analyzer on real public verl GRPO runs (W&B exports in sample_logs/public)."""
 
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.analysis.stream import replay
@@ -14,7 +14,9 @@ def test_tree_rl_run_shows_its_descent_and_the_late_eruption(real_logs):
                                                                 if s.phase == "eruption"]
     (cycle,) = analysis.cycles
     assert 770 <= cycle.eruption_start_step <= 810
-    assert cycle.subsidence_end_step is None and cycle.amplitude_ratio > 2.5
+    assert cycle.subsidence_end_step is None and cycle.amplitude_ratio >= 1.8 and cycle.amplitude >= 0.3
+    after = [s.phase for s in analysis.segments if s.start_step > cycle.eruption_start_step]
+    assert set(after) <= {"rise", "plateau"}  # the slower climb to 1.4 nats after the sharp part
 
 
 def test_monotone_runs_have_no_eruption(real_logs):

@@ -17,7 +17,8 @@ def test_default_metric_and_contract_fields():
     analysis = analyze_run(run)
     d = analysis.to_dict()
     assert list(d) == ["run", "source", "metric", "source_metric", "n_points", "first_step", "last_step",
-                       "change_points", "segments", "cycles", "warnings"]
+                       "change_points", "segments", "cycles", "warnings", "extra"]
+    assert d["extra"]["options"]["min_ratio"] == 1.8
     assert d["metric"] == "policy/entropy" and d["n_points"] == 800 and d["warnings"] == []
     assert len(d["cycles"]) == 2
 
@@ -36,7 +37,7 @@ def test_unknown_metric_lists_the_available_ones():
 
 
 def test_too_short_run_is_a_warning():
-    analysis = analyze_run(_run({"policy/entropy": np.linspace(1, 0.5, 10)}, np.arange(10)))
+    analysis = analyze_run(_run({"policy/entropy": np.linspace(1, 0.5, 4)}, np.arange(4)))
     assert analysis.segments == [] and analysis.cycles == [] and "too short" in analysis.warnings[0]
 
 

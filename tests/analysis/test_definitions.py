@@ -1,0 +1,133 @@
+"""The phase definitions hold as written, and the labels do not depend on how much of a run is looked at,
+how often it was logged, or its scale (beyond the documented absolute floor)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from entropy_dynamics.analysis import PhaseOptions, analyze_run, segment
+from entropy_dynamics.analysis.eruptions import erupted_points, trailing_noise
+from entropy_dynamics.analysis.stream import replay
+from entropy_dynamics.logs import read_runs
+from entropy_dynamics.synthetic import synthetic_series
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
+OURS = ["grpo", "grpo_seed1", "grpo_seal", "grpo_seal_seed1", "sft12_grpo", "sft12_grpo_seal"]
+
+
+def onsets(steps, values, **options) -> list[int]:
+    result = segment(steps, values, PhaseOptions().updated(**options))
+    return [s.start_step for s in result.segments if s.phase == "eruption"]
+
+
+def step_run(n: int, jump_at: int, factor: float, base: float = 0.4, noise: float = 0.08, seed: int = 0,
+             every: int = 1):
+    """A flat noisy run that jumps x``factor`` at step ``jump_at`` over 4 steps and stays up."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, n + 1) * every
+    level = np.where(steps < jump_at, 0.0, np.log(factor) * np.clip((steps - jump_at) / 4, 0, 1))
+    return steps, base * np.exp(level + rng.normal(0, noise, n))
+
+
+def test_an_eruption_is_found_wherever_it_sits_in_the_run():
+    for jump_at in (3, 150, 596):
+        steps, values = step_run(600, jump_at, 4.0)
+        (found,) = onsets(steps, values)
+        assert abs(found - jump_at) <= 3, jump_at
+
+
+def test_a_short_run_whose_entropy_erupts_in_its_first_steps_and_stays_up():
+    steps = np.arange(1, 54)
+    values = np.where(steps <= 30, 0.3 * (4.2 / 0.3) ** ((steps - 1) / 29), 4.2)
+    values = values * np.exp(np.random.default_rng(1).normal(0, 0.05, steps.size))
+    result = segment(steps, values)
+    eruption = next(s for s in result.segments if s.phase == "eruption")
+    assert eruption.start_step <= 8  # half way (in log) to x1.8 on a steady climb from step 1
+    assert "plateau" in [s.phase for s in result.segments[1:]]
+
+
+def test_windows_find_the_same_onsets():
+    """Every eruption of a run is found, at the same onset (within 2 % of the window), in every window that
+    holds it with max_rise_steps of context before and 20 steps after."""
+    for seed in range(4):
+        s = synthetic_series(1500, 3, seed=seed, noise=0.06)
+        full = onsets(s.steps, s.values)
+        assert full
+        for lo, hi in ((0, 700), (300, 1000), (600, 1500), (900, 1500)):
+            keep = (s.steps >= s.steps[0] + lo) & (s.steps <= s.steps[0] + hi)
+            part = onsets(s.steps[keep], s.values[keep])
+            inside = [o for o in full if s.steps[keep][0] + 30 <= o <= s.steps[keep][-1] - 20]
+            tolerance = 0.02 * (s.steps[keep][-1] - s.steps[keep][0])
+            for o in inside:
+                assert any(abs(o - p) <= tolerance for p in part), (seed, lo, hi, o, part)
+
+
+def test_logging_every_two_or_five_steps_moves_onsets_by_at_most_one_interval():
+    steps, values = step_run(1500, 700, 3.0, noise=0.05)
+    (full,) = onsets(steps, values)
+    for every in (2, 5):
+        keep = slice(0, None, every)
+        (found,) = onsets(steps[keep], values[keep])
+        assert abs(found - full) <= every, every
+
+
+def test_scale_matters_only_through_the_absolute_floor():
+    steps, values = step_run(400, 200, 3.0, base=0.4)
+    assert onsets(steps, values) == onsets(steps, values * 10)
+    assert onsets(steps, values * 0.05) == []  # 0.02 -> 0.06 nats: x3 but below the 0.3-nat floor
+    assert onsets(steps, values * 0.05, min_rise=0.0) == onsets(steps, values)
+
+
+def test_bursts_of_a_run_collapsed_near_zero_are_not_eruptions():
+    rng = np.random.default_rng(4)
+    steps = np.arange(1, 301)
+    values = 0.05 * np.exp(rng.normal(0, 0.2, 300))
+    for at in (80, 160, 240):
+        values[at:at + 6] = 0.2
+    assert onsets(steps, values) == []
+
+
+def test_a_slow_rise_is_a_rise_not_a_plateau_nor_an_eruption():
+    steps = np.arange(1, 401)
+    values = 0.3 * np.exp(np.log(3.0) * steps / 400 + np.random.default_rng(2).normal(0, 0.04, 400))
+    phases = {s.phase for s in segment(steps, values).segments}
+    assert "eruption" not in phases and "rise" in phases
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_no_other_segment_holds_a_rise_of_eruption_size(name):
+    """No point of a non-eruption segment stands an eruption's height (ratio, floor, noise) above a low in the
+    same segment, unless it belongs to an eruption (still climbing to its top, within max_rise_steps of its
+    onset); the last points before an eruption are left out, since their running median already sees the
+    climb."""
+    (run,) = read_runs(SAMPLES / name)
+    series = run.metrics["policy/entropy"].dropna()
+    opts = PhaseOptions()
+    result = segment(series.index.to_numpy(), series.to_numpy(), opts)
+    t, y = result.steps.astype(float), np.log(series.to_numpy())
+    s = np.log(result.smooth)
+    erupted, low = erupted_points(t, s, result.smooth, trailing_noise(y), opts, log_scale=True)
+    for k, seg in enumerate(result.segments):
+        if seg.phase == "eruption":
+            assert seg.ratio >= opts.min_ratio and seg.change >= opts.min_rise
+            continue
+        a, b = np.searchsorted(t, seg.start_step), np.searchsorted(t, seg.end_step) + 1
+        assert seg.start_value == result.smooth[a] and seg.end_value == result.smooth[b - 1]
+        if k + 1 < len(result.segments) and result.segments[k + 1].phase == "eruption":
+            b -= opts.smooth_points // 2
+        owned = {j for e in result.eruptions for j in range(e.onset, e.last_erupted + 1)}
+        inside = [j for j in range(a, b) if erupted[j] and low[j] >= a and j not in owned]
+        assert not inside, (seg, inside)
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_live_replay_confirms_every_offline_eruption_at_its_onset(name):
+    (run,) = read_runs(SAMPLES / name)
+    offline = [s.start_step for s in analyze_run(run).segments if s.phase == "eruption"]
+    events, _ = replay(run)
+    live = [e for e in events if e.phase == "eruption"]
+    assert [e.start_step for e in live] == offline
+    assert all(e.confirmed_at_step - e.start_step <= 30 for e in live)
+    starts = [e.start_step for e in events]
+    assert len(starts) == len(set(starts))

@@ -10,7 +10,8 @@ from rich.progress import track
 from rich.table import Table
 
 from cli.common import emit_json, err, fail, out, warn
-from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis import PhaseOptions, analyze_run
+from entropy_dynamics.analysis.options import option_help
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import read_many
 
@@ -28,16 +29,25 @@ def analyze(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad line of a log.")] = False,
     cross_metrics: Annotated[bool, typer.Option("--cross-metrics", help="Add per-phase statistics of the other "
                                                 "metrics, lead/lag, persistence and the entropy-reward fit.")] = False,
-    penalty: Annotated[float | None, typer.Option("--penalty", min=0.0, help="Change-point penalty factor "
-                                                  "(default 7; higher = fewer change points).")] = None,
+    min_ratio: Annotated[float | None, typer.Option("--min-ratio", help=option_help("min_ratio"))] = None,
+    min_rise: Annotated[float | None, typer.Option("--min-rise", help=option_help("min_rise"))] = None,
+    max_rise_steps: Annotated[float | None, typer.Option("--max-rise-steps",
+                                                         help=option_help("max_rise_steps"))] = None,
+    min_change: Annotated[float | None, typer.Option("--min-change", help=option_help("min_change"))] = None,
+    penalty: Annotated[float | None, typer.Option("--penalty", help=option_help("penalty_factor"))] = None,
 ) -> None:
-    """Segment each run's entropy into descent / eruption / subsidence / plateau and list its cycles."""
+    """Segment each run's entropy into descent / eruption / subsidence / rise / plateau and list its cycles.
+
+    An eruption: the smoothed entropy rises --min-ratio times and --min-rise nats above the low of the
+    --max-rise-steps steps before it. Every row says why it got its label.
+    """
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
+    options = PhaseOptions().updated(min_ratio=min_ratio, min_rise=min_rise, max_rise_steps=max_rise_steps,
+                                     min_change=min_change, penalty_factor=penalty)
     runs = read_many(paths, format=reader, strict=strict)
-    options = {} if penalty is None else {"penalty_factor": penalty}
     items = track(runs, description="analysing", console=err, transient=True) if len(runs) > 1 else runs
-    analyses = [analyze_run(run, metric, cross_metrics=cross_metrics, **options) for run in items]
+    analyses = [analyze_run(run, metric, cross_metrics=cross_metrics, options=options) for run in items]
     for analysis in analyses:
         for message in analysis.warnings:
             warn(f"{analysis.run}: {message}")
@@ -53,11 +63,11 @@ def _print_table(a: PhaseAnalysis) -> None:
              if a.n_points else f"{a.run}  (no points)")
     table = Table(title=title, title_justify="left")
     for column, justify in (("phase", "left"), ("steps", "left"), ("from", "right"), ("to", "right"),
-                            ("slope/step", "right")):
+                            ("why", "left")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for s in a.segments:
         table.add_row(s.phase, f"{s.start_step}..{s.end_step}", f"{s.start_value:.4g}", f"{s.end_value:.4g}",
-                      f"{s.slope:.3g}")
+                      s.detail)
     out.print(table)
     if a.cycles:
         cycles = Table(title=f"{len(a.cycles)} cycle(s)", title_justify="left")

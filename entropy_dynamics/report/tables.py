@@ -61,7 +61,7 @@ def segment_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     return [{
         "phase": s.phase, "start": fmt(s.start_step), "end": fmt(s.end_step),
         "steps": fmt(s.end_step - s.start_step + 1), "slope": f"{s.slope:+.3g}",
-        "from": fmt(s.start_value), "to": fmt(s.end_value),
+        "from": fmt(s.start_value), "to": fmt(s.end_value), "why": s.detail,
     } for s in analysis.segments]
 
 

@@ -10,9 +10,11 @@ PHASE_COLORS: dict[str, str] = {
     "eruption": "rgba(220, 38, 38, 0.16)",
     "subsidence": "rgba(245, 158, 11, 0.14)",
     "plateau": "rgba(107, 114, 128, 0.07)",
+    "rise": "rgba(147, 51, 234, 0.10)",
 }
 PHASE_SOLID: dict[str, str] = {
     "descent": "#3b82f6", "eruption": "#dc2626", "subsidence": "#f59e0b", "plateau": "#6b7280",
+    "rise": "#9333ea",
 }
 PALETTE: tuple[str, ...] = (
     "#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563",

@@ -88,6 +88,24 @@ def phase_legend_traces(phases: Iterable[str]) -> list[go.Scatter]:
             for phase in dict.fromkeys(phases)]
 
 
+def phase_hover_trace(analysis: PhaseAnalysis) -> list[go.Scatter]:
+    """Invisible points along each segment (start, middle, end, on its from/to line) whose hover says the phase
+    and the numbers that decided it."""
+    xs, ys, texts = [], [], []
+    for seg in analysis.segments:
+        text = f"{esc(seg.phase)} {seg.start_step}..{seg.end_step}<br>{esc(seg.detail)}"
+        mid = (seg.start_step + seg.end_step) / 2
+        for x, y in ((seg.start_step, seg.start_value), (mid, (seg.start_value + seg.end_value) / 2),
+                     (seg.end_step, seg.end_value)):
+            xs.append(x)
+            ys.append(y)
+            texts.append(text)
+    if not xs:
+        return []
+    return [go.Scatter(x=xs, y=ys, mode="markers", name="phase (why)", showlegend=False,
+                       marker={"size": 14, "opacity": 0}, hovertext=texts, hoverinfo="text")]
+
+
 def cycle_traces(analysis: PhaseAnalysis, run: Run, column: str) -> list[go.Scatter]:
     """Onset and peak markers of every cycle on the entropy curve, labelled C1, C2, ... with the amplitude."""
     if not analysis.cycles:
@@ -159,7 +177,7 @@ def timeline_figure(
     traces = [go.Scatter(x=steps, y=values, mode="lines", name=curve,
                          line={"color": "#111827", "width": 1.6},
                          hovertemplate=f"step %{{x}}<br>{curve} %{{y:.4g}}<extra></extra>"),
-              *cycle_traces(analysis, run, column), *live_event_traces(run, column),
+              *phase_hover_trace(analysis), *cycle_traces(analysis, run, column), *live_event_traces(run, column),
               *phase_legend_traces(s.phase for s in analysis.segments)]
     trace_rows = [1] * len(traces)
     for r, panel in enumerate(panels, start=2):

@@ -18,6 +18,7 @@ from torch import Tensor
 from entropy_dynamics.envs.base import TextEnv
 from entropy_dynamics.envs.prompt import build_messages
 from entropy_dynamics.envs.reply import parse_reply
+from entropy_dynamics.train.prompt_cache import PrefixMemo
 from entropy_dynamics.train.sampling import sample_replies
 
 
@@ -32,6 +33,7 @@ class RolloutSettings:
     max_new_tokens: int
     temperature: float
     invalid_action_penalty: float
+    shared_prompts: bool = True
 
 
 @dataclass
@@ -123,7 +125,9 @@ def play(
                       "admissible": list(reset.info.get("admissible_actions", [])),
                       "all_admissible": all_admissible(reset.info), "cap": cap})
     samples: list[TurnSample] = []
+    prefix_memo: PrefixMemo = {}  # the common prompt prefix (system prompt) is encoded once per rollout
     generated = 0
+    prompt_tokens = 0
     turn = 0
     while True:
         live = [i for i, ep in enumerate(episodes) if not ep.done]
@@ -137,8 +141,9 @@ def play(
         ]
         out = sample_replies(lm, prompts, eos_id=tokenizer.eos_token_id, pad_id=tokenizer.pad_token_id,
                              max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                             generator=generator)
+                             generator=generator, shared_prompts=settings.shared_prompts, prefix_memo=prefix_memo)
         generated += int(out.lengths.sum())
+        prompt_tokens += out.prompt_tokens
         for j, i in enumerate(live):
             ep, st = episodes[i], state[i]
             n = int(out.lengths[j])
@@ -167,7 +172,8 @@ def play(
             ep.done = bool(step.done) or won or ep.turns >= st["cap"]
         turn += 1
     lm.train(was_training)
-    return RolloutBatch(samples, episodes, rollout_s=time.perf_counter() - start, generated_tokens=generated)
+    return RolloutBatch(samples, episodes, rollout_s=time.perf_counter() - start, generated_tokens=generated,
+                        extra={"encoded_prompt_tokens": prompt_tokens})
 
 
 def rollout_metrics(batch: RolloutBatch) -> dict[str, float]:

@@ -161,3 +161,43 @@ def forward_replies(lm: torch.nn.Module, prompts: list[list[int]], response: Ten
     logits = torch.cat([enc.last_logits[:, None], out.logits[:, :-1]], dim=1)
     hidden = out.hidden_states[-1] if need_hidden else None
     return logits, hidden, enc.last_hidden, enc.encoded_tokens + int(response_mask.sum())
+
+
+def containing_rows(seqs: list[list[int]]) -> tuple[list[int], Tensor]:
+    """(indices of the sequences kept, LongTensor[B] the kept row each sequence is a prefix of): a sequence
+    that starts another (an earlier turn of the same conversation) is not run on its own."""
+    kept: list[int] = []
+    row = [0] * len(seqs)
+    for i in sorted(range(len(seqs)), key=lambda i: -len(seqs[i])):
+        s = seqs[i]
+        row[i] = next((r for r, k in enumerate(kept) if seqs[k][: len(s)] == s), len(kept))
+        if row[i] == len(kept):
+            kept.append(i)
+    return kept, torch.tensor(row, dtype=torch.long)
+
+
+def forward_contained(lm: torch.nn.Module, prompts: list[list[int]], responses: list[Tensor], width_t: int,
+                      pad_id: int, *, need_hidden: bool = False) -> tuple[Tensor, Tensor | None, int]:
+    """Samples whose prompt + reply starts a longer sample's (the turns of one conversation) read their
+    logits and states off that sample's forward: (logits[B, T, V] predicting each reply token, final hidden
+    states[B, T + 1, d] from the last prompt token to the end of the reply | None, tokens run).
+
+    Positions past a reply's end are clamped (masked by the caller). The LM head runs on the reply positions
+    alone (``get_output_embeddings`` on the final hidden states: no logit soft-capping models)."""
+    device = next(lm.parameters()).device
+    seqs = [[*p, *r.tolist()] for p, r in zip(prompts, responses, strict=True)]
+    kept, row = containing_rows(seqs)
+    width = max(len(seqs[k]) for k in kept)
+    ids = torch.full((len(kept), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(kept), width), dtype=torch.long)
+    for r, k in enumerate(kept):
+        ids[r, : len(seqs[k])] = torch.tensor(seqs[k], dtype=torch.long)
+        mask[r, : len(seqs[k])] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    out = lm(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+             output_hidden_states=True, logits_to_keep=1, use_cache=False)
+    start = torch.tensor([len(p) - 1 for p in prompts], device=device)
+    at = (start[:, None] + torch.arange(width_t + 1, device=device)[None]).clamp(max=width - 1)
+    hidden = out.hidden_states[-1][row.to(device)[:, None], at]  # final (normed) states, as the LM head reads them
+    logits = lm.get_output_embeddings()(hidden[:, :-1])  # the head on reply positions only
+    return logits, (hidden if need_hidden else None), int(mask.sum())

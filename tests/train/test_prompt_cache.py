@@ -7,6 +7,7 @@ import torch
 from entropy_dynamics.train.batching import pad_prompt_response
 from entropy_dynamics.train.prompt_cache import (
     common_prefix_length,
+    containing_rows,
     distinct_rows,
     encode_padded,
     encode_prompts,
@@ -80,3 +81,9 @@ def test_replies_after_shared_prompts_give_the_full_forward_logits_states_and_gr
     assert new_grads.keys() == ref_grads.keys()
     for name, grad in ref_grads.items():
         torch.testing.assert_close(new_grads[name], grad, atol=1e-4, rtol=1e-4)
+
+
+def test_containing_rows_keeps_only_sequences_no_other_one_starts_with():
+    kept, row = containing_rows([[1, 2], [1, 2, 3, 4], [5], [1, 2, 3], [5, 6], [2]])
+    assert kept == [1, 4, 5]
+    assert row.tolist() == [0, 0, 1, 0, 1, 2]

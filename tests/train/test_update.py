@@ -189,3 +189,44 @@ def test_fixed_seed_gives_identical_updates():
     assert states[0][1] == states[1][1]
     for name, value in states[0][0].items():
         assert torch.equal(value, states[1][0][name]), name
+
+
+def conversation_samples(policy, tok, episodes: int = 2, turns: int = 3) -> list[TurnSample]:
+    """Multi-turn samples whose prompts extend each other (prompt + reply + observation tokens), as
+    ``trajectory_prompts`` builds them; the last episode's last prompt is cut from the left (no prefix)."""
+    gen = torch.Generator().manual_seed(3)
+    prompts = [torch.randint(10, len(tok), (6 + e,), generator=gen).tolist() for e in range(episodes)]
+    samples = []
+    for turn in range(turns):
+        out = sample_replies(policy.lm, prompts, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id, max_new_tokens=5,
+                             temperature=1.0, generator=gen)
+        for e, prompt in enumerate(prompts):
+            n = int(out.lengths[e])
+            samples.append(TurnSample(
+                episode=e, group=0, turn=turn, prompt_ids=prompt, response_ids=out.tokens[e, :n],
+                old_logp=out.logp[e, :n], entropy=out.entropy[e, :n], reward=0.0, valid=True, format_ok=True,
+                truncated=False, observation="", response_text="", action=""))
+        observation = torch.randint(10, len(tok), (4,), generator=gen).tolist()
+        prompts = [[*p, *out.tokens[e, : out.lengths[e]].tolist(), *observation] for e, p in enumerate(prompts)]
+        if turn == turns - 2:
+            prompts[-1] = prompts[-1][3:]
+    return samples
+
+
+def test_one_sequence_per_trajectory_gives_the_per_turn_loss_and_gradients():
+    results = {}
+    for trajectory in (True, False):
+        cfg, policy, tok = tiny_model(["seal=on", "seal.dropout=0.0", f"trajectory_prompts={str(trajectory).lower()}"])
+        samples = conversation_samples(policy, tok)
+        advantages = [1.0, -1.0, 0.5, -0.5, 2.0, -2.0]
+        credit = credit_for(samples, advantages)
+        mb = collate(samples, list(range(len(samples))), credit.advantages, credit.seal_target, None,
+                     tok.pad_token_id)
+        loss, stats = micro_batch_loss(policy, None, mb, cfg, _norms(samples))
+        loss.backward()
+        results[trajectory] = (stats, {n: p.grad.clone() for n, p in policy.named_parameters() if p.grad is not None})
+    (stats, grads), (ref_stats, ref_grads) = results[True], results[False]
+    for key, value in ref_stats.items():
+        assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    for name, grad in ref_grads.items():
+        torch.testing.assert_close(grads[name], grad, atol=1e-5, rtol=1e-4)

@@ -139,6 +139,17 @@ class TrainConfig:
     max_new_tokens: int = _f(32, "Reply length cap per turn (tokens).")
     temperature: float = _f(1.0, "Rollout sampling temperature (entropy and log-probs are taken at it).")
     invalid_action_penalty: float = _f(0.02, "Subtracted from the episode return per invalid turn.")
+    shared_prompts: bool = _f(True, "Encode the prefix all prompts share once, and each distinct prompt once "
+                                    "(per turn in sampling, per micro-batch in the update), reusing the KV cache "
+                                    "for every reply: the same numbers up to float rounding from fewer tokens. "
+                                    "false = every prompt in full (the reference path); the update uses that "
+                                    "path anyway under gradient_checkpointing or seal.position_offset < -1.")
+    trajectory_prompts: bool = _f(False, "Prompt each turn with the whole conversation so far (system + task, then "
+                                         "per turn the observation and admissible actions as a user message and "
+                                         "the reply as the assistant's) instead of the `history_length` window. "
+                                         "Each prompt then extends the last, so the update trains one sequence "
+                                         "per trajectory (observation tokens masked) while it fits "
+                                         "max_prompt_tokens; a cut prompt is trained on its own.")
     # --- optimisation
     lr: float = _f(2e-4, "AdamW learning rate.")
     weight_decay: float = _f(0.0, "AdamW weight decay.")

@@ -49,7 +49,8 @@ RANK_SEED_STRIDE = 1_000_003
 
 def rollout_settings(cfg: TrainConfig) -> RolloutSettings:
     return RolloutSettings(cfg.max_turns, cfg.max_turns_slack, cfg.history_length, cfg.max_prompt_tokens,
-                           cfg.max_new_tokens, cfg.temperature, cfg.invalid_action_penalty)
+                           cfg.max_new_tokens, cfg.temperature, cfg.invalid_action_penalty, cfg.shared_prompts,
+                           cfg.trajectory_prompts)
 
 
 def peak_mem_mb(device: torch.device) -> float:

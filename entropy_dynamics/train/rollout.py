@@ -1,7 +1,8 @@
 """Multi-turn rollouts: every live episode of a step advances one turn per batched sampling call.
 
 verl-agent style: each turn is one training sample whose prompt is rebuilt from the task, the last
-``history_length`` (observation, action) pairs, the current observation and the admissible actions.
+``history_length`` (observation, action) pairs, the current observation and the admissible actions
+(or, with ``trajectory_prompts``, the whole conversation so far: :mod:`~entropy_dynamics.train.conversation`).
 Only the sampled reply tokens are actions; prompt and observation tokens never receive loss. The
 sampled tokens' log-probs and the full entropy are kept from the sampling pass (the old policy).
 """
@@ -18,6 +19,8 @@ from torch import Tensor
 from entropy_dynamics.envs.base import TextEnv
 from entropy_dynamics.envs.prompt import build_messages
 from entropy_dynamics.envs.reply import parse_reply
+from entropy_dynamics.train.conversation import TurnTemplate, later_user_content, next_turn_ids, turn_template
+from entropy_dynamics.train.prompt_cache import PrefixMemo
 from entropy_dynamics.train.sampling import sample_replies
 
 
@@ -32,6 +35,8 @@ class RolloutSettings:
     max_new_tokens: int
     temperature: float
     invalid_action_penalty: float
+    shared_prompts: bool = True
+    trajectory_prompts: bool = False
 
 
 @dataclass
@@ -98,6 +103,19 @@ def all_admissible(info: dict[str, Any], previous: list[str] | None = None) -> l
     return list(actions) if actions is not None else list(previous or [])
 
 
+def turn_prompt(tokenizer, st: dict[str, Any], settings: RolloutSettings, template: TurnTemplate | None) -> list[int]:
+    """This turn's prompt ids: the verl-agent window (task, last ``history_length`` turns, observation,
+    admissible actions), or with ``template`` (``trajectory_prompts``) the last prompt + its reply + a new
+    user message, cut from the left to ``max_prompt_tokens`` like the window."""
+    if template is None or not st["history"]:
+        window = 0 if template is not None else settings.history_length
+        return encode_prompt(tokenizer, build_messages(st["task"], st["history"], st["obs"], st["admissible"],
+                                                       window), settings.max_prompt_tokens)
+    content = build_messages(st["task"], st["history"], st["obs"], st["admissible"], 0)[-1]["content"]
+    ids = next_turn_ids(tokenizer, template, *st["last"], later_user_content(content))
+    return ids[-settings.max_prompt_tokens:]
+
+
 def play(
     lm: torch.nn.Module,
     tokenizer,
@@ -122,23 +140,22 @@ def play(
         state.append({"task": reset.info.get("task", ""), "obs": reset.observation, "history": [],
                       "admissible": list(reset.info.get("admissible_actions", [])),
                       "all_admissible": all_admissible(reset.info), "cap": cap})
+    template = turn_template(tokenizer) if settings.trajectory_prompts else None
     samples: list[TurnSample] = []
+    prefix_memo: PrefixMemo = {}  # the common prompt prefix (system prompt) is encoded once per rollout
     generated = 0
+    prompt_tokens = 0
     turn = 0
     while True:
         live = [i for i, ep in enumerate(episodes) if not ep.done]
         if not live:
             break
-        prompts = [
-            encode_prompt(tokenizer, build_messages(state[i]["task"], state[i]["history"], state[i]["obs"],
-                                                    state[i]["admissible"], settings.history_length),
-                          settings.max_prompt_tokens)
-            for i in live
-        ]
+        prompts = [turn_prompt(tokenizer, state[i], settings, template) for i in live]
         out = sample_replies(lm, prompts, eos_id=tokenizer.eos_token_id, pad_id=tokenizer.pad_token_id,
                              max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                             generator=generator)
+                             generator=generator, shared_prompts=settings.shared_prompts, prefix_memo=prefix_memo)
         generated += int(out.lengths.sum())
+        prompt_tokens += out.prompt_tokens
         for j, i in enumerate(live):
             ep, st = episodes[i], state[i]
             n = int(out.lengths[j])
@@ -161,13 +178,15 @@ def play(
             ep.ret += reward
             ep.won = ep.won or won
             st["history"].append((st["obs"], action))
+            st["last"] = (prompts[j], ids.tolist())
             st["obs"] = step.observation
             st["admissible"] = list(step.info.get("admissible_actions", st["admissible"]))
             st["all_admissible"] = all_admissible(step.info, st["all_admissible"])
             ep.done = bool(step.done) or won or ep.turns >= st["cap"]
         turn += 1
     lm.train(was_training)
-    return RolloutBatch(samples, episodes, rollout_s=time.perf_counter() - start, generated_tokens=generated)
+    return RolloutBatch(samples, episodes, rollout_s=time.perf_counter() - start, generated_tokens=generated,
+                        extra={"encoded_prompt_tokens": prompt_tokens})
 
 
 def rollout_metrics(batch: RolloutBatch) -> dict[str, float]:

@@ -1,8 +1,14 @@
 """Batched sampling with a KV cache, recording each sampled token's log-prob and the full entropy.
 
 Our own loop instead of ``generate``: the log-probs and entropies at the rollout temperature come out
-of the sampling forward itself, so no second "old policy" forward is needed; left padding and
-``position_ids = cumsum(mask) - 1`` make a padded prompt behave exactly like an unpadded one.
+of the sampling forward itself, so no second "old policy" forward is needed. The prompts are encoded by
+:func:`~entropy_dynamics.train.prompt_cache.encode_prompts` (the common prefix once, each distinct prompt
+once; ``shared_prompts=False`` runs every prompt in full, the reference path), and a reply that ends
+leaves the batch (per-sequence stopping): later decode steps run only the live rows.
+
+The random stream is the same either way: every decode step draws one ``torch.multinomial`` sample for
+every row of the batch (a finished row's draw is discarded), so a seed gives the same replies whichever
+path encodes the prompts (up to float rounding of the probabilities).
 """
 
 from __future__ import annotations
@@ -11,36 +17,23 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
-
-#: transformers >= 5.2x names the KV cache ``cache`` (argument and output); older versions ``past_key_values``.
-CACHE_NAME = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
+from entropy_dynamics.train.prompt_cache import CACHE_NAME, PrefixMemo, encode_padded, encode_prompts, select_rows
 
 
 @dataclass
 class Sampled:
     """Replies of one batch. ``tokens``/``logp``/``entropy``: Tensor[B, T] (right-padded, on CPU);
-    ``lengths``: LongTensor[B] reply lengths (eos included when produced); ``truncated``: BoolTensor[B]."""
+    ``lengths``: LongTensor[B] reply lengths (eos included when produced); ``truncated``: BoolTensor[B];
+    ``prompt_tokens``: prompt tokens the model actually ran (after sharing)."""
 
     tokens: Tensor
     logp: Tensor
     entropy: Tensor
     lengths: Tensor
     truncated: Tensor
-
-
-def left_pad(seqs: list[list[int]], pad_id: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """(ids[B, L], mask[B, L]) with every sequence flush right."""
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        if s:
-            ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
-            mask[i, width - len(s):] = 1
-    return ids.to(device), mask.to(device)
+    prompt_tokens: int = 0
 
 
 @torch.no_grad()
@@ -53,41 +46,50 @@ def sample_replies(
     max_new_tokens: int,
     temperature: float,
     generator: torch.Generator,
+    shared_prompts: bool = True,
+    prefix_memo: PrefixMemo | None = None,
 ) -> Sampled:
     """Sample one reply per prompt (stops at ``eos_id`` or ``max_new_tokens``).
 
     Sampling draws from ``softmax(logits / temperature)`` with ``generator`` (on CPU, so runs are
     reproducible across devices); ``logp``/``entropy`` are of that same tempered distribution.
+    ``prefix_memo`` keeps the common prefix's KV cache between calls (one rollout's turns).
     """
-    device = next(lm.parameters()).device
-    ids, mask = left_pad(prompts, pad_id, device)
-    batch = ids.shape[0]
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    enc = (encode_prompts(lm, prompts, pad_id, prefix_memo=prefix_memo) if shared_prompts
+           else encode_padded(lm, prompts, pad_id))
+    device = enc.mask.device
+    batch = len(prompts)
     out_tok = torch.full((batch, max_new_tokens), pad_id, dtype=torch.long)
     out_logp = torch.zeros((batch, max_new_tokens))
     out_ent = torch.zeros((batch, max_new_tokens))
     done = torch.zeros(batch, dtype=torch.bool)
     lengths = torch.zeros(batch, dtype=torch.long)
-    cache = None
-    step_ids, step_pos = ids, positions
+    rows = torch.arange(batch)  # the batch row of each cache row still decoding
+    cache, mask, position, logits = enc.cache, enc.mask, enc.next_position, enc.last_logits.float()
     for t in range(max_new_tokens):
-        out = lm(input_ids=step_ids, attention_mask=mask, position_ids=step_pos, use_cache=True, logits_to_keep=1,
-                 **{CACHE_NAME: cache})
-        cache = getattr(out, CACHE_NAME)
-        logits = out.logits[:, -1, :].float()
-        probs = torch.softmax(logits / temperature, dim=-1).cpu()
-        token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
-        logp, ent = token_logprobs_and_entropy(logits, token.to(logits.device), temperature=temperature)
-        live = ~done
-        out_tok[live, t] = token[live]
-        out_logp[live, t] = logp.cpu()[live]
-        out_ent[live, t] = ent.cpu()[live]
-        lengths += live.long()
-        done |= token == eos_id
-        if bool(done.all()):
+        probs = torch.zeros((batch, logits.shape[-1]))
+        probs[:, 0] = 1.0  # finished rows: a draw that is discarded (it keeps the random stream aligned)
+        probs[rows] = torch.softmax(logits / temperature, dim=-1).cpu()
+        token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)[rows]
+        logp, ent = token_logprobs_and_entropy(logits, token.to(device), temperature=temperature)
+        out_tok[rows, t] = token
+        out_logp[rows, t] = logp.cpu()
+        out_ent[rows, t] = ent.cpu()
+        lengths[rows] += 1
+        ended = token == eos_id
+        done[rows[ended]] = True
+        if bool(done.all()) or t == max_new_tokens - 1:
             break
-        step_ids = token.to(device).unsqueeze(-1)
-        step_pos = step_pos[:, -1:] + 1
-        mask = torch.cat([mask, torch.ones((batch, 1), dtype=mask.dtype, device=device)], dim=-1)
-    return Sampled(out_tok[:, : int(lengths.max())], out_logp[:, : int(lengths.max())],
-                   out_ent[:, : int(lengths.max())], lengths, ~done)
+        if bool(ended.any()):  # per-sequence stopping: finished replies leave the batch
+            keep = (~ended).nonzero().squeeze(-1)
+            cache = select_rows(cache, keep.to(device))
+            rows, token, mask, position = rows[keep], token[keep], mask[keep.to(device)], position[keep.to(device)]
+        mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=mask.dtype, device=device)], dim=-1)
+        out = lm(input_ids=token.to(device)[:, None], attention_mask=mask, position_ids=position[:, None],
+                 use_cache=True, **{CACHE_NAME: cache})
+        cache = getattr(out, CACHE_NAME)
+        position = position + 1
+        logits = out.logits[:, -1, :].float()
+    width = int(lengths.max())
+    return Sampled(out_tok[:, :width], out_logp[:, :width], out_ent[:, :width], lengths, ~done,
+                   prompt_tokens=enc.encoded_tokens)

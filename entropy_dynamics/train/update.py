@@ -22,6 +22,7 @@ from entropy_dynamics.train.credit import Credit
 from entropy_dynamics.train.distributed import Dist, all_reduce_grads, sum_counts
 from entropy_dynamics.train.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
 from entropy_dynamics.train.models import Policy
+from entropy_dynamics.train.prompt_cache import forward_contained, forward_replies
 from entropy_dynamics.train.rollout import TurnSample
 from entropy_dynamics.train.seal import response_hidden_states, seal_loss
 
@@ -33,23 +34,44 @@ class UpdateResult:
     trained_tokens: int = 0
 
 
+def uses_shared_prompts(cfg: TrainConfig) -> bool:
+    """Whether the update runs the shared-prompt forward (it needs the KV cache, which gradient checkpointing
+    turns off, and covers SEAL/value states at offsets 0 and -1)."""
+    return cfg.shared_prompts and not cfg.gradient_checkpointing and cfg.seal.position_offset >= -1
+
+
+def reply_logits(lm: torch.nn.Module, mb: MicroBatch, cfg: TrainConfig,
+                 need_hidden: bool) -> tuple[Tensor, Tensor | None]:
+    """(logits[B, T, V] predicting each reply token, final hidden states[B, S, d] | None) of ``lm``; the
+    hidden states end with the reply tokens' (S = T + 1 on the shared-prompt and trajectory paths, the full
+    sequence else). ``trajectory_prompts``: the turns of a conversation are read off its longest turn."""
+    width_t = mb.response.shape[1]
+    if cfg.trajectory_prompts and cfg.seal.position_offset >= -1:
+        lengths = mb.mask.sum(-1).long().tolist()
+        replies = [r[:n] for r, n in zip(mb.response, lengths, strict=True)]
+        logits, hidden, _ = forward_contained(lm, mb.prompt_ids, replies, width_t, mb.pad_id, need_hidden=need_hidden)
+        return logits, hidden
+    if uses_shared_prompts(cfg):
+        logits, hidden, last, _ = forward_replies(lm, mb.prompt_ids, mb.response, mb.mask, mb.pad_id,
+                                                  need_hidden=need_hidden)
+        return logits, (torch.cat([last[:, None], hidden], dim=1) if need_hidden else None)
+    out = lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
+             output_hidden_states=need_hidden, logits_to_keep=width_t + 1, use_cache=False)
+    return out.logits[:, :-1], (out.hidden_states[-1] if need_hidden else None)
+
+
 def forward_micro_batch(policy: Policy, mb: MicroBatch, cfg: TrainConfig, need_hidden: bool, entropy_grad: bool):
     """(logp[B,T], entropy[B,T], hidden[B,S,d] | None) of the current policy on a micro-batch."""
-    width_t = mb.response.shape[1]
-    out = policy.lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
-                    output_hidden_states=need_hidden, logits_to_keep=width_t + 1, use_cache=False)
-    logits = out.logits[:, :-1]
+    logits, hidden = reply_logits(policy.lm, mb, cfg, need_hidden)
     logp, entropy = token_logprobs_and_entropy(logits, mb.response, temperature=cfg.temperature,
                                                entropy_grad=entropy_grad)
-    return logp, entropy, (out.hidden_states[-1] if need_hidden else None)
+    return logp, entropy, hidden
 
 
 @torch.no_grad()
 def reference_logp(ref_lm: torch.nn.Module, mb: MicroBatch, cfg: TrainConfig) -> Tensor:
-    width_t = mb.response.shape[1]
-    out = ref_lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
-                 logits_to_keep=width_t + 1, use_cache=False)
-    return token_logprobs_and_entropy(out.logits[:, :-1], mb.response, temperature=cfg.temperature)[0]
+    logits, _ = reply_logits(ref_lm, mb, cfg, need_hidden=False)
+    return token_logprobs_and_entropy(logits, mb.response, temperature=cfg.temperature)[0]
 
 
 def micro_batch_loss(
@@ -143,7 +165,7 @@ def update_policy(
             optimizer.zero_grad(set_to_none=True)
             finite = True
             step_terms = defaultdict(float, {"loss/pg": 0.0} | ({"loss/seal": 0.0} if cfg.seal_on else {}))
-            for chunk in plan_micro_batches(samples, chosen, cfg.micro_batch_size):
+            for chunk in plan_micro_batches(samples, chosen, cfg.micro_batch_size, cfg.trajectory_prompts):
                 mb = collate(samples, chunk, credit.advantages, credit.seal_target, credit.returns, pad_id).to(device)
                 loss, stats = micro_batch_loss(policy, ref_lm, mb, cfg, norms, generator=None)
                 if not torch.isfinite(loss):

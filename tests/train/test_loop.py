@@ -62,6 +62,27 @@ def test_same_seed_same_first_step_and_the_log_is_complete(fast_overrides, tmp_p
     assert not any("seal" in p.name for p in (tmp_path / "a" / "model").iterdir())
 
 
+def test_shared_prompts_give_the_reference_path_metrics(fast_overrides, tmp_path):
+    """Two steps with SEAL on: the shared-prompt rollout and update log the same metrics as the full-sequence
+    path (same seed) up to float rounding."""
+    logged = {}
+    for shared in (True, False):
+        cfg = load_config(None, [*fast_overrides, f"output_dir={tmp_path / str(shared)}", "steps=2", "seal=on",
+                                 "seal.dropout=0.0", "group_size=4", f"shared_prompts={str(shared).lower()}"])
+        train(cfg)
+        logged[shared] = [r["metrics"] for r in _records(tmp_path / str(shared) / "metrics.jsonl")
+                          if r["type"] == "metrics"]
+    assert len(logged[True]) == len(logged[False]) == 2
+    for fast, full in zip(logged[True], logged[False], strict=True):
+        fast, full = _comparable(fast), _comparable(full)
+        assert fast.keys() == full.keys()
+        for key, value in full.items():
+            if value is None:  # NaN is logged as null
+                assert fast[key] is None, key
+            else:
+                assert fast[key] == pytest.approx(value, rel=1e-3, abs=1e-5), key
+
+
 def test_callback_can_stop_and_existing_log_needs_resume(fast_overrides):
     cfg = load_config(None, [*fast_overrides, "steps=5", "samples_every=0"])
     stopper = StopAfter(1)

@@ -13,15 +13,19 @@ from entropy_dynamics.train.rollout import all_admissible, play, rollout_metrics
 from tests.train.conftest import tiny_model
 
 
-def test_groups_share_the_game_and_samples_are_per_turn():
-    cfg, policy, tok = tiny_model(["max_turns=3", "invalid_action_penalty=0.1", "max_prompt_tokens=4096"])
-    seeds, groups = group_layout([0, 1], 2)
+def play_games(cfg, policy, tok, seeds, groups):
     envs = [make_env(cfg.env) for _ in seeds]
     try:
-        batch = play(policy.lm, tok, envs, seeds, groups, rollout_settings(cfg), torch.Generator().manual_seed(0))
+        return play(policy.lm, tok, envs, seeds, groups, rollout_settings(cfg), torch.Generator().manual_seed(0))
     finally:
         for env in envs:
             env.close()
+
+
+def test_groups_share_the_game_and_samples_are_per_turn():
+    cfg, policy, tok = tiny_model(["max_turns=3", "invalid_action_penalty=0.1", "max_prompt_tokens=4096"])
+    seeds, groups = group_layout([0, 1], 2)
+    batch = play_games(cfg, policy, tok, seeds, groups)
     assert [e.group for e in batch.episodes] == [0, 0, 1, 1]
     first = {e.index: s.observation for s in batch.samples for e in batch.episodes if s.episode == e.index
              and s.turn == 0}
@@ -77,3 +81,21 @@ def test_game_sampler_state_round_trips():
     b.load_state_dict(state)
     assert b.draw(4) == nxt
     assert len(set(first)) == 4 and all(10 <= s < 60 for s in first)
+
+
+def test_trajectory_prompts_extend_the_last_prompt_and_reply():
+    cfg, policy, tok = tiny_model(["max_turns=3", "max_prompt_tokens=4096", "trajectory_prompts=true"])
+    seeds, groups = group_layout([0], 2)
+    batch = play_games(cfg, policy, tok, seeds, groups)
+    by_turn = {(s.episode, s.turn): s for s in batch.samples}
+    later = [(e, t) for e, t in by_turn if t > 0]
+    assert later  # the random model plays more than one turn
+    for e, t in later:
+        before, now = by_turn[(e, t - 1)], by_turn[(e, t)]
+        sequence = [*before.prompt_ids, *before.response_ids.tolist()]
+        assert now.prompt_ids[: len(sequence)] == sequence
+        if sequence[-1] != tok.eos_token_id:  # a reply cut at max_new_tokens is closed with the end-of-turn token
+            assert now.prompt_ids[len(sequence)] == tok.eos_token_id
+        decoded = tok.decode(now.prompt_ids[len(sequence):])
+        assert f"Current observation (turn {t + 1})" in decoded and "Your task" not in decoded
+        assert decoded.endswith("<|im_start|>assistant\n") and now.observation[:30] in decoded

@@ -54,3 +54,28 @@ def test_same_generator_seed_same_replies_and_padding_does_not_matter():
                             temperature=1.0, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(batch.entropy[0], single.entropy[0], atol=1e-5, rtol=1e-5)
     assert bool(batch.truncated.all())
+
+
+def test_shared_prompt_sampling_gives_the_reference_replies():
+    """Shared prefix + distinct prompts once + per-sequence stopping: the same replies (same seed) and the
+    same recorded log-probs and entropies as running every prompt in full with every row to the end."""
+    _, policy, tok = tiny_model()
+    policy.eval()
+    gen = torch.Generator().manual_seed(0)
+    prefix = tok("You are in a kitchen.")["input_ids"]
+    tails = [torch.randint(10, len(tok), (n,), generator=gen).tolist() for n in (3, 7, 1)]
+    prompts = [prefix + tails[i % 3] for i in range(8)]
+    probe = sample_replies(policy.lm, prompts, eos_id=-1, pad_id=tok.pad_token_id, max_new_tokens=12,
+                           temperature=1.0, generator=torch.Generator().manual_seed(5))
+    eos = int(probe.tokens[0, 2])  # a token row 0 samples third: some replies end early and leave the batch
+    runs = {shared: sample_replies(policy.lm, prompts, eos_id=eos, pad_id=tok.pad_token_id, max_new_tokens=12,
+                                   temperature=1.0, generator=torch.Generator().manual_seed(5), shared_prompts=shared)
+            for shared in (True, False)}
+    fast, full = runs[True], runs[False]
+    assert torch.equal(fast.tokens, full.tokens) and torch.equal(fast.lengths, full.lengths)
+    assert torch.equal(fast.truncated, full.truncated)
+    assert 0 < int((~fast.truncated).sum()) < len(prompts)  # some rows stopped early, some ran to the cap
+    torch.testing.assert_close(fast.logp, full.logp, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fast.entropy, full.entropy, atol=1e-5, rtol=1e-5)
+    assert fast.prompt_tokens == len(prefix) + 3 + 7 + 1  # the prefix once, each distinct tail once
+    assert full.prompt_tokens == sum(len(p) for p in prompts)

@@ -16,10 +16,13 @@ from entropy_dynamics.train.update import micro_batch_loss, update_policy
 from tests.train.conftest import tiny_model
 
 
-def make_samples(policy, tok, n: int = 6, seed: int = 0) -> list[TurnSample]:
-    """Real replies of the tiny model to prompts of different lengths (old log-probs from sampling)."""
+def make_samples(policy, tok, n: int = 6, seed: int = 0, repeated: bool = False) -> list[TurnSample]:
+    """Real replies of the tiny model to prompts of different lengths (old log-probs from sampling);
+    ``repeated``: prompts in pairs (two replies per prompt) after a common prefix, as in a rollout."""
     gen = torch.Generator().manual_seed(seed)
     prompts = [torch.randint(10, len(tok), (4 + 3 * i,), generator=gen).tolist() for i in range(n)]
+    if repeated:
+        prompts = [prompts[-1][:6] + prompts[i - i % 2] for i in range(n)]
     out = sample_replies(policy.lm, prompts, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id, max_new_tokens=6,
                          temperature=1.0, generator=gen)
     return [
@@ -41,7 +44,8 @@ def _norms(samples):
 
 
 def test_prompt_and_padding_positions_get_no_gradient():
-    cfg, policy, tok = tiny_model(["seal=on"])
+    # the reference (full-sequence) layout; the shared-prompt path is checked against it below
+    cfg, policy, tok = tiny_model(["seal=on", "shared_prompts=false"])
     samples = make_samples(policy, tok)
     credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
     mb = collate(samples, list(range(6)), credit.advantages, credit.seal_target, None, tok.pad_token_id)
@@ -141,3 +145,88 @@ def test_non_finite_loss_skips_the_optimizer_step():
     assert result.nan_skips == cfg.minibatches and result.metrics["optim/steps"] == 0.0
     for name, p in policy.named_parameters():
         assert torch.equal(p, before[name]) or bool(torch.isnan(p).any())
+
+
+@pytest.mark.parametrize("extra", [["seal=on", "seal.dropout=0.0"], ["seal.coef=0.1", "seal.position_offset=-1",
+                                   "seal.dropout=0.0", "entropy_coef=0.01"], ["algorithm=ppo"]])
+def test_shared_prompt_update_equals_the_full_sequence_path(extra):
+    """Same loss terms and gradients whether each distinct prompt is encoded once or every sample in full."""
+    results = {}
+    for shared in (True, False):
+        cfg, policy, tok = tiny_model([*extra, f"shared_prompts={str(shared).lower()}"])
+        samples = make_samples(policy, tok, repeated=True)
+        credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+        credit.returns = credit.advantages if cfg.algorithm == "ppo" else None
+        mb = collate(samples, list(range(6)), credit.advantages, credit.seal_target, credit.returns,
+                     tok.pad_token_id)
+        ref_lm = copy.deepcopy(policy.lm).requires_grad_(False)
+        with torch.no_grad():  # a reference model that differs from the policy, for the KL term
+            ref_lm.model.norm.weight.mul_(1.1)
+        cfg.kl_coef = 0.05
+        loss, stats = micro_batch_loss(policy, ref_lm, mb, cfg, _norms(samples))
+        loss.backward()
+        results[shared] = (stats, {n: p.grad.clone() for n, p in policy.named_parameters() if p.grad is not None})
+    (stats, grads), (ref_stats, ref_grads) = results[True], results[False]
+    assert stats.keys() == ref_stats.keys()
+    for key, value in ref_stats.items():
+        assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    assert grads.keys() == ref_grads.keys()
+    for name, grad in ref_grads.items():
+        torch.testing.assert_close(grads[name], grad, atol=1e-5, rtol=1e-4)
+
+
+def test_fixed_seed_gives_identical_updates():
+    states = []
+    for _ in range(2):
+        cfg, policy, tok = tiny_model(["seal=on"])
+        samples = make_samples(policy, tok, repeated=True)
+        credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+        optimizer, scheduler = build_optimizer(policy, 1e-2, 0.0, 0)
+        torch.manual_seed(0)  # SEAL dropout
+        result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                               torch.Generator().manual_seed(0))
+        states.append((policy.state_dict(), result.metrics))
+    assert states[0][1] == states[1][1]
+    for name, value in states[0][0].items():
+        assert torch.equal(value, states[1][0][name]), name
+
+
+def conversation_samples(policy, tok, episodes: int = 2, turns: int = 3) -> list[TurnSample]:
+    """Multi-turn samples whose prompts extend each other (prompt + reply + observation tokens), as
+    ``trajectory_prompts`` builds them; the last episode's last prompt is cut from the left (no prefix)."""
+    gen = torch.Generator().manual_seed(3)
+    prompts = [torch.randint(10, len(tok), (6 + e,), generator=gen).tolist() for e in range(episodes)]
+    samples = []
+    for turn in range(turns):
+        out = sample_replies(policy.lm, prompts, eos_id=tok.eos_token_id, pad_id=tok.pad_token_id, max_new_tokens=5,
+                             temperature=1.0, generator=gen)
+        for e, prompt in enumerate(prompts):
+            n = int(out.lengths[e])
+            samples.append(TurnSample(
+                episode=e, group=0, turn=turn, prompt_ids=prompt, response_ids=out.tokens[e, :n],
+                old_logp=out.logp[e, :n], entropy=out.entropy[e, :n], reward=0.0, valid=True, format_ok=True,
+                truncated=False, observation="", response_text="", action=""))
+        observation = torch.randint(10, len(tok), (4,), generator=gen).tolist()
+        prompts = [[*p, *out.tokens[e, : out.lengths[e]].tolist(), *observation] for e, p in enumerate(prompts)]
+        if turn == turns - 2:
+            prompts[-1] = prompts[-1][3:]
+    return samples
+
+
+def test_one_sequence_per_trajectory_gives_the_per_turn_loss_and_gradients():
+    results = {}
+    for trajectory in (True, False):
+        cfg, policy, tok = tiny_model(["seal=on", "seal.dropout=0.0", f"trajectory_prompts={str(trajectory).lower()}"])
+        samples = conversation_samples(policy, tok)
+        advantages = [1.0, -1.0, 0.5, -0.5, 2.0, -2.0]
+        credit = credit_for(samples, advantages)
+        mb = collate(samples, list(range(len(samples))), credit.advantages, credit.seal_target, None,
+                     tok.pad_token_id)
+        loss, stats = micro_batch_loss(policy, None, mb, cfg, _norms(samples))
+        loss.backward()
+        results[trajectory] = (stats, {n: p.grad.clone() for n, p in policy.named_parameters() if p.grad is not None})
+    (stats, grads), (ref_stats, ref_grads) = results[True], results[False]
+    for key, value in ref_stats.items():
+        assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    for name, grad in ref_grads.items():
+        torch.testing.assert_close(grads[name], grad, atol=1e-5, rtol=1e-4)

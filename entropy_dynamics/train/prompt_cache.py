@@ -1,0 +1,203 @@
+"""Encode a batch of prompts once each, then reuse their KV cache for every reply that follows them.
+
+Within one step many prompts repeat: every turn of every trajectory starts with the same system prompt, and
+the trajectories of a group often share whole prompts (same game, same first actions). :func:`encode_prompts`
+
+1. runs the prefix common to all prompts once (one row; its KV cache is expanded, not recomputed);
+2. runs each *distinct* prompt's remainder once (rows left-padded after the prefix; masked pads in the
+   middle of a sequence behave exactly like absent tokens, as ``position_ids = cumsum(mask) - 1``);
+3. indexes the cache rows back to one row per prompt.
+
+Every prompt token then attends to exactly the tokens it attends to when the prompt is run alone, so
+logits agree with the per-prompt forward up to float rounding, and gradients flow through the shared
+rows (the expand and index are differentiable): the update gets the same gradient from fewer tokens.
+:func:`forward_replies` adds the replies (teacher-forced) on top of the encoded prompts, for the update.
+
+Shapes: ``B`` prompts, ``U`` distinct prompts, ``K`` cached positions (prefix + padded remainder),
+``T`` reply tokens, ``V`` vocabulary, ``d`` hidden size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from transformers import DynamicCache
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+#: transformers >= 5.2x names the KV cache ``cache`` (argument and output); older versions ``past_key_values``.
+CACHE_NAME = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
+#: A prefix's KV cache per layer, kept between calls by its token ids.
+PrefixMemo = dict[tuple[int, ...], list[tuple[Tensor, Tensor]]]
+
+
+@dataclass
+class EncodedPrompts:
+    """The KV cache of B prompts and what the next position needs."""
+
+    cache: DynamicCache  # B rows, K positions
+    mask: Tensor  # LongTensor[B, K]: 1 on prompt tokens
+    next_position: Tensor  # LongTensor[B]: each prompt's length (the position of the token after it)
+    last_logits: Tensor  # Tensor[B, V]: the logits after the last prompt token
+    last_hidden: Tensor | None  # Tensor[B, d]: the final hidden state at the last prompt token (if asked)
+    distinct: int  # U
+    encoded_tokens: int  # prompt tokens actually run through the model
+
+
+def common_prefix_length(seqs: list[tuple[int, ...]]) -> int:
+    """Length of the longest token prefix every sequence starts with."""
+    shortest = min(len(s) for s in seqs)
+    if len(seqs) == 1:
+        return shortest
+    rows = torch.tensor([s[:shortest] for s in seqs], dtype=torch.long)
+    differs = (rows != rows[:1]).any(dim=0)
+    return int(differs.nonzero()[0, 0]) if bool(differs.any()) else shortest
+
+
+def distinct_rows(prompts: list[list[int]]) -> tuple[list[tuple[int, ...]], Tensor]:
+    """(the distinct prompts in first-seen order, LongTensor[B] index of each prompt among them)."""
+    slot: dict[tuple[int, ...], int] = {}
+    inverse = [slot.setdefault(tuple(p), len(slot)) for p in prompts]
+    return list(slot), torch.tensor(inverse, dtype=torch.long)
+
+
+def cache_from(layers: list[tuple[Tensor, Tensor]]) -> DynamicCache:
+    return DynamicCache(ddp_cache_data=layers)
+
+
+def cache_layers(cache: DynamicCache) -> list[tuple[Tensor, Tensor]]:
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def select_rows(cache: DynamicCache, index: Tensor) -> DynamicCache:
+    """A new cache holding rows ``index`` of ``cache`` (differentiable)."""
+    return cache_from([(k[index], v[index]) for k, v in cache_layers(cache)])
+
+
+def encode_prompts(lm: torch.nn.Module, prompts: list[list[int]], pad_id: int, *, need_hidden: bool = False,
+                   prefix_memo: PrefixMemo | None = None) -> EncodedPrompts:
+    """Run B non-empty prompts through ``lm`` (common prefix once, each distinct prompt once).
+
+    ``prefix_memo`` (no-grad callers only) keeps the prefix's KV cache across calls, so a prefix shared by
+    several calls (the system prompt, turn after turn) is encoded once."""
+    device = next(lm.parameters()).device
+    distinct, inverse = distinct_rows(prompts)
+    n_distinct = len(distinct)
+    shared = min(common_prefix_length(distinct), min(len(p) for p in distinct) - 1)  # >= 1 token left per row
+    layers = None
+    encoded = 0
+    if shared > 0:
+        prefix = distinct[0][:shared]
+        layers = prefix_memo.get(prefix) if prefix_memo is not None else None
+        if layers is None:
+            out = lm(input_ids=torch.tensor([prefix], device=device),
+                     position_ids=torch.arange(shared, device=device)[None], use_cache=True, logits_to_keep=1)
+            layers = cache_layers(getattr(out, CACHE_NAME))
+            encoded += shared
+            if prefix_memo is not None:
+                prefix_memo[prefix] = layers
+        layers = [(k.expand(n_distinct, -1, -1, -1), v.expand(n_distinct, -1, -1, -1)) for k, v in layers]
+    rest = [p[shared:] for p in distinct]
+    width = max(len(r) for r in rest)
+    ids = torch.full((n_distinct, width), pad_id, dtype=torch.long)
+    rest_mask = torch.zeros((n_distinct, width), dtype=torch.long)
+    for row, r in enumerate(rest):
+        ids[row, width - len(r):] = torch.tensor(r, dtype=torch.long)
+        rest_mask[row, width - len(r):] = 1
+    encoded += int(rest_mask.sum())
+    mask = torch.cat([torch.ones((n_distinct, shared), dtype=torch.long), rest_mask], dim=1).to(device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+    out = lm(input_ids=ids.to(device), attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
+             output_hidden_states=need_hidden, **{CACHE_NAME: cache_from(layers) if layers is not None else None})
+    inverse = inverse.to(device)
+    cache = getattr(out, CACHE_NAME)
+    return EncodedPrompts(
+        cache=select_rows(cache, inverse) if n_distinct < len(prompts) else cache,
+        mask=mask[inverse], next_position=mask.sum(-1)[inverse], last_logits=out.logits[:, -1][inverse],
+        last_hidden=out.hidden_states[-1][:, -1][inverse] if need_hidden else None,
+        distinct=n_distinct, encoded_tokens=encoded,
+    )
+
+
+def left_pad(seqs: list[list[int]], pad_id: int) -> tuple[Tensor, Tensor]:
+    """(ids[B, L], mask[B, L]) with every sequence flush right."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        if s:
+            ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
+            mask[i, width - len(s):] = 1
+    return ids, mask
+
+
+def encode_padded(lm: torch.nn.Module, prompts: list[list[int]], pad_id: int, *,
+                  need_hidden: bool = False) -> EncodedPrompts:
+    """The reference path of :func:`encode_prompts`: every prompt run in full, left-padded to the longest."""
+    device = next(lm.parameters()).device
+    ids, mask = left_pad(prompts, pad_id)
+    ids, mask = ids.to(device), mask.to(device)
+    out = lm(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0), use_cache=True,
+             logits_to_keep=1, output_hidden_states=need_hidden)
+    return EncodedPrompts(cache=getattr(out, CACHE_NAME), mask=mask, next_position=mask.sum(-1),
+                          last_logits=out.logits[:, -1], distinct=len(prompts), encoded_tokens=int(mask.sum()),
+                          last_hidden=out.hidden_states[-1][:, -1] if need_hidden else None)
+
+
+def forward_replies(lm: torch.nn.Module, prompts: list[list[int]], response: Tensor, response_mask: Tensor,
+                    pad_id: int, *, need_hidden: bool = False) -> tuple[Tensor, Tensor | None, Tensor | None, int]:
+    """Teacher-forced replies after their prompts: (logits[B, T, V] predicting each reply token,
+    hidden[B, T, d] final states AT the reply tokens | None, hidden state at the last prompt token | None,
+    tokens run through the model).
+
+    ``response``: LongTensor[B, T] right-padded replies; ``response_mask``: [B, T], 1 on reply tokens."""
+    enc = encode_prompts(lm, prompts, pad_id, need_hidden=need_hidden)
+    width_t = response.shape[1]
+    mask = torch.cat([enc.mask, response_mask.to(enc.mask.dtype)], dim=1)
+    positions = enc.next_position[:, None] + torch.arange(width_t, device=response.device)[None]
+    out = lm(input_ids=response, attention_mask=mask, position_ids=positions, use_cache=True,
+             output_hidden_states=need_hidden, **{CACHE_NAME: enc.cache})
+    logits = torch.cat([enc.last_logits[:, None], out.logits[:, :-1]], dim=1)
+    hidden = out.hidden_states[-1] if need_hidden else None
+    return logits, hidden, enc.last_hidden, enc.encoded_tokens + int(response_mask.sum())
+
+
+def containing_rows(seqs: list[list[int]]) -> tuple[list[int], Tensor]:
+    """(indices of the sequences kept, LongTensor[B] the kept row each sequence is a prefix of): a sequence
+    that starts another (an earlier turn of the same conversation) is not run on its own."""
+    kept: list[int] = []
+    row = [0] * len(seqs)
+    for i in sorted(range(len(seqs)), key=lambda i: -len(seqs[i])):
+        s = seqs[i]
+        row[i] = next((r for r, k in enumerate(kept) if seqs[k][: len(s)] == s), len(kept))
+        if row[i] == len(kept):
+            kept.append(i)
+    return kept, torch.tensor(row, dtype=torch.long)
+
+
+def forward_contained(lm: torch.nn.Module, prompts: list[list[int]], responses: list[Tensor], width_t: int,
+                      pad_id: int, *, need_hidden: bool = False) -> tuple[Tensor, Tensor | None, int]:
+    """Samples whose prompt + reply starts a longer sample's (the turns of one conversation) read their
+    logits and states off that sample's forward: (logits[B, T, V] predicting each reply token, final hidden
+    states[B, T + 1, d] from the last prompt token to the end of the reply | None, tokens run).
+
+    Positions past a reply's end are clamped (masked by the caller). The LM head runs on the reply positions
+    alone (``get_output_embeddings`` on the final hidden states: no logit soft-capping models)."""
+    device = next(lm.parameters()).device
+    seqs = [[*p, *r.tolist()] for p, r in zip(prompts, responses, strict=True)]
+    kept, row = containing_rows(seqs)
+    width = max(len(seqs[k]) for k in kept)
+    ids = torch.full((len(kept), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(kept), width), dtype=torch.long)
+    for r, k in enumerate(kept):
+        ids[r, : len(seqs[k])] = torch.tensor(seqs[k], dtype=torch.long)
+        mask[r, : len(seqs[k])] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    out = lm(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+             output_hidden_states=True, logits_to_keep=1, use_cache=False)
+    start = torch.tensor([len(p) - 1 for p in prompts], device=device)
+    at = (start[:, None] + torch.arange(width_t + 1, device=device)[None]).clamp(max=width - 1)
+    hidden = out.hidden_states[-1][row.to(device)[:, None], at]  # final (normed) states, as the LM head reads them
+    logits = lm.get_output_embeddings()(hidden[:, :-1])  # the head on reply positions only
+    return logits, (hidden if need_hidden else None), int(mask.sum())

@@ -5,8 +5,8 @@ A run is built in log space on a grid of ``n_points`` logged steps:
 * an initial **descent** (8-20 % of the run) from ``start_value`` down by a factor 0.35-0.6;
 * then ``n_cycles`` (0-4) equal slots, each: a **plateau** lead-in, a sharp **eruption** (3-25 training
   steps, at least 2 logged intervals, entropy times 2-4 and up by at least 0.35 nats: eruptions take steps,
-  not a share of the run), a gradual **subsidence** (2-4 times as long as the rise, at least 10 steps and 5 logged intervals) down
-  to a slightly higher base (habits persist), and a **plateau** until the next slot;
+  not a share of the run), a gradual **subsidence** (2-4 times as long as the rise, at least 10 steps and
+  5 logged intervals) down to a slightly higher base (habits persist), and a **plateau** until the next slot;
 * or, with ``monotone=True``, one curved descent over the whole run (no eruption at all).
 
 On top: Gaussian noise in log space (``noise``, with optional AR(1) ``noise_ar``), ``spikes``

@@ -15,7 +15,8 @@ def find_cycles(segments: list[Segment], steps: np.ndarray, smooth: np.ndarray) 
     steps, smooth: (n,) the analysed steps and the *smoothed* series the segments were read from
     (:attr:`~.segmenter.Segmentation.smooth`), so base and peak are numbers the segments show too.
     Base = the eruption's start value (the low it rose from); peak = the highest smoothed value from the
-    onset to the end of the subsidence that follows (a plateau or rise between them belongs to the cycle), or of the eruption
+    onset to the end of the subsidence that follows (a plateau or rise between them belongs to the cycle),
+    or of the eruption
     when none follows; end = the subsidence's last step, null when the run ends before it has ended.
     """
     steps = np.asarray(steps)

@@ -160,7 +160,8 @@ class EruptionTracker:
 
     An erupted point belongs to the current eruption unless the series fell by ``min_change`` after that
     eruption's top and the point stands an eruption's height above the lowest point since (within
-    ``max_rise_steps``): then a new eruption starts from that low. The top is the highest point within ``max_rise_steps`` of the onset, so a slow climb after the sharp
+    ``max_rise_steps``): then a new eruption starts from that low. The top is the highest point within
+    ``max_rise_steps`` of the onset, so a slow climb after the sharp
     part is a ``rise``, not a longer eruption. A new eruption's onset is fixed from the points up to it.
     """
 

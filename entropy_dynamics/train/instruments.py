@@ -77,9 +77,9 @@ def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float
 
     Per-reply degeneration is averaged over the batch's turns; the cross-turn rates (duplicated sentences
     across turns, repeated-action loops) over its episodes. Hallucination grounds each episode's actions in
-    its observations. The admissible set of a turn is ``sample.admissible`` when the rollout records it;
-    otherwise the environment's own verdict stands in for it (the sent action when the env accepted it,
-    nothing when it refused it), which gives the same invalid-action flag.
+    its observations. The admissible set of a turn is ``sample.admissible`` when the rollout records it, plus
+    the sent action when the game carried it out (validity is the game's verdict, not a text match, see
+    :func:`~entropy_dynamics.envs.actions.game_accepted`).
     """
     samples = batch.samples
     parsed = [parse_reply(s.response_text).action for s in samples]
@@ -102,9 +102,10 @@ def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float
 
 
 def _admissible(sample: Any) -> list[str]:
+    accepted = [sample.action] if sample.valid else []  # the game carried it out, whatever its wording
     if sample.admissible is not None:
-        return list(sample.admissible)
-    return [sample.action] if sample.valid else []
+        return list(sample.admissible) + accepted
+    return accepted
 
 
 def measured_subset(sample_adv: Tensor, lengths: Sequence[int], max_samples: int) -> list[int]:

@@ -30,7 +30,7 @@ COMMAND_MODULES = [
     "cli.report",
     "cli.envs",
     "cli.train",
-    "cli.analyze", "cli.watch",
+    "cli.analyze", "cli.watch", "cli.sweep",
 ]
 
 

@@ -68,9 +68,24 @@ def is_admissible(action: str, admissible: Iterable[str]) -> bool:
 
 
 def judge_action(action: str, admissible: Iterable[str]) -> tuple[bool, bool]:
-    """``(blocked, valid)``: blocked = a meta-command the environment refuses; valid = admissible and not blocked."""
+    """``(blocked, valid)``: blocked = a meta-command the environment refuses; valid = admissible and not blocked.
+
+    The TextWorld-based environments judge validity by the game instead (:func:`game_accepted`); this text
+    match is their fallback when the engine does not count moves."""
     blocked = is_meta_command(action)
     return blocked, not blocked and is_admissible(action, admissible)
+
+
+def game_accepted(moves_before: int | None, moves_after: int | None) -> bool | None:
+    """Whether the game carried the command out: TextWorld's move counter advanced (it counts the engine's
+    actions: a parser refusal such as "You can't see any such thing", a failed action such as "That's already
+    open" or an unmodelled verb leaves it unchanged). None when the engine reports no moves.
+
+    So "take carrot" is valid when the game answers "You take the carrot from the fridge", although only
+    "take carrot from fridge" is in the admissible list."""
+    if moves_before is None or moves_after is None:
+        return None
+    return moves_after > moves_before
 
 
 def filter_admissible(admissible: Sequence[str], hidden: Sequence[str] | None = None) -> list[str]:

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entropy_dynamics.envs.actions import BLOCKED_MESSAGE, filter_admissible, first_command, judge_action
+from entropy_dynamics.envs.actions import (
+    BLOCKED_MESSAGE,
+    filter_admissible,
+    first_command,
+    game_accepted,
+    judge_action,
+)
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.observation import truncate
 from entropy_dynamics.errors import ConfigError, EntropyDynamicsError
@@ -122,7 +128,7 @@ class AlfWorldEnv:
 
         game = self.games[seed % len(self.games)]
         self.close()
-        infos = textworld.EnvInfos(won=True, admissible_commands=True, score=True, max_score=True,
+        infos = textworld.EnvInfos(won=True, admissible_commands=True, score=True, max_score=True, moves=True,
                                    extras=["walkthrough", "expert_plan"])
         wrappers = [AlfredDemangler(shuffle=False), AlfredExpert(expert_type=AlfredExpertType.HANDCODED)]
         self._tw = textworld.start(str(game), request_infos=infos, wrappers=wrappers)
@@ -158,6 +164,8 @@ class AlfWorldEnv:
             state, _, _ = self._tw.step(first_command(action))
             observation = truncate(state["feedback"].strip(), self.max_observation_chars)
             self._state = state
+            accepted = game_accepted(before.get("moves"), state.get("moves"))
+            valid = valid if accepted is None else accepted  # the game's verdict, not a text match
         won = bool(state["won"])
         reward = float(won and not before["won"])
         truncated = not won and self._turns >= self.max_steps

@@ -22,7 +22,9 @@ class EnvReset:
 class EnvStep:
     """What ``step`` returns.
 
-    ``info`` holds at least ``won`` (bool), ``lost`` (bool), ``action_valid`` (bool: the action was
+    ``info`` holds at least ``won`` (bool), ``lost`` (bool), ``action_valid`` (bool: the game carried the action
+    out; TextWorld games: their move counter advanced, see :func:`~entropy_dynamics.envs.actions.game_accepted`;
+    other environments: the action was
     admissible), ``blocked`` (bool: a refused meta-command such as ``restart``), ``admissible_actions``
     (list[str], for the next turn), ``score`` (cumulative), ``max_score``.
     """

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from entropy_dynamics.envs.actions import BLOCKED_MESSAGE, filter_admissible, first_command, judge_action
+from entropy_dynamics.envs.actions import (
+    BLOCKED_MESSAGE,
+    filter_admissible,
+    first_command,
+    game_accepted,
+    judge_action,
+)
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.observation import clean_observation, compact_cookbook, remove_task, truncate
 from entropy_dynamics.envs.textworld_games import default_cache_dir, ensure_game
@@ -123,6 +129,8 @@ class TextWorldEnv:
             reward = float(state["score"] - before["score"])
             observation = self._observation(state["feedback"], first=False)
             self._state = state
+            accepted = game_accepted(before.get("moves"), state.get("moves"))
+            valid = valid if accepted is None else accepted  # the game's verdict, not a text match
         finished = bool(state["won"] or state["lost"])
         truncated = not finished and self._turns >= self.max_steps
         self._done = finished or truncated

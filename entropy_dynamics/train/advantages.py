@@ -4,10 +4,13 @@ Shapes: ``E`` = episodes (trajectories) of the step, ``S`` = per-turn training s
 episode), ``B``/``T`` = samples x response tokens (right-padded). ``group_ids`` identify the trajectories that
 share a task (the G rollouts of one game and seed); any integer labels work, they need not be contiguous.
 
-Group statistics are computed once per trajectory (each episode weighs the same however many turns it has),
-unlike verl-agent's ``compute_mean_std_cross_steps`` which weighs long episodes more.
-A group with a single member, or whose members all have the same return, gets advantage exactly 0 (no
-learning signal), whatever ``eps``.
+The episode-level estimators take one value per trajectory, so each episode weighs the same however many
+turns it has. Per-turn credit (verl-agent, ``credit: turn`` in the trainer) passes one score per TURN SAMPLE
+instead, with the group id of its task: the statistics then run over all turn samples of the group
+(verl-agent's ``compute_mean_std_cross_steps=True``, long episodes weigh more), or, with ``counted``, over a
+chosen subset only (one sample per trajectory: ``compute_mean_std_cross_steps=False``).
+A group with a single counted member, or whose counted members all have the same value, gets advantage
+exactly 0 (no learning signal), whatever ``eps``.
 """
 
 from __future__ import annotations
@@ -34,56 +37,64 @@ def _check_same_length(**tensors: Tensor) -> None:
         raise ValueError(f"expected 1-D tensors of one length, got {shapes}")
 
 
-def group_stats(values: Tensor, group_ids: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def group_stats(values: Tensor, group_ids: Tensor, counted: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Per-element group mean, unbiased group std and whether the group has a usable baseline.
 
     Args:
         values: Tensor[N] floats.
         group_ids: LongTensor[N] group label of each element.
+        counted: optional BoolTensor[N]: only these elements make the statistics (all by default); every
+            element still gets its group's statistics.
     Returns:
         (mean[N], std[N], informative[N]): the mean and unbiased std (``n - 1``) of each element's group, and
-        True where the group has at least two members whose values differ. For other groups the std is
-        set to 1 (so dividing never gives NaN) and callers set the advantage to exactly 0.
+        True where the group has at least two counted members whose values differ. For other groups the std
+        is set to 1 (so dividing never gives NaN) and callers set the advantage to exactly 0.
     """
     values = _as_float(values)
-    _, inverse, counts = torch.unique(group_ids, return_inverse=True, return_counts=True)
-    empty = torch.zeros(counts.numel(), dtype=values.dtype, device=values.device)
-    sums = empty.index_add(0, inverse, values)
-    counts_f = counts.to(values.dtype)
-    mean = (sums / counts_f)[inverse]
-    squares = empty.index_add(0, inverse, (values - mean) ** 2)
-    std = (squares / (counts_f - 1).clamp(min=1)).sqrt()
-    spread = empty.scatter_reduce(0, inverse, values, "amax", include_self=False) - empty.scatter_reduce(
-        0, inverse, values, "amin", include_self=False
+    weight = torch.ones_like(values) if counted is None else counted.to(values.dtype)
+    _, inverse = torch.unique(group_ids, return_inverse=True)
+    n_groups = int(inverse.max()) + 1 if inverse.numel() else 0
+    empty = torch.zeros(n_groups, dtype=values.dtype, device=values.device)
+    counts = empty.index_add(0, inverse, weight)
+    mean = (empty.index_add(0, inverse, values * weight) / counts.clamp(min=1))[inverse]
+    squares = empty.index_add(0, inverse, weight * (values - mean) ** 2)
+    std = (squares / (counts - 1).clamp(min=1)).sqrt()
+    keep = weight > 0
+    spread = empty.scatter_reduce(0, inverse[keep], values[keep], "amax", include_self=False) - empty.scatter_reduce(
+        0, inverse[keep], values[keep], "amin", include_self=False
     )
     informative = (counts > 1) & (spread > 0)
     return mean, torch.where(informative, std, 1.0)[inverse], informative[inverse]
 
 
-def grpo_advantages(returns: Tensor, group_ids: Tensor, scale: str = "group", eps: float = 1e-6) -> Tensor:
+def grpo_advantages(returns: Tensor, group_ids: Tensor, scale: str = "group", eps: float = 1e-6,
+                    counted: Tensor | None = None) -> Tensor:
     """GRPO: the return minus its group mean, divided by a standard deviation.
 
     ``A_i = (R_i - mean_g R) / (std + eps)`` with ``std`` the unbiased std of the group (``scale="group"``),
     of the whole batch of returns (``"batch"``), or no division at all (``"none"``, Dr. GRPO).
 
     Args:
-        returns: Tensor[E] episode returns.
-        group_ids: LongTensor[E] task group of each episode.
+        returns: Tensor[N] scores: episode returns, or per-turn scores (then ``group_ids`` are the turn
+            samples' task groups and the statistics run over turn samples).
+        group_ids: LongTensor[N] task group of each element.
         scale: "group" | "batch" | "none".
         eps: added to the std.
+        counted: optional BoolTensor[N]: the elements the means and stds are taken over (all by default).
     Returns:
-        Tensor[E] advantages (0 for singleton groups).
+        Tensor[N] advantages (0 in groups without two differing counted values).
     """
     if scale not in GRPO_SCALES:
         raise ConfigError(f"advantage scale must be one of {', '.join(GRPO_SCALES)}, got {scale!r}")
     _check_same_length(returns=returns, group_ids=group_ids)
     returns = _as_float(returns)
-    mean, std, informative = group_stats(returns, group_ids)
+    mean, std, informative = group_stats(returns, group_ids, counted)
     centred = torch.where(informative, returns - mean, torch.zeros_like(returns))
     if scale == "group":
         return centred / (std + eps)
     if scale == "batch":
-        batch_std = returns.std() if returns.numel() > 1 else returns.new_zeros(())
+        pool = returns if counted is None else returns[counted]
+        batch_std = pool.std() if pool.numel() > 1 else returns.new_zeros(())
         return centred / (batch_std + eps) if batch_std > 0 else centred
     return centred
 
@@ -193,13 +204,21 @@ def gigpo_advantages(
         Tensor[S] advantages.
     """
     _check_same_length(returns=returns, group_ids=group_ids)
+    episode_adv = grpo_advantages(returns, group_ids, scale=scale)
+    step_adv = anchor_step_advantages(step_rewards, sample_episode, sample_turn, anchor_ids, gamma, scale)
+    return broadcast_to_samples(episode_adv, sample_episode) + omega * step_adv.to(episode_adv.dtype)
+
+
+def anchor_step_advantages(step_rewards: Tensor, sample_episode: Tensor, sample_turn: Tensor, anchor_ids: Tensor,
+                           gamma: float = 0.95, scale: str = "none") -> Tensor:
+    """GiGPO's step advantage ``A^S``: GRPO over the discounted step returns of the samples that share an anchor
+    state (singleton anchors get 0). Tensor[S] x 3, LongTensor[S] -> Tensor[S]; arguments as
+    :func:`gigpo_advantages`."""
     _check_same_length(
         step_rewards=step_rewards, sample_episode=sample_episode, sample_turn=sample_turn, anchors=anchor_ids
     )
-    episode_adv = grpo_advantages(returns, group_ids, scale=scale)
     step_returns = discounted_step_returns(step_rewards, sample_episode, sample_turn, gamma)
-    step_adv = grpo_advantages(step_returns, anchor_ids, scale=scale)
-    return broadcast_to_samples(episode_adv, sample_episode) + omega * step_adv.to(episode_adv.dtype)
+    return grpo_advantages(step_returns, anchor_ids, scale=scale)
 
 
 def _masked_whiten(values: Tensor, mask: Tensor, eps: float = 1e-8) -> Tensor:

@@ -37,6 +37,9 @@ class SealConfig:
     label_source: str = _f("adv_sign", "'adv_sign' (parity: sign of the policy advantage) or 'episode_success'.")
     pooling: str = _f("token", "'token' (parity: per-token BCE) or 'turn_mean' (mean-pool each sample; ablation).")
     position_offset: int = _f(0, "0 = states AT the response tokens (parity); -1 = the states predicting them.")
+    penalty_only: str = _f("label", "Samples of groups where no episode won (their advantage comes from "
+                                    "invalid-action penalties alone): 'label' them like any other (parity) or "
+                                    "'ignore' them in the SEAL loss.")
 
 
 @dataclass
@@ -117,6 +120,13 @@ class TrainConfig:
     # --- algorithm
     algorithm: str = _f("grpo", f"Advantage estimator: one of {', '.join(ALGORITHMS)}.")
     adv_scale: str = _f("group", "GRPO scaling: 'group' (std of the group), 'batch', or 'none' (Dr. GRPO).")
+    credit: str = _f("trajectory", "'trajectory': one score per episode (1 if won, minus the penalty per invalid "
+                                   "turn), group statistics over episodes, every turn gets its episode's advantage; "
+                                   "'turn' (verl-agent, the SEAL code): every turn sample scores 1 if its episode "
+                                   "won minus the penalty of THAT turn, statistics over the group's turn samples.")
+    credit_stats: str = _f("turns", "credit: turn only: group mean/std over all turn samples ('turns', verl-agent "
+                                    "default) or over each trajectory's first turn ('trajectories', verl-agent's "
+                                    "compute_mean_std_cross_steps=False).")
     gigpo_gamma: float = _f(0.95, "GiGPO: discount of step rewards.")
     gigpo_omega: float = _f(1.0, "GiGPO: weight of the step (anchor-state) advantage.")
     gae_gamma: float = _f(1.0, "PPO: discount across turns (turn returns) and tokens.")

@@ -171,7 +171,16 @@ def validate(cfg) -> None:
     _check(cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"),
            f"'device' must be auto, cpu or cuda[:N] (got {cfg.device!r})")
     _check(cfg.kl_coef == 0 or cfg.use_ref_model, "'kl_coef' > 0 needs use_ref_model: true")
+    _check(cfg.credit in ("trajectory", "turn"), f"'credit' must be trajectory or turn (got {cfg.credit!r})")
+    _check(cfg.credit_stats in ("turns", "trajectories"),
+           f"'credit_stats' must be turns or trajectories (got {cfg.credit_stats!r})")
+    _check(cfg.credit == "trajectory" or cfg.algorithm in ("grpo", "dr_grpo", "rloo", "reinforce_pp", "gigpo"),
+           f"'credit: turn' needs a group estimator, not {cfg.algorithm} (PPO credits each turn through GAE)")
+    _check(cfg.credit_stats == "turns" or cfg.algorithm in ("grpo", "dr_grpo", "gigpo"),
+           f"'credit_stats: trajectories' works with grpo, dr_grpo and gigpo, not {cfg.algorithm}")
     seal = cfg.seal
+    _check(seal.penalty_only in ("label", "ignore"),
+           f"'seal.penalty_only' must be label or ignore (got {seal.penalty_only!r})")
     _check(seal.coef >= 0, f"'seal.coef' must be >= 0 (got {seal.coef!r})")
     _check(seal.num_layers >= 1, f"'seal.num_layers' must be >= 1 (got {seal.num_layers!r})")
     _check(seal.zero_adv_label in (0, 1, 0.0, 1.0, "ignore"),

@@ -6,6 +6,9 @@ degeneration (``degen/*``) and hallucination (``halluc/*``) rates of the step's 
 representation separation (``repr/*``) on a bounded subset of the step's samples, with one forward pass
 (hidden states kept) and ``torch.autograd.grad`` per term on the default parameter subset (LM head + last
 block, or the LoRA parameters; a head tied to the input embeddings is left out, see :func:`measured_params`).
+With SEAL on it also measures, EVERY step, where SEAL's labels come from (``seal/label_all_fail_share``,
+``seal/label_pos_share``) and the SEAL/PG gradient ratio on the same subset and parameters
+(``interference/grad_norm_pg``, ``grad_norm_seal``, ``grad_cos_pg_seal``, ``seal/grad_ratio``).
 Its own cost is ``perf/diagnostics_s``. A key that is due is always written,
 NaN where undefined (one advantage sign only, no SEAL head): the JSONL writer stores NaN as null.
 
@@ -44,7 +47,7 @@ from entropy_dynamics.train.callbacks import Callback, TrainState
 from entropy_dynamics.train.credit import Credit
 from entropy_dynamics.train.losses import policy_loss
 from entropy_dynamics.train.rollout import RolloutBatch
-from entropy_dynamics.train.seal import response_hidden_states, seal_loss
+from entropy_dynamics.train.seal import label_shares, response_hidden_states, seal_loss
 
 #: Written every step.
 TEXT_KEYS = (
@@ -64,6 +67,9 @@ REPR_KEYS = (
     "repr/silhouette", "repr/probe_auroc", "repr/n_pos", "repr/n_neg",
 )
 SEAL_HEAD_KEYS = ("seal/head_acc", "seal/head_auroc")
+#: Written EVERY step with SEAL on: the SEAL/PG gradient measurement and where the labels come from.
+SEAL_STEP_KEYS = ("interference/grad_norm_pg", *SEAL_INTERFERENCE_KEYS, "seal/grad_ratio",
+                  "seal/label_all_fail_share", "seal/label_pos_share")
 
 
 def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float]:
@@ -71,9 +77,9 @@ def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float
 
     Per-reply degeneration is averaged over the batch's turns; the cross-turn rates (duplicated sentences
     across turns, repeated-action loops) over its episodes. Hallucination grounds each episode's actions in
-    its observations. The admissible set of a turn is ``sample.admissible`` when the rollout records it;
-    otherwise the environment's own verdict stands in for it (the sent action when the env accepted it,
-    nothing when it refused it), which gives the same invalid-action flag.
+    its observations. The admissible set of a turn is ``sample.admissible`` when the rollout records it, plus
+    the sent action when the game carried it out (validity is the game's verdict, not a text match, see
+    :func:`~entropy_dynamics.envs.actions.game_accepted`).
     """
     samples = batch.samples
     parsed = [parse_reply(s.response_text).action for s in samples]
@@ -96,9 +102,10 @@ def text_metrics(batch: RolloutBatch, markers: Sequence[str]) -> dict[str, float
 
 
 def _admissible(sample: Any) -> list[str]:
+    accepted = [sample.action] if sample.valid else []  # the game carried it out, whatever its wording
     if sample.admissible is not None:
-        return list(sample.admissible)
-    return [sample.action] if sample.valid else []
+        return list(sample.admissible) + accepted
+    return accepted
 
 
 def measured_subset(sample_adv: Tensor, lengths: Sequence[int], max_samples: int) -> list[int]:
@@ -149,52 +156,85 @@ def _diagnostic_forward(policy, mb: MicroBatch, temperature: float) -> tuple[Ten
     return logp, out.hidden_states[-1]
 
 
+def _measured_batch(batch: RolloutBatch, credit: Credit, pad_id: int, max_samples: int, device) -> tuple:
+    lengths = [len(s.response_ids) for s in batch.samples]
+    subset = measured_subset(credit.sample_adv, lengths, max_samples)
+    if not subset:
+        return subset, None
+    return subset, collate(batch.samples, subset, credit.advantages, credit.seal_target, None, pad_id).to(device)
+
+
+def _loss_terms(policy, mb: MicroBatch, cfg, logp: Tensor, states: Tensor) -> dict[str, Tensor]:
+    """The clipped surrogate ``pg`` and, with SEAL on, the scaled SEAL term of a measured micro-batch."""
+    norms = {"global_tokens": float(mb.mask.sum()), "global_seqs": float(mb.mask.shape[0]),
+             "seq_len_constant": float(cfg.max_new_tokens)}
+    pg, _ = policy_loss(logp, mb.old_logp, mb.advantages, mb.mask, eps_low=cfg.clip_eps_low,
+                        eps_high=cfg.clip_eps_high, dual_clip_c=cfg.dual_clip_c, agg_mode=cfg.loss_agg_mode, **norms)
+    terms = {"pg": pg}
+    if cfg.seal_on and policy.seal_head is not None:
+        bce, _ = seal_loss(policy.seal_head, states, mb.mask, mb.seal_target, agg_mode=cfg.loss_agg_mode,
+                           zero_adv_label=cfg.seal.zero_adv_label, detach_backbone=cfg.seal.detach_backbone,
+                           pooling=cfg.seal.pooling, **norms)
+        terms["seal"] = cfg.seal.coef * bce
+    return terms
+
+
+def grad_ratio(norms: dict[str, float]) -> float:
+    """``seal/grad_ratio``: the SEAL term's gradient norm over the policy gradient's (NaN when PG's is 0)."""
+    pg, seal = norms.get("interference/grad_norm_pg", math.nan), norms.get("interference/grad_norm_seal", math.nan)
+    return seal / pg if pg > 0 else math.nan
+
+
 def interference_and_separation(
     policy, batch: RolloutBatch, credit: Credit, cfg, pad_id: int, max_samples: int, seed: int = 0,
-    params: Sequence[Tensor] | None = None,
+    params: Sequence[Tensor] | None = None, separation: bool = True,
 ) -> dict[str, float]:
     """``interference/*`` and ``repr/*`` on a bounded subset of a step's samples (see :func:`measured_subset`).
 
     One forward with hidden states; gradients of the A > 0 / A < 0 policy-gradient objectives and of the
-    loss terms (the clipped surrogate ``pg`` and, with SEAL on, the scaled SEAL term) w.r.t. ``params``
-    (default: :func:`measured_params` of the LM). Separation compares the mean final hidden
-    state over each sample's reply of samples with advantage > 0 and < 0 (SEAL's input alignment).
+    loss terms (the clipped surrogate ``pg`` and, with SEAL on, the scaled SEAL term, with their ratio
+    ``seal/grad_ratio``) w.r.t. ``params`` (default: :func:`measured_params` of the LM). Separation compares
+    the mean final hidden state over each sample's reply of samples with advantage > 0 and < 0 (SEAL's input
+    alignment). ``separation=False`` measures only the loss terms' gradients (``interference/grad_norm_*``,
+    ``grad_cos_pg_seal`` and ``seal/grad_ratio``: the per-step SEAL/PG measurement).
     """
-    lengths = [len(s.response_ids) for s in batch.samples]
-    subset = measured_subset(credit.sample_adv, lengths, max_samples)
-    keys = INTERFERENCE_KEYS + (SEAL_INTERFERENCE_KEYS if cfg.seal_on else ()) + REPR_KEYS
+    seal_keys = (*SEAL_INTERFERENCE_KEYS, "seal/grad_ratio") if cfg.seal_on else ()
+    keys = (INTERFERENCE_KEYS + seal_keys + REPR_KEYS) if separation else ("interference/grad_norm_pg", *seal_keys)
     metrics = dict.fromkeys(keys, math.nan)
-    if not subset:
-        return metrics
     device = next(policy.parameters()).device
-    mb = collate(batch.samples, subset, credit.advantages, credit.seal_target, None, pad_id).to(device)
+    subset, mb = _measured_batch(batch, credit, pad_id, max_samples, device)
+    if mb is None:
+        return metrics
     params = list(params) if params is not None else measured_params(policy.lm)
     was_training = policy.training
     policy.eval()
     try:
         with torch.enable_grad():
             logp, hidden = _diagnostic_forward(policy, mb, cfg.temperature)
-            metrics.update(gradient_interference(logp, mb.advantages, mb.mask, params))
-            norms = {"global_tokens": float(mb.mask.sum()), "global_seqs": float(len(subset)),
-                     "seq_len_constant": float(cfg.max_new_tokens)}
-            pg, _ = policy_loss(logp, mb.old_logp, mb.advantages, mb.mask, eps_low=cfg.clip_eps_low,
-                                eps_high=cfg.clip_eps_high, dual_clip_c=cfg.dual_clip_c,
-                                agg_mode=cfg.loss_agg_mode, **norms)
-            terms = {"pg": pg}
+            if separation:
+                metrics.update(gradient_interference(logp, mb.advantages, mb.mask, params))
             states = response_hidden_states(hidden, mb.response.shape[1], cfg.seal.position_offset)
-            if cfg.seal_on and policy.seal_head is not None:
-                bce, _ = seal_loss(policy.seal_head, states, mb.mask, mb.seal_target, agg_mode=cfg.loss_agg_mode,
-                                   zero_adv_label=cfg.seal.zero_adv_label, detach_backbone=cfg.seal.detach_backbone,
-                                   pooling=cfg.seal.pooling, **norms)
-                terms["seal"] = cfg.seal.coef * bce
-            metrics.update(loss_term_gradients(terms, params))
+            metrics.update(loss_term_gradients(_loss_terms(policy, mb, cfg, logp, states), params))
     finally:
         policy.train(was_training)
+    if cfg.seal_on:
+        metrics["seal/grad_ratio"] = grad_ratio(metrics)
+    if not separation:
+        return metrics
     adv = credit.sample_adv[subset]
     signed = adv != 0
     embeddings = response_embeddings(states.detach(), mb.mask)[signed.to(states.device)]
     metrics.update(separation_metrics(embeddings.cpu(), (adv[signed] > 0).numpy(), seed=seed))
     return metrics
+
+
+def seal_label_metrics(batch: RolloutBatch, credit: Credit, zero_adv_label: float | str) -> dict[str, float]:
+    """``seal/label_all_fail_share`` and ``seal/label_pos_share`` of a step (see :func:`label_shares`)."""
+    if not credit.seal_target:
+        return label_shares(torch.zeros(0), torch.zeros(0, dtype=torch.bool), zero_adv_label)
+    all_fail = credit.all_fail if credit.all_fail is not None else torch.zeros(len(batch.samples), dtype=torch.bool)
+    lengths = torch.tensor([len(t) for t in credit.seal_target])
+    return label_shares(torch.cat(credit.seal_target), all_fail.repeat_interleave(lengths), zero_adv_label)
 
 
 class Instruments(Callback):
@@ -236,8 +276,9 @@ class Instruments(Callback):
         if cfg.seal_on:
             for key in SEAL_HEAD_KEYS:
                 metrics.setdefault(key, math.nan)
-        if self.due(state.step):
+            metrics.update(seal_label_metrics(batch, state.last_credit, cfg.seal.zero_adv_label))
+        if self.due(state.step) or cfg.seal_on:
             metrics.update(interference_and_separation(
                 state.policy, batch, state.last_credit, cfg, state.tokenizer.pad_token_id, self.max_samples,
-                seed=state.step, params=self.params))
+                seed=state.step, params=self.params, separation=self.due(state.step)))
         metrics["perf/diagnostics_s"] = time.perf_counter() - started

@@ -11,6 +11,8 @@ Shapes: ``B`` samples, ``T`` response tokens, ``S`` full sequence length, ``d`` 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -76,7 +78,8 @@ def seal_labels(advantages: Tensor, zero_adv_label: float | str = 1.0) -> tuple[
     """Labels ``1[A >= 0]`` and where they count.
 
     Args:
-        advantages: Tensor[B, T] advantages used by the policy loss.
+        advantages: Tensor[B, T] advantages used by the policy loss (the label source); NaN marks a token SEAL
+            leaves out (``seal.penalty_only: ignore``).
         zero_adv_label: label of tokens with ``A == 0``: 1.0 (parity: all-fail groups count as "correct"),
             0.0, or "ignore" (those tokens get ``valid = 0``).
     Returns:
@@ -85,12 +88,33 @@ def seal_labels(advantages: Tensor, zero_adv_label: float | str = 1.0) -> tuple[
     if zero_adv_label not in ZERO_ADV_LABELS or isinstance(zero_adv_label, bool):
         raise ConfigError(f"SEAL: zero_adv_label must be 1.0, 0.0 or 'ignore', got {zero_adv_label!r}")
     advantages = advantages.detach().float()
+    known = ~torch.isnan(advantages)
     zero = advantages == 0
     labels = (advantages >= 0).float()
     if zero_adv_label == 0.0:
         labels = labels.masked_fill(zero, 0.0)
-    valid = (~zero).float() if zero_adv_label == "ignore" else torch.ones_like(labels)
-    return labels, valid
+    valid = known & ~zero if zero_adv_label == "ignore" else known
+    return labels, valid.float()
+
+
+def label_shares(targets: Tensor, all_fail: Tensor, zero_adv_label: float | str = 1.0) -> dict[str, float]:
+    """Where a step's SEAL labels come from, over the reply tokens that carry one.
+
+    Args:
+        targets: Tensor[N] the label source of every reply token of the step (NaN = left out).
+        all_fail: BoolTensor[N] the token's task group has no winning episode.
+        zero_adv_label: as :func:`seal_labels`.
+    Returns:
+        ``seal/label_all_fail_share`` (share of labelled tokens from all-fail groups, whose labels rest on
+        invalid-action penalties alone) and ``seal/label_pos_share`` (share labelled 1); NaN without labels.
+    """
+    labels, valid = seal_labels(targets, zero_adv_label)
+    counted = valid > 0
+    n = int(counted.sum())
+    if n == 0:
+        return {"seal/label_all_fail_share": math.nan, "seal/label_pos_share": math.nan}
+    return {"seal/label_all_fail_share": float(all_fail[counted].float().mean()),
+            "seal/label_pos_share": float(labels[counted].mean())}
 
 
 def binary_auroc(scores: Tensor, labels: Tensor) -> float:

@@ -50,9 +50,17 @@ def sft_loss(policy: Policy, batch: list[tuple[list[int], torch.Tensor]], pad_id
     return -(logp * mask).sum() / tokens.clamp(min=1), int(tokens)
 
 
-def evaluate(policy: Policy, tokenizer, cfg: TrainConfig, seeds: list[int], envs: EnvPool,
-             generator: torch.Generator) -> dict[str, float]:
-    """Play one episode per seed at the rollout temperature; ``eval/*`` metrics."""
+#: Offset of the evaluation's sampling seed from ``cfg.seed`` (training shuffles with ``cfg.seed``).
+EVAL_SEED_OFFSET = 2
+
+
+def evaluate(policy: Policy, tokenizer, cfg: TrainConfig, seeds: list[int], envs: EnvPool) -> dict[str, float]:
+    """Play one episode per seed at the rollout temperature; ``eval/*`` metrics.
+
+    Every evaluation samples with a fresh generator seeded ``cfg.seed + EVAL_SEED_OFFSET``, so the same weights
+    give the same held-out success whenever they are evaluated (before, one generator ran on across
+    evaluations: the result depended on how many evaluations came before)."""
+    generator = torch.Generator().manual_seed(cfg.seed + EVAL_SEED_OFFSET)
     batch = play(policy.lm, tokenizer, envs.take(len(seeds)), seeds, list(range(len(seeds))),
                  rollout_settings(cfg), generator)
     agent = rollout_metrics(batch)
@@ -77,7 +85,6 @@ def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
     examples = demo_examples(records, tokenizer, cfg.max_prompt_tokens)
     optimizer, _ = build_optimizer(policy, cfg.sft.lr, cfg.weight_decay, 0)
     shuffle = torch.Generator().manual_seed(cfg.seed)
-    sampling = torch.Generator().manual_seed(cfg.seed + 2)
     eval_start = cfg.game_seed_start + max(cfg.game_pool_size, cfg.sft.n_games)
     eval_seeds = list(range(eval_start, eval_start + cfg.sft.eval_games))
     state = TrainState(config=cfg, run_name=cfg.run_name or out.resolve().name, output_dir=out,
@@ -108,7 +115,7 @@ def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
             metrics = {"loss/sft": loss_sum / max(token_sum, 1), "optim/lr": cfg.sft.lr,
                        "perf/epoch_s": time.perf_counter() - started}
             if eval_seeds and (epoch % cfg.sft.eval_every == 0 or epoch == cfg.sft.epochs):
-                metrics.update(evaluate(policy, tokenizer, cfg, eval_seeds, envs, sampling))
+                metrics.update(evaluate(policy, tokenizer, cfg, eval_seeds, envs))
                 if cfg.sft.export_every_eval:
                     policy.export(out / f"model_ep{epoch:02d}", tokenizer)
                     hooks.event(state, "exported", path=str(out / f"model_ep{epoch:02d}"))

@@ -160,3 +160,22 @@ def test_bad_settings_are_config_errors(settings: dict, message: str) -> None:
 def test_bad_seed_is_a_config_error(cooking) -> None:
     with pytest.raises(ConfigError, match="seed"):
         cooking.reset(-1)
+
+
+@pytest.mark.parametrize(("action", "valid", "says"), [
+    ("take carrot", True, "You take the carrot from the fridge"),  # not the admissible text, but the game did it
+    ("TAKE CARROT FROM FRIDGE.", True, "You take the carrot"),
+    ("open fridge", False, "already open"),  # the game refuses: nothing happens
+    ("take fridge", False, "fixed in place"),
+    ("take red hot pepper", False, "can't see any such thing"),
+    ("dance", False, "not a verb"),
+    ("look at fridge", True, "fridge looks"),
+])
+def test_an_action_is_valid_when_the_game_carries_it_out(cooking, action: str, valid: bool, says: str) -> None:
+    first = cooking.reset(0)
+    assert first.info["expert_actions"][2:4] == ["open fridge", "take carrot from fridge"]
+    opened = cooking.step("open fridge")
+    assert opened.info["action_valid"] and "take carrot" not in opened.info["all_admissible_actions"]
+    step = cooking.step(action)
+    assert says in step.observation
+    assert step.info["action_valid"] is valid

@@ -1,0 +1,187 @@
+"""``entropy-dynamics sweep``: run a grid of training runs (arms x seeds), resumable; summarise it per arm."""
+
+from __future__ import annotations
+
+import glob
+import signal
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli.common import emit_json, err, fail, out, warn
+
+SUMMARY_JSON = "summary.json"
+COMPARE_HTML = "compare.html"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _plan(spec: Path | None, configs: list[str], grid: list[str], seeds: str | None, set_: list[str],
+          output: Path | None, parallel: int | None):
+    from entropy_dynamics.sweep import SweepPlan, grid_arms, load_plan, parse_seeds
+
+    if spec is not None:
+        if configs or grid:
+            fail("give either a sweep spec file or --config/--grid, not both")
+        plan = load_plan(spec)
+        if output is not None:
+            plan.output_dir = output
+        if seeds is not None:
+            plan.seeds = parse_seeds(seeds)
+        plan.common = (*plan.common, *set_)
+    else:
+        if output is None:
+            fail("--out is required without a sweep spec file")
+        values: dict[str, list[Any]] = {}
+        for item in grid:
+            key, sep, text = item.partition("=")
+            if not sep or not text:
+                fail(f"--grid takes key=v1,v2,... (got {item!r})")
+            import yaml
+
+            values[key] = [yaml.safe_load(v) for v in text.split(",")]
+        plan = SweepPlan(output_dir=output, arms=grid_arms(list(configs) or [None], values),
+                         seeds=parse_seeds(seeds or "0"), common=tuple(set_))
+    if parallel is not None:
+        plan.parallel = parallel
+    plan.__post_init__()
+    return plan
+
+
+def _arm_logs(arms: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for item in arms:
+        name, sep, pattern = item.partition("=")
+        if not sep or not name or not pattern:
+            fail(f"--arm takes NAME=GLOB (got {item!r})")
+        paths = sorted(glob.glob(pattern, recursive=True))
+        if not paths:
+            fail(f"--arm {name}: no file matches {pattern!r}")
+        grouped.setdefault(name, []).extend(paths)
+    return grouped
+
+
+def _plan_logs(plan) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for run in plan.runs():
+        log = run.output_dir / "metrics.jsonl"
+        if log.is_file() and log.stat().st_size > 0:
+            grouped.setdefault(run.arm, []).append(str(log))
+    return grouped
+
+
+def summary_table(rows: list[dict[str, Any]]) -> Table:
+    from entropy_dynamics.sweep.summary import RUN_VALUES, format_cell
+
+    table = Table(title="Per arm: mean ± 95% CI over runs (n); p vs the reference arm", title_justify="left")
+    for heading in ["arm", "n", *(h for _, h in RUN_VALUES), "collapsed", "p collapse (Fisher)",
+                    "p final success (MW)", "p eruptions (MW)"]:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(row["arm"], str(row["n"]), *(format_cell(row[k]) for k, _ in RUN_VALUES),
+                      f"{row['collapsed']}/{row['collapse_n']}", _p_cell(row, "collapse_fisher_p"),
+                      _p_cell(row, "final_success_mannwhitney_p"), _p_cell(row, "eruptions_mannwhitney_p"))
+    return table
+
+
+def _p_cell(row: dict[str, Any], key: str) -> str:
+    if row["tests_vs"] is None:
+        return "ref"
+    value = row["tests"].get(key)
+    return "—" if value is None or value != value else f"{value:.3g}"
+
+
+def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, collapse_below: float,
+              format: str, html: bool) -> None:
+    """Read the logs per arm; print the table (or JSON); write summary.json and the arms' compare page."""
+    from entropy_dynamics.logs import read_runs
+    from entropy_dynamics.report import render_comparison
+    from entropy_dynamics.sweep.summary import arm_mean_run, run_result, summary_payload
+
+    if not logs:
+        fail(f"no run logs to summarise in {where}")
+    results, means = [], []
+    with err.status(f"analysing {sum(len(v) for v in logs.values())} runs of {len(logs)} arms"), \
+            warnings.catch_warnings():
+        # scipy's note on a degenerate entropy-reward fit (e.g. constant reward), as in `compare`
+        warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
+        for arm, paths in logs.items():
+            runs = []
+            for path in paths:
+                run = read_runs(path)[0]
+                runs.append(run)
+                results.append(run_result(arm, f"{arm}/{Path(path).parent.name or run.name}", run, collapse_below))
+            means.append(arm_mean_run(arm, runs))
+        try:
+            payload = summary_payload(results, reference, collapse_below)
+        except ValueError as exc:
+            fail(str(exc))
+    where.mkdir(parents=True, exist_ok=True)
+    emit_json(payload, where / SUMMARY_JSON)
+    payload["files"] = {"summary": str(where / SUMMARY_JSON)}
+    if html:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
+            path = render_comparison(means, where / COMPARE_HTML, title=f"Sweep arms ({where})")
+        payload["files"]["compare"] = str(path)
+    if format == "json":
+        emit_json(payload)
+        return
+    out.print(summary_table(payload["arms"]))
+    out.print(f"collapsed = {payload['definitions']['collapsed']}; wrote "
+              + ", ".join(payload["files"].values()), markup=False, highlight=False)
+
+
+def sweep(
+    spec: Annotated[Path | None, typer.Argument(help="Sweep spec YAML (output_dir, seeds, set, arms, grid).")] = None,
+    config: Annotated[list[str] | None, typer.Option("--config", help="A train config (an arm per config).")] = None,
+    grid: Annotated[list[str] | None, typer.Option("--grid", help="key=v1,v2: one arm per value (x configs).")] = None,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Seeds: 0-5 or 0,1,2.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override of every run: --set steps=150")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Sweep folder (default: the spec's).")] = None,
+    parallel: Annotated[int | None, typer.Option("--parallel", "-P", help="Runs at a time (one thread each).")] = None,
+    summary: Annotated[bool, typer.Option("--summary", help="Only summarise the logs, run nothing.")] = False,
+    arm: Annotated[list[str] | None, typer.Option("--arm", help="With --summary: NAME=GLOB of logs of an arm "
+                                                                "(any logs, no sweep folder needed).")] = None,
+    reference: Annotated[str | None, typer.Option("--reference", help="Arm the tests compare against.")] = None,
+    collapse_below: Annotated[float, typer.Option("--collapse-below", help="Final success under this = collapsed.")]
+    = 0.02,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the runs and their state; run nothing.")] = False,
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Write the arms' compare page.")] = True,
+    format: Annotated[str, typer.Option("--format", help="What to print: text or json.")] = "text",
+) -> None:
+    """A grid of training runs (configs x --grid values x seeds), P at a time, every run resumed from its
+    checkpoint and the sweep from where it stopped; then per arm: mean ± 95% CI of final success, mean
+    entropy, eruption count and amplitude, the collapse rate, and tests against the reference arm."""
+    from entropy_dynamics.sweep import run_status, run_sweep
+
+    if format not in ("text", "json"):
+        fail(f"--format must be text or json, not {format!r}")
+    if arm:
+        if not summary:
+            fail("--arm only works with --summary")
+        summarise(_arm_logs(arm), output or Path("."), reference, collapse_below, format, html)
+        return
+    plan = _plan(spec, config or [], grid or [], seeds, set_ or [], output, parallel)
+    if dry_run:
+        for run in plan.runs():
+            out.print(f"{run_status(run):6} {run.arm} seed {run.seed} -> {run.output_dir}", markup=False,
+                      highlight=False)
+        return
+    if not summary:
+        signal.signal(signal.SIGTERM, _interrupt)
+        result = run_sweep(plan, echo=lambda line: err.print(line, markup=False, highlight=False))
+        if result.failed:
+            warn(f"{len(result.failed)} run(s) failed; start the sweep again to retry them")
+    summarise(_plan_logs(plan), plan.output_dir, reference, collapse_below, format, html)
+    if not summary and result.failed:
+        raise typer.Exit(1)

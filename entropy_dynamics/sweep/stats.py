@@ -1,0 +1,41 @@
+"""Statistics of a few seeds per arm: mean with a 95 % t interval, Fisher's exact test, Mann-Whitney U."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | int]:
+    """``{"n", "mean", "ci"}``: the mean of the finite values and the half-width of its two-sided t interval
+    (``t_{(1+level)/2, n-1} x sd / sqrt(n)``; NaN for n < 2, NaN mean for n = 0)."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    n = int(x.size)
+    if n == 0:
+        return {"n": 0, "mean": math.nan, "ci": math.nan}
+    if n == 1:
+        return {"n": 1, "mean": float(x[0]), "ci": math.nan}
+    half = stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)
+    return {"n": n, "mean": float(x.mean()), "ci": float(half)}
+
+
+def fisher_p(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float:
+    """Two-sided Fisher exact p for "the rate differs" between two arms (NaN when an arm is empty)."""
+    if n_a == 0 or n_b == 0:
+        return math.nan
+    return float(stats.fisher_exact([[hits_a, n_a - hits_a], [hits_b, n_b - hits_b]])[1])
+
+
+def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Mann-Whitney U p of two samples (finite values only; NaN when one is empty; 1.0 when every
+    value is the same)."""
+    x = [v for v in a if v is not None and math.isfinite(v)]
+    y = [v for v in b if v is not None and math.isfinite(v)]
+    if not x or not y:
+        return math.nan
+    if len(set(x) | set(y)) == 1:
+        return 1.0
+    return float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)

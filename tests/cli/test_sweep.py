@@ -1,0 +1,116 @@
+"""`entropy-dynamics sweep`: a real tiny grid, killed mid-run (the whole process group, as a machine stop) and
+started again; then its per-arm summary, JSON and compare page; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from cli.main import main
+from tests.train.conftest import FAST
+
+STEPS = 5
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spec(tmp_path: Path) -> Path:
+    spec = {"output_dir": str(tmp_path / "sweep"), "parallel": 2, "seeds": [0],
+            "set": [*(o for o in FAST if not o.startswith("samples_every")), "samples_every=0", f"steps={STEPS}",
+                    "instruments.every=2", "instruments.max_samples=4"],
+            "arms": {"grpo": None, "seal": {"set": ["seal.coef=0.02", "credit=turn"]}}}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _records(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _first_checkpoint(root: Path, proc: subprocess.Popen, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any((root / arm / "seed0" / "checkpoint").is_dir() for arm in ("grpo", "seal")):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no checkpoint before the sweep ended (exit {proc.poll()})")
+
+
+def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
+    spec = _spec(tmp_path)
+    root = tmp_path / "sweep"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "sweep", str(spec)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _first_checkpoint(root, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its runs stop at once, as when a machine goes away
+        proc.wait()
+    assert not all((root / arm / "seed0" / "sweep_done.json").is_file() for arm in ("grpo", "seal"))
+
+    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    assert "resume" in capsys.readouterr().out
+    assert main(["sweep", str(spec), "--format", "json", "--no-html"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    resumed = 0
+    for arm in ("grpo", "seal"):
+        run = root / arm / "seed0"
+        assert (run / "sweep_done.json").is_file()
+        records = _records(run / "metrics.jsonl")
+        steps = [r["step"] for r in records if r["type"] == "metrics"]
+        assert steps == list(range(1, STEPS + 1))  # no step lost, none twice
+        resumed += any(r["type"] == "header" and r["resumed_from_step"] for r in records)
+    assert resumed >= 1
+    seal_metrics = [r["metrics"] for r in _records(root / "seal" / "seed0" / "metrics.jsonl") if r["type"] == "metrics"]
+    assert all("seal/grad_ratio" in m and "seal/label_all_fail_share" in m for m in seal_metrics)
+
+    rows = {row["arm"]: row for row in payload["arms"]}
+    assert set(rows) == {"grpo", "seal"} and rows["grpo"]["n"] == rows["seal"]["n"] == 1
+    assert rows["seal"]["tests_vs"] == "grpo" and "collapse_fisher_p" in rows["seal"]["tests"]
+    assert rows["grpo"]["final_success"]["n"] == 1 and "collapsed" in payload["definitions"]
+    assert json.loads((root / "summary.json").read_text())["arms"] == payload["arms"]
+
+    # a finished sweep runs nothing again; --summary of arbitrary logs writes the compare page of the arms
+    assert main(["sweep", str(spec), "--no-html"]) == 0
+    assert "2 done, 0 to run" in capsys.readouterr().err
+    out = tmp_path / "by_glob"
+    assert main(["sweep", "--summary", "--arm", f"a={root}/grpo/*/metrics.jsonl",
+                 "--arm", f"b={root}/seal/*/metrics.jsonl", "--out", str(out)]) == 0
+    assert (out / "compare.html").stat().st_size > 0 and (out / "summary.json").is_file()
+
+
+def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "s"), "arms": {"a": {"set": ["algorithm=sac"]}}}))
+    cases = [
+        ["sweep", str(spec)],
+        ["sweep", str(tmp_path / "missing.yaml")],
+        ["sweep", "--config", "x.yaml"],
+        ["sweep", "--arm", "a=*.jsonl"],
+        ["sweep", "--summary", "--arm", f"a={tmp_path}/none/*.jsonl"],
+        ["sweep", "--out", str(tmp_path / "g"), "--grid", "lr"],
+    ]
+    for args in cases:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and len(err.splitlines()) == 1, (args, err)
+    assert not (tmp_path / "s" / "a").exists()  # nothing started for a bad arm
+
+
+def test_a_sweep_folder_refuses_another_plan(tmp_path, capsys):
+    spec = _spec(tmp_path)
+    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    from entropy_dynamics.sweep import load_plan
+    from entropy_dynamics.sweep.runner import record_plan
+
+    record_plan(load_plan(spec))
+    assert main(["sweep", str(spec), "--set", "lr=1e-3", "--seeds", "0"]) == 2
+    assert "another plan" in capsys.readouterr().err

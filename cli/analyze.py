@@ -9,7 +9,7 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from cli.common import emit_json, err, fail, out, warn
+from cli.common import clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import read_many
@@ -35,12 +35,13 @@ def analyze(
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
     runs = read_many(paths, format=reader, strict=strict)
+    warn_reads(runs)
     options = {} if penalty is None else {"penalty_factor": penalty}
     items = track(runs, description="analysing", console=err, transient=True) if len(runs) > 1 else runs
     analyses = [analyze_run(run, metric, cross_metrics=cross_metrics, **options) for run in items]
     for analysis in analyses:
         for message in analysis.warnings:
-            warn(f"{analysis.run}: {message}")
+            warn(f"{clean(analysis.run)}: {message}")
     if format == "json":
         emit_json({"runs": [a.to_dict() for a in analyses]}, out_file)
         return
@@ -49,8 +50,8 @@ def analyze(
 
 
 def _print_table(a: PhaseAnalysis) -> None:
-    title = (f"{a.run}  {a.source_metric} -> {a.metric}  {a.n_points} points, steps {a.first_step}..{a.last_step}"
-             if a.n_points else f"{a.run}  (no points)")
+    title = plain(f"{clean(a.run)}  {a.source_metric} -> {a.metric}  {a.n_points} points, "
+                  f"steps {a.first_step}..{a.last_step}" if a.n_points else f"{clean(a.run)}  (no points)", None)
     table = Table(title=title, title_justify="left")
     for column, justify in (("phase", "left"), ("steps", "left"), ("from", "right"), ("to", "right"),
                             ("slope/step", "right")):
@@ -71,4 +72,4 @@ def _print_table(a: PhaseAnalysis) -> None:
         out.print(cycles)
     else:
         out.print("no eruption", markup=False)
-    out.print(f"source: {a.source}", markup=False, highlight=False)
+    out.print(f"source: {clean(a.source, None)}", markup=False, highlight=False)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from cli.common import emit_json, fail, out, warn
+from cli.common import clean, emit_json, fail, out, plain, warn_reads
 from entropy_dynamics.logs import available_formats, canonical_name, read_many
 from entropy_dynamics.logs.model import Run
 
@@ -40,10 +40,10 @@ def run_summary(run: Run) -> dict:
     }
 
 
-def _title(entry: dict) -> str:
-    """Run name, reader and step range as rich markup (names are escaped: ``[jsonl]`` is not a tag)."""
-    return (f"[bold]{escape(entry['run'])}[/bold]  \\[{escape(entry['reader'])}]  "
-            f"steps {entry['first_step']}..{entry['last_step']}")
+def _title(entry: dict) -> Text:
+    """Run name, reader and step range (names are data: never markup, control characters escaped)."""
+    return Text.assemble(plain(entry["run"], style="bold"), f"  [{entry['reader']}]  ",
+                         f"steps {entry['first_step']}..{entry['last_step']}")
 
 
 def _table(entry: dict) -> Table:
@@ -52,8 +52,10 @@ def _table(entry: dict) -> Table:
     table.add_column("points", justify="right")
     table.add_column("name in the log")
     for name, n in entry["metrics"].items():
-        shown = escape(name) if canonical_name(name) is not None else f"{escape(name)} [dim](unmapped)[/dim]"
-        table.add_row(shown, str(n), escape(entry["source_names"].get(name, "")))
+        shown = plain(name)
+        if canonical_name(name) is None:
+            shown.append(" (unmapped)", style="dim")
+        table.add_row(shown, str(n), plain(entry["source_names"].get(name, "")))
     return table
 
 
@@ -71,9 +73,7 @@ def inspect(
         fail(f"--format must be table or json, not {format!r}")
     runs = read_many(paths, format=reader, strict=strict)
     payload = {"runs": [run_summary(run) for run in runs]}
-    for run in runs:
-        for message in run.stats.warnings:
-            warn(message)
+    warn_reads(runs)
     if format == "json":
         emit_json(payload, out_file)
         return
@@ -90,6 +90,6 @@ def _print_tables(console: Console, payload: dict) -> None:
         console.print(_title(entry), soft_wrap=True)
         console.print(_table(entry))
         skipped = {k: v for k, v in entry["skipped"].items() if v}
-        console.print(f"source: {entry['source']}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"source: {clean(entry['source'], None)}", markup=False, highlight=False, soft_wrap=True)
         if skipped:
             console.print("skipped: " + ", ".join(f"{k}={v}" for k, v in skipped.items()), markup=False)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import emit_json, err, fail, out, warn
+from cli.common import clean, emit_json, err, fail, out, plain, warn_reads
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.report import render_comparison, render_report
 from entropy_dynamics.report.analyses import analyses_for
@@ -36,9 +36,7 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
         fail(f"--format must be text or json, not {format!r}")
     with err.status(f"reading {len(paths)} path(s)"):
         runs = read_many(paths, format=reader, strict=strict)
-    for run in runs:
-        for message in run.stats.warnings:
-            warn(message)
+    warn_reads(runs)
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
         # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
         warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
@@ -53,7 +51,7 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
         return
     if len(runs) > 1:
         out.print(summary_table(summaries))
-    out.print(f"wrote {path} ({size / 1e6:.1f} MB, {len(runs)} run{'s' if len(runs) != 1 else ''})",
+    out.print(f"wrote {clean(path, None)} ({size / 1e6:.1f} MB, {len(runs)} run{'s' if len(runs) != 1 else ''})",
               markup=False, highlight=False)
 
 
@@ -70,10 +68,10 @@ def summary_table(summaries: list[RunSummary]) -> Table:
         table.add_column(heading, overflow="fold")
     for summary in summaries:
         cells = summary.cells(metric_names=False)
-        table.add_row(*(cells[key] for key, _ in SUMMARY_COLUMNS))
+        table.add_row(*(plain(cells[key]) for key, _ in SUMMARY_COLUMNS))
     metrics = sorted({m for s in summaries for m in (s.success_metric, s.degen_metric) if m})
-    table.caption = "final = mean of the last logged points" + (
-        f"; success and degeneration: {', '.join(metrics)}" if metrics else "")
+    table.caption = plain("final = mean of the last logged points" + (
+        f"; success and degeneration: {', '.join(metrics)}" if metrics else ""), None)
     return table
 
 

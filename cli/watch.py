@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail, out, warn
+from cli.common import clean, fail, out, warn
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
 from entropy_dynamics.logs import read_runs
@@ -49,7 +49,7 @@ def watch(
     for run in read_runs(path, format=reader):
         events, warnings = replay(run, metric, **options)
         for message in warnings:
-            warn(f"{run.name}: {message}")
+            warn(f"{clean(run.name)}: {message}")
         for event in events:
             _emit(event, format)
 
@@ -59,5 +59,6 @@ def _emit(event: PhaseEvent, format: str) -> None:
         sys.stdout.write(json.dumps(event.to_dict()) + "\n")
         sys.stdout.flush()
         return
-    out.print(f"{event.run}: {event.phase} from step {event.start_step} (confirmed at step {event.confirmed_at_step})",
+    out.print(f"{clean(event.run)}: {event.phase} from step {event.start_step} "
+              f"(confirmed at step {event.confirmed_at_step})",
               markup=False, highlight=False)

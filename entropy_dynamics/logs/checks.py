@@ -79,6 +79,25 @@ def reject_record(
     stats.warn_once(key, f"{where}: {message}; skipped")
 
 
+#: Corrupt stretches warned about one by one per file; beyond that they are only counted.
+MAX_CORRUPTION_WARNINGS = 10
+
+
+def note_corruption(path: str | Path, stats: ReadStats, strict: bool, message: str) -> None:
+    """A corrupt stretch of a binary log that the reader passed over: raise :class:`LogReadError` in strict
+    mode, else count it in ``bad_lines`` and warn (each of the first :data:`MAX_CORRUPTION_WARNINGS`)."""
+    if strict:
+        raise LogReadError(path, message)
+    stats.bad_lines += 1
+    key = f"corrupt:{path}"
+    seen = stats.corrupt_stretches.get(key, 0) + 1
+    stats.corrupt_stretches[key] = seen
+    if seen <= MAX_CORRUPTION_WARNINGS:
+        stats.warnings.append(f"{path}: {message}")
+    elif seen == MAX_CORRUPTION_WARNINGS + 1:
+        stats.warnings.append(f"{path}: more corrupt stretches skipped (see skipped.bad_lines)")
+
+
 def check_frame_strict(
     path: str | Path, steps: np.ndarray, raw: pd.DataFrame, numeric: pd.DataFrame, lines: np.ndarray
 ) -> None:

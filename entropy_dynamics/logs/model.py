@@ -31,6 +31,8 @@ class ReadStats:
     warnings: list[str] = field(default_factory=list)
     """Human-readable notes, one per kind of problem (the first occurrence names file and line)."""
     _warned: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    corrupt_stretches: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Corrupt stretches skipped per file (binary formats that re-sync)."""
 
     def warn_once(self, key: str, message: str) -> None:
         """Record ``message`` unless a warning of the same kind ``key`` was already recorded."""
@@ -222,7 +224,10 @@ def to_float(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float range (hundreds of digits)
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         try:
             return float(value.strip())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import Run
+from entropy_dynamics.logs.text import as_utf8, sniff_encoding
 from entropy_dynamics.logs.verl_console import SIGNATURE as _VERL_LINE
 from entropy_dynamics.logs.wandb_csv import is_wandb_export_header
 
@@ -66,6 +67,7 @@ def detect_file_format(p: Path) -> str:
         return "trainer-state"
     if suffix in (".csv", ".tsv"):
         return _csv_kind(p)
+    head = as_utf8(head)[0]  # UTF-16/32 text logs are judged by their text
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if suffix in (".jsonl", ".json", ".ndjson") or text.startswith(b"{"):
         return "jsonl"
@@ -81,7 +83,9 @@ def _has_verl_line(p: Path) -> bool:
 
 
 def _csv_kind(p: Path) -> str:
-    with open(p, encoding="utf-8-sig", errors="replace") as fh:
+    with open(p, "rb") as fh:
+        encoding = sniff_encoding(fh.read(4096))
+    with open(p, encoding=encoding, errors="replace") as fh:
         header = fh.readline()
     columns = next(csv.reader([header], delimiter="\t" if p.suffix.lower() == ".tsv" else ","), [])
     return "wandb-csv" if is_wandb_export_header(columns) else "csv"
@@ -136,6 +140,8 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -
     is_uri = str(path).startswith("wandb://")
     if not is_uri and not Path(path).exists():
         raise LogReadError(path, "no such file or folder")
+    if not is_uri and not Path(path).is_file() and not Path(path).is_dir():
+        raise LogReadError(path, "not a regular file or folder (a pipe or a device?); save the log to a file first")
     if is_uri or Path(path).is_file():
         sources = [(format or detect_format(path), path)]
     elif format is not None and format != "jsonl":

@@ -16,10 +16,14 @@ from typing import Any
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
+from entropy_dynamics.logs.text import sniff_encoding
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _RECORD = re.compile(r"(?:^|[\s)\]])step:(\d+)\s+-\s+(.*)$")
-_FIELD_SPLIT = re.compile(r"\s+-\s+(?=[^\s:]+:)")
+#: A field separator candidate: " - " (the spaces around it are stripped from key and value). Linear:
+#: ``\s+-\s+(?=key:)`` backtracks quadratically on long runs of spaces.
+_SEPARATOR = re.compile(r"\s-\s")
+_KEY = re.compile(r"[ \t]*[^\s:]+:")
 _WRAPPED = re.compile(r"^[A-Za-z_][\w.]*\((.*)\)$")
 
 #: A probe for format detection (``readers``): a verl record somewhere in a file's bytes.
@@ -39,22 +43,42 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_line(line: str) -> tuple[int, dict[str, Any]] | None:
-    """The step and ``{key: value}`` of one console line, or ``None`` for any other line."""
+def parse_line(line: str) -> tuple[int | None, dict[str, Any]] | None:
+    """The step and ``{key: value}`` of one console line, or ``None`` for any other line. The step is
+    ``None`` when it is too long to be one (more than 19 digits)."""
     match = _RECORD.search(_ANSI.sub("", line).rstrip())
     if match is None:
         return None
     values: dict[str, Any] = {}
-    for field in _FIELD_SPLIT.split(match.group(2)):
+    for field in split_fields(match.group(2)):
         key, sep, value = field.partition(":")
         if sep and key:
             values[key.strip()] = parse_value(value)
-    return int(match.group(1)), values
+    digits = match.group(1)
+    return (int(digits) if len(digits) <= _MAX_STEP_DIGITS else None), values
 
 
-def iter_console_records(path: Path) -> Iterator[tuple[int, int, dict[str, Any]]]:
+_MAX_STEP_DIGITS = 19
+
+
+def split_fields(body: str) -> list[str]:
+    """``"a:1 - b:x - y - c:2"`` -> ``["a:1", "b:x - y", "c:2"]``: a `` - `` separates fields only where
+    a ``key:`` follows it (values may hold dashes). Linear in the line's length."""
+    fields: list[str] = []
+    start = 0
+    for sep in _SEPARATOR.finditer(body):
+        if _KEY.match(body, sep.end()):
+            fields.append(body[start:sep.start()])
+            start = sep.end()
+    fields.append(body[start:])
+    return [f.strip() for f in fields]
+
+
+def iter_console_records(path: Path) -> Iterator[tuple[int, int | None, dict[str, Any]]]:
     """``(line_number, step, values)`` for every record line of a console log."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, "rb") as fh:
+        encoding = sniff_encoding(fh.read(4096))
+    with open(path, encoding=encoding, errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             parsed = parse_line(line)
             if parsed is not None:
@@ -68,8 +92,8 @@ def read_verl_console(path: str | os.PathLike[str], strict: bool = False) -> lis
     checker = RecordChecker(path, stats, strict)
     records: list[tuple[int, dict[str, Any]]] = []
     for lineno, step, values in iter_console_records(path):
-        if as_step(step) is None:
-            reject_record(path, stats, strict, f"step {step} does not fit a 64-bit integer", lineno)
+        if step is None or as_step(step) is None:
+            reject_record(path, stats, strict, "step does not fit a 64-bit integer", lineno, "bigstep")
             continue
         checker.check(step, values, lineno)
         records.append((step, values))

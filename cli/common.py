@@ -24,8 +24,9 @@ NAME_LIMIT = 120
 #: Longest warning or error line (a log's names can be megabytes long).
 LINE_LIMIT = 1000
 
-#: C0/C1 control characters and the Unicode bidi overrides: shown escaped, never sent to the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: C0/C1 control characters, the Unicode bidi overrides and lone surrogates (which no terminal encoding
+#: can write): shown escaped, never sent to the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean(text: object, limit: int | None = NAME_LIMIT) -> str:

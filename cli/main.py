@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         if STATE["debug"]:
             traceback.print_exc()
         where = exc.filename if exc.filename is not None else "output"
-        _line(f"{where}: cannot write or read: {exc.strerror or type(exc).__name__}")
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            _line(f"{where}: a file is in the way where a folder is needed")
+        else:
+            _line(f"{where}: cannot write or read: {exc.strerror or type(exc).__name__}")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)

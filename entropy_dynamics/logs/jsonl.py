@@ -181,9 +181,7 @@ def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[i
     does not parse is a write in progress: skipped silently. Bad lines elsewhere are counted (or
     raise in strict mode). Lines may end in ``\\n``, ``\\r\\n`` or ``\\r``; UTF-16/32 files are decoded."""
     with open(path, "rb") as fh:
-        data, encoding = as_utf8(fh.read())
-    if encoding is not None:
-        stats.warn_once("encoding", f"{path}: read as {encoding.upper()} (the format is UTF-8)")
+        data = as_utf8(fh.read())[0]
     numbered = [(i, raw) for i, raw in enumerate(data.splitlines(), start=1) if raw.strip()]
     if numbered and not data.endswith((b"\n", b"\r")):
         tail_number, tail = numbered[-1]

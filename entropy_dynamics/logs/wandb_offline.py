@@ -51,8 +51,8 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
             pos += left_in_block
             continue
         crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        if kind == 0 and length == 0:  # zero padding up to the end of the block
-            pos += left_in_block
+        if kind == 0 and length == 0 and not data[pos : pos + left_in_block].strip(b"\0"):
+            pos += left_in_block  # zero padding up to the end of the block
             continue
         chunk = data[pos + _HEADER : pos + _HEADER + length]
         fits = _HEADER + length <= left_in_block and kind in (_FULL, _FIRST, _MIDDLE, _LAST)
@@ -88,6 +88,8 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
             reject_record(path, stats, strict, f"record {number} does not decode")
             continue
         yield number, record
+    if data[pos:].strip(b"\0"):
+        stats.warn_once("partial", f"{path}: last record incomplete (still being written?); skipped")
 
 
 def _items(items: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Annotated
 
@@ -40,11 +41,14 @@ def watch(
         fail("choose one of --follow and --replay")
     options = {} if total_steps is None else {"total_steps": total_steps}
     if follow:
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends following as Ctrl-C does: exit 0
         try:
-            for event in follow_jsonl(path, metric, poll=poll, timeout=timeout, **options):
+            for event in follow_jsonl(path, metric, poll=poll, timeout=timeout, on_warning=warn, **options):
                 _emit(event, format)
         except KeyboardInterrupt:
             return
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return
     for run in read_runs(path, format=reader):
         events, warnings = replay(run, metric, **options)
@@ -52,6 +56,10 @@ def watch(
             warn(f"{clean(run.name)}: {message}")
         for event in events:
             _emit(event, format)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _emit(event: PhaseEvent, format: str) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from cli.common import clean, emit_json, err, fail, out, plain, warn, warn_reads
+from cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import read_many
@@ -30,11 +30,12 @@ def analyze(
                                                 "metrics, lead/lag, persistence and the entropy-reward fit.")] = False,
     penalty: Annotated[float | None, typer.Option("--penalty", min=0.0, help="Change-point penalty factor "
                                                   "(default 7; higher = fewer change points).")] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Segment each run's entropy into descent / eruption / subsidence / plateau and list its cycles."""
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
-    runs = read_many(paths, format=reader, strict=strict)
+    runs = read_many(paths, format=reader, strict=strict, step_column=step_column)
     warn_reads(runs)
     options = {} if penalty is None else {"penalty_factor": penalty}
     items = track(runs, description="analysing", console=err, transient=True) if len(runs) > 1 else runs

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ out = Console()
 err = Console(stderr=True)
 
 STATE = {"debug": False}
+
+StepColumnOpt = Annotated[str | None, typer.Option("--step-column", help="The step column of a CSV or Parquet "
+                                                   "table (default: step, global_step, ...; e.g. time/iterations).")]
 
 #: Longest run or metric name shown in a terminal table (the JSON output keeps the whole name).
 NAME_LIMIT = 120

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import clean, emit_json, fail, out, plain, warn_reads
+from cli.common import StepColumnOpt, clean, emit_json, fail, out, plain, warn_reads
 from entropy_dynamics.logs import available_formats, canonical_name, read_many
 from entropy_dynamics.logs.model import Run
 
@@ -30,6 +30,7 @@ def run_summary(run: Run) -> dict:
         "metrics": run.points(),
         "source_names": {c: s for c, s in run.source_names.items() if c != s},
         "unmapped": run.unmapped,
+        "competing": run.competing,
         "skipped": {
             "bad_lines": run.stats.bad_lines,
             "non_numeric": run.stats.non_numeric,
@@ -55,7 +56,11 @@ def _table(entry: dict) -> Table:
         shown = plain(name)
         if canonical_name(name) is None:
             shown.append(" (unmapped)", style="dim")
-        table.add_row(shown, str(n), plain(entry["source_names"].get(name, "")))
+        source = plain(entry["source_names"].get(name, ""))
+        if entry["competing"].get(name):
+            losers = ", ".join(f"{clean(o)} ({entry['metrics'].get(o, 0)})" for o in entry["competing"][name])
+            source.append(f"; also in the log: {losers}", style="dim")
+        table.add_row(shown, str(n), source)
     return table
 
 
@@ -67,11 +72,12 @@ def inspect(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad line.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the output to a file.")] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Per run: name, source, reader, step range, points per metric, metrics that could not be mapped."""
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
-    runs = read_many(paths, format=reader, strict=strict)
+    runs = read_many(paths, format=reader, strict=strict, step_column=step_column)
     payload = {"runs": [run_summary(run) for run in runs]}
     warn_reads(runs)
     if format == "json":

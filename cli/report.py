@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import clean, emit_json, err, fail, out, plain, warn_reads
+from cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn_reads
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.report import render_comparison, render_report
 from entropy_dynamics.report.analyses import analyses_for
@@ -31,11 +31,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Path, metric: str | None,
-         reader: str | None, strict: bool, title: str | None, max_points: int, format: str) -> None:
+         reader: str | None, strict: bool, title: str | None, max_points: int, format: str,
+         step_column: str | None) -> None:
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
     with err.status(f"reading {len(paths)} path(s)"):
-        runs = read_many(paths, format=reader, strict=strict)
+        runs = read_many(paths, format=reader, strict=strict, step_column=step_column)
     warn_reads(runs)
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
         # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
@@ -84,9 +85,10 @@ def report(
     title: TitleOpt = None,
     max_points: PointsOpt = 2000,
     format: FormatOpt = "text",
+    step_column: StepColumnOpt = None,
 ) -> None:
     """One self-contained HTML report (works offline): phases, cycles, metric panels, samples."""
-    _run(render_report, "report", paths, out_file, metric, reader, strict, title, max_points, format)
+    _run(render_report, "report", paths, out_file, metric, reader, strict, title, max_points, format, step_column)
 
 
 def compare(
@@ -98,6 +100,8 @@ def compare(
     title: TitleOpt = None,
     max_points: PointsOpt = 2000,
     format: FormatOpt = "text",
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Runs side by side (e.g. GRPO vs GRPO+SEAL, seeds): overlaid curves, phase bands, a summary table."""
-    _run(render_comparison, "comparison", paths, out_file, metric, reader, strict, title, max_points, format)
+    _run(render_comparison, "comparison", paths, out_file, metric, reader, strict, title, max_points, format,
+         step_column)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import clean, fail, out, warn
+from cli.common import StepColumnOpt, clean, fail, out, warn
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
 from entropy_dynamics.logs import read_runs
@@ -32,6 +32,7 @@ def watch(
     = None,
     total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, help="Planned steps of the run "
                                                     "(default: from the log's header with --follow).")] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Print phase transitions as the online detector confirms them (without --follow the log as it
     is now is replayed, like --replay)."""
@@ -50,7 +51,7 @@ def watch(
         finally:
             signal.signal(signal.SIGTERM, previous)
         return
-    for run in read_runs(path, format=reader):
+    for run in read_runs(path, format=reader, step_column=step_column):
         events, warnings = replay(run, metric, **options)
         for message in warnings:
             warn(f"{clean(run.name)}: {message}")

@@ -28,17 +28,22 @@ STEP_COLUMNS = (
     "iter",
     "update",
     "timestep",
+    "time/iterations",  # Stable-Baselines3's progress.csv (one row per policy update)
 )
 
 
-def find_step_column(path: str | Path, columns: list[str]) -> str:
-    """The step column of a table, or a :class:`LogReadError` naming what was looked for."""
+def find_step_column(path: str | Path, columns: list[str], wanted: str | None = None) -> str:
+    """The step column of a table (``wanted`` if given, else the first of :data:`STEP_COLUMNS`), or a
+    :class:`LogReadError` naming what was looked for and the columns there are."""
     lowered = {str(c).strip().lower(): c for c in columns}
-    for candidate in STEP_COLUMNS:
-        if candidate in lowered:
-            return lowered[candidate]
+    for candidate in (wanted,) if wanted is not None else STEP_COLUMNS:
+        if candidate in columns:
+            return candidate
+        if candidate.strip().lower() in lowered:
+            return lowered[candidate.strip().lower()]
     shown = ", ".join(map(str, columns[:12])) + (" ..." if len(columns) > 12 else "")
-    raise LogReadError(path, f"no step column (looked for {', '.join(STEP_COLUMNS)}); columns: {shown}")
+    looked = f"--step-column {wanted!r}" if wanted is not None else f"looked for {', '.join(STEP_COLUMNS)}"
+    raise LogReadError(path, f"no step column ({looked}); columns: {shown}")
 
 
 @dataclass
@@ -96,27 +101,28 @@ def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = No
     return CsvText(frame, len(skipped), line)
 
 
-def read_csv(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+def read_csv(path: str | os.PathLike[str], strict: bool = False, step_column: str | None = None) -> list[Run]:
     """A CSV/TSV with a step column (``step``, ``_step``, ``global_step``, ``Step``, ``iteration``...)."""
     text = read_csv_text(path, strict)
     raw = text.frame
     if raw.empty and not len(raw.columns):
         raise LogReadError(path, "file is empty")
     run = table_to_run(
-        path, Path(path).stem, "csv", raw, find_step_column(path, list(raw.columns)), strict=strict, first_line=2
+        path, Path(path).stem, "csv", raw, find_step_column(path, list(raw.columns), step_column), strict=strict,
+        first_line=2
     )
     note_malformed(run, path, text)
     return [run]
 
 
-def read_parquet(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+def read_parquet(path: str | os.PathLike[str], strict: bool = False, step_column: str | None = None) -> list[Run]:
     """A Parquet table with a step column."""
     try:
         raw = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise LogReadError(path, f"not a readable Parquet file: {_one_line(exc)}") from None
     raw.columns = [str(c) for c in raw.columns]
-    step = find_step_column(path, list(raw.columns))
+    step = find_step_column(path, list(raw.columns), step_column)
     return [table_to_run(path, Path(path).stem, "parquet", raw, step, strict=strict, first_line=1)]
 
 

@@ -125,16 +125,22 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     return detect_file_format(p)
 
 
-def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: bool = False) -> list[Run]:
-    """Read every run a path holds. ``format`` forces a reader (see :data:`READERS`)."""
+#: Readers of tables, which take ``step_column`` (``--step-column``).
+TABLE_READERS = ("csv", "parquet")
+
+
+def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: bool = False,
+              step_column: str | None = None) -> list[Run]:
+    """Read every run a path holds. ``format`` forces a reader (see :data:`READERS`); ``step_column``
+    names the step column of a CSV or Parquet table."""
     try:
-        return _read_runs(path, format, strict)
+        return _read_runs(path, format, strict, step_column)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise LogReadError(getattr(exc, "filename", None) or path, f"cannot read: {reason}") from None
 
 
-def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -> list[Run]:
+def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, step_column: str | None) -> list[Run]:
     if format is not None and format not in READERS:
         raise LogReadError(path, f"unknown format {format!r} (one of: {', '.join(available_formats())})")
     is_uri = str(path).startswith("wandb://")
@@ -152,12 +158,18 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -
             sources = [s for s in sources if s[0] == format]
         if not sources:
             raise _unknown(Path(path), "folder holds no log this tool reads")
+    if step_column is not None:
+        others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
+        if others:
+            raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
+        return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict, step_column=step_column)]
     return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict)]
 
 
-def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False) -> list[Run]:
+def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False,
+              step_column: str | None = None) -> list[Run]:
     """All runs of several paths, in order."""
     runs: list[Run] = []
     for p in paths:
-        runs.extend(read_runs(p, format=format, strict=strict))
+        runs.extend(read_runs(p, format=format, strict=strict, step_column=step_column))
     return runs

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import importlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.hf_stdout import SIGNATURE as _HF_LINE
 from entropy_dynamics.logs.model import Run
 from entropy_dynamics.logs.text import as_utf8, sniff_encoding
 from entropy_dynamics.logs.verl_console import SIGNATURE as _VERL_LINE
@@ -31,6 +33,7 @@ READERS: dict[str, str] = {
     "wandb-api": "entropy_dynamics.logs.wandb_api:read_wandb_api",
     "tensorboard": "entropy_dynamics.logs.tensorboard:read_tensorboard",
     "trainer-state": "entropy_dynamics.logs.trainer_state:read_trainer_state",
+    "hf-stdout": "entropy_dynamics.logs.hf_stdout:read_hf_stdout",
 }
 
 _PROBE_BYTES = 65536
@@ -69,17 +72,23 @@ def detect_file_format(p: Path) -> str:
         return _csv_kind(p)
     head = as_utf8(head)[0]  # UTF-16/32 text logs are judged by their text
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix not in (".jsonl", ".json", ".ndjson") and text.startswith(b"{'"):
+        return "hf-stdout"  # a Python dict repr, not JSON
     if suffix in (".jsonl", ".json", ".ndjson") or text.startswith(b"{"):
         return "jsonl"
-    if _VERL_LINE.search(head) or (suffix in (".log", ".out", ".txt") and _has_verl_line(p)):
+    console = suffix in (".log", ".out", ".txt")
+    if _VERL_LINE.search(head) or (console and _has_line(p, _VERL_LINE)):
         return "verl-console"
+    if _HF_LINE.search(head) or (console and _has_line(p, _HF_LINE)):
+        return "hf-stdout"
     raise _unknown(p, "unknown log format")
 
 
-def _has_verl_line(p: Path) -> bool:
-    """A verl record anywhere in a console log (config dumps can fill the first 64 KiB)."""
+def _has_line(p: Path, signature: re.Pattern[bytes]) -> bool:
+    """A record line anywhere in a console log (config dumps can fill the first 64 KiB)."""
     with open(p, "rb") as fh:
-        return any(_VERL_LINE.search(line) for line in fh)
+        data = as_utf8(fh.read())[0]
+    return signature.search(data) is not None
 
 
 def _csv_kind(p: Path) -> str:

@@ -85,20 +85,44 @@ def iter_console_records(path: Path) -> Iterator[tuple[int, int | None, dict[str
                 yield lineno, parsed[0], parsed[1]
 
 
+def split_restarts(records: list[tuple[int, int, dict[str, Any]]]) -> list[list[tuple[int, int, dict[str, Any]]]]:
+    """``(line, step, values)`` records cut where the step starts over: at or below the first step of the
+    run so far (a new run; a resume goes back only to its checkpoint, later than the start)."""
+    runs: list[list[tuple[int, int, dict[str, Any]]]] = []
+    for record in records:
+        if not runs or record[1] <= runs[-1][0][1] < runs[-1][-1][1]:
+            runs.append([])
+        runs[-1].append(record)
+    return runs
+
+
 def read_verl_console(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
-    """One run from a verl console log (stdout of ``python -m verl.trainer.main_ppo``)."""
+    """The runs of a verl console log (stdout of ``python -m verl.trainer.main_ppo``): one, or one per
+    start-over of the step when several runs were logged to the same file (warned)."""
     path = Path(path)
     stats = ReadStats()
-    checker = RecordChecker(path, stats, strict)
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[tuple[int, int, dict[str, Any]]] = []
     for lineno, step, values in iter_console_records(path):
         if step is None or as_step(step) is None:
             reject_record(path, stats, strict, "step does not fit a 64-bit integer", lineno, "bigstep")
             continue
-        checker.check(step, values, lineno)
-        records.append((step, values))
+        records.append((lineno, step, values))
     if not records:
         raise LogReadError(path, "no verl 'step:N - key:value' lines found")
-    run = build_run(path.stem, str(path), "verl-console", records, stats=stats)
-    warn_counts(run, path)
-    return [run]
+    parts = split_restarts(records)
+    runs = []
+    for index, part in enumerate(parts):
+        part_stats = stats if index == 0 else ReadStats()
+        if len(parts) > 1 and index == 0:
+            starts = ", ".join(str(p[0][0]) for p in parts[1:])
+            stats.warn_once("runs", f"{path}: holds {len(parts)} runs (the step starts over at lines {starts}); "
+                                    "read as separate runs")
+        checker = RecordChecker(path, part_stats, strict)
+        for lineno, step, values in part:
+            checker.check(step, values, lineno)
+        name = path.stem if index == 0 else f"{path.stem}#{index + 1}"
+        run = build_run(name, str(path), "verl-console", [(step, values) for _, step, values in part],
+                        stats=part_stats, metadata={"first_line": part[0][0]})
+        warn_counts(run, path)
+        runs.append(run)
+    return runs

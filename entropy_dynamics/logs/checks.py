@@ -125,15 +125,19 @@ def check_frame_strict(
 
 def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Two (n, m) bool masks over a table: cells holding something that is not a number, and cells
-    holding NaN/inf. Empty cells are neither (no point at that step)."""
-    present = raw.notna().to_numpy(dtype=bool)
+    holding NaN/inf. Empty cells are neither (no point at that step). Only columns read as text are
+    looked at as text (a column the CSV parser read as numbers holds nothing else)."""
+    present = raw.notna().to_numpy(dtype=bool, copy=True)
     values = numeric.to_numpy(dtype="float64")
-    if raw.shape[1] == 0:
-        return present, present
-    text = raw.astype("string").apply(lambda c: c.str.strip().str.lower())
-    present = present & (text != "").fillna(False).to_numpy(dtype=bool)
-    spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
-    not_number = present & np.isnan(values) & ~spelled_nan
+    not_number = np.zeros_like(present)
+    for i in range(raw.shape[1]):
+        cells = raw.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+            continue
+        text = cells.astype("string").str.strip().str.lower()
+        present[:, i] &= (text != "").fillna(False).to_numpy(dtype=bool)
+        spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
+        not_number[:, i] = present[:, i] & np.isnan(values[:, i]) & ~spelled_nan
     non_finite = present & ~np.isfinite(values) & ~not_number
     return not_number, non_finite
 

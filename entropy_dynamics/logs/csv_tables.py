@@ -61,7 +61,8 @@ _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = None) -> CsvText:
-    """All cells as text (empty cells as NaN); ``columns`` limits which are read.
+    """All cells (empty cells as NaN), as numbers where a whole column parses as numbers, else as text
+    (checked cell by cell later); ``columns`` limits which are read.
 
     Strict mode fails on the first malformed row or an unterminated quote; lenient mode skips and
     counts malformed rows, and reads a file with an unterminated quote with quotes as plain text
@@ -72,7 +73,6 @@ def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = No
         encoding = sniff_encoding(fh.read(4096))
     options: dict = {
         "sep": sep,
-        "dtype": str,
         "index_col": False,
         "encoding": encoding,
         "encoding_errors": "replace",

@@ -41,6 +41,10 @@ def run_summary(run: Run) -> dict:
     }
 
 
+#: Metrics shown per run in the table (a log can hold tens of thousands; the JSON output lists all).
+MAX_TABLE_ROWS = 500
+
+
 def _title(entry: dict) -> Text:
     """Run name, reader and step range (names are data: never markup, control characters escaped)."""
     return Text.assemble(plain(entry["run"], style="bold"), f"  [{entry['reader']}]  ",
@@ -52,7 +56,8 @@ def _table(entry: dict) -> Table:
     table.add_column("metric")
     table.add_column("points", justify="right")
     table.add_column("name in the log")
-    for name, n in entry["metrics"].items():
+    metrics = list(entry["metrics"].items())
+    for name, n in metrics[:MAX_TABLE_ROWS]:
         shown = plain(name)
         if canonical_name(name) is None:
             shown.append(" (unmapped)", style="dim")
@@ -61,6 +66,8 @@ def _table(entry: dict) -> Table:
             losers = ", ".join(f"{clean(o)} ({entry['metrics'].get(o, 0)})" for o in entry["competing"][name])
             source.append(f"; also in the log: {losers}", style="dim")
         table.add_row(shown, str(n), source)
+    if len(metrics) > MAX_TABLE_ROWS:
+        table.caption = f"{len(metrics) - MAX_TABLE_ROWS} more metrics not shown (--format json lists all)"
     return table
 
 

@@ -123,6 +123,12 @@ def check_frame_strict(
         raise LogReadError(path, message, int(lines[row]))
 
 
+def text_columns(raw: pd.DataFrame) -> list[int]:
+    """Positions of the columns not read as numbers or bools (those need converting and checking)."""
+    return [i for i, dtype in enumerate(raw.dtypes)
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+
+
 def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Two (n, m) bool masks over a table: cells holding something that is not a number, and cells
     holding NaN/inf. Empty cells are neither (no point at that step). Only columns read as text are
@@ -130,11 +136,8 @@ def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray,
     present = raw.notna().to_numpy(dtype=bool, copy=True)
     values = numeric.to_numpy(dtype="float64")
     not_number = np.zeros_like(present)
-    for i in range(raw.shape[1]):
-        cells = raw.iloc[:, i]
-        if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
-            continue
-        text = cells.astype("string").str.strip().str.lower()
+    for i in text_columns(raw):
+        text = raw.iloc[:, i].astype("string").str.strip().str.lower()
         present[:, i] &= (text != "").fillna(False).to_numpy(dtype=bool)
         spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
         not_number[:, i] = present[:, i] & np.isnan(values[:, i]) & ~spelled_nan

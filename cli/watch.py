@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import StepColumnOpt, clean, fail, out, warn
+from cli.common import StepColumnOpt, clean, fail, out, warn, warn_reads
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
 from entropy_dynamics.logs import read_runs
@@ -51,7 +51,9 @@ def watch(
         finally:
             signal.signal(signal.SIGTERM, previous)
         return
-    for run in read_runs(path, format=reader, step_column=step_column):
+    runs = read_runs(path, format=reader, step_column=step_column)
+    warn_reads(runs)
+    for run in runs:
         events, warnings = replay(run, metric, **options)
         for message in warnings:
             warn(f"{clean(run.name)}: {message}")

@@ -240,6 +240,35 @@ VERL_CASES = [
 ]
 
 
+def hf_lines(n: int = 60, step: bool = True) -> list[str]:
+    return [f"{{'loss': {1 / s:.4f}, 'entropy': {entropy(s)}, 'reward': {s / 100}, 'epoch': {s / 600:.2f}"
+            + (f", 'step': {s}}}" if step else "}") for s in range(1, n + 1)]
+
+
+def hf_with(index: int, text: str) -> list[str]:
+    lines = hf_lines()
+    lines[index] = text
+    return lines
+
+
+def two_verl_runs() -> list[str]:
+    return verl_lines(30) + [f"step:{s} - actor/entropy_loss:{entropy(s)}" for s in range(1, 61)]
+
+
+HF_CASES = [
+    Case("hf stdout ok", text_file("train.out", hf_lines())),
+    Case("hf stdout without steps", text_file("train.out", hf_lines(step=False)), 1),
+    Case("hf stdout a nan loss", text_file("train.out", hf_with(7, "{'loss': nan, 'entropy': 1.0, 'step': 8}")), 1,
+         strict_error="train.out:8: non-finite value"),
+    Case("hf stdout a broken dict is other output", text_file("train.out", hf_with(7, "{'loss': [1, {'a': "))),
+    Case("hf stdout a non-numeric value", text_file("train.out", hf_with(7, "{'loss': 'abc', 'step': 8}")), 1,
+         strict_error="train.out:8: non-numeric value 'abc'"),
+    Case("hf stdout 100k nested braces", text_file("train.out", hf_with(7, "{'loss': " + "{" * 100_000))),
+    Case("hf stdout a run name in markup", text_file("[b]x[b].out", hf_lines()), shows="[b]x[b]"),
+    Case("verl two runs in one log", verl(two_verl_runs()), 1),
+]
+
+
 # ---------------------------------------------------------------- CSV, TSV, W&B export, Parquet
 
 
@@ -461,4 +490,4 @@ PATH_CASES = [
     Case("garbage with an unknown suffix", random_bytes("blob.bin", seed=5), error="blob.bin: unknown log format"),
 ]
 
-CASES = JSONL_CASES + VERL_CASES + CSV_CASES + STATE_CASES + BINARY_CASES + PATH_CASES
+CASES = JSONL_CASES + VERL_CASES + HF_CASES + CSV_CASES + STATE_CASES + BINARY_CASES + PATH_CASES

@@ -87,8 +87,11 @@ def detect_file_format(p: Path) -> str:
 def _has_line(p: Path, signature: re.Pattern[bytes]) -> bool:
     """A record line anywhere in a console log (config dumps can fill the first 64 KiB)."""
     with open(p, "rb") as fh:
-        data = as_utf8(fh.read())[0]
-    return signature.search(data) is not None
+        if sniff_encoding(fh.read(4096)) != "utf-8-sig":  # UTF-16/32: decode the whole text
+            fh.seek(0)
+            return signature.search(as_utf8(fh.read())[0]) is not None
+        fh.seek(0)
+        return any(signature.search(line) for line in fh)
 
 
 def _csv_kind(p: Path) -> str:

@@ -116,3 +116,11 @@ def test_follow_survives_truncation_and_rotation_and_ends_on_sigterm(tmp_path):
         writer.wait(timeout=120)
         if watcher is not None and watcher.poll() is None:
             watcher.kill()
+
+
+def test_replay_prints_the_reader_warnings(tmp_path, capsys):
+    _log(tmp_path / "m.jsonl")
+    with open(tmp_path / "m.jsonl", "a") as fh:
+        fh.write("{broken\n")
+    assert main(["watch", str(tmp_path / "m.jsonl"), "--replay"]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {tmp_path / 'm.jsonl'}:802: corrupt JSON line")

@@ -1,7 +1,8 @@
-"""Benchmark: `inspect` of a JSONL metric log of 100k steps x 10 metrics (target < 10 s, < 2 GB).
+"""Benchmark: `inspect` of a JSONL metric log of 100k steps x 10 metrics (target < 10 s, < 2 GB);
+`inspect` and `analyze` of a 1,000,000-row CSV x 10 metrics (target: seconds, <= 600 MB peak).
 
-Also times the TensorBoard decoding paths (our raw-record reader vs tbparse vs EventFileLoader).
-Prints figures; run with ``OMP_NUM_THREADS=1 python benchmarks/bench_inspect.py [--steps N]``.
+Also times the TensorBoard decoding paths (our CRC-checked record reader vs tbparse vs EventFileLoader).
+Prints figures; run with ``OMP_NUM_THREADS=1 python benchmarks/bench_inspect.py [--steps N] [--csv-rows N]``.
 """
 
 from __future__ import annotations
@@ -34,15 +35,26 @@ def write_log(path: Path, steps: int) -> float:
     return time.perf_counter() - start
 
 
-def time_cli(path: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (GB) of `entropy-dynamics inspect --format json` in a
+def write_csv(path: Path, rows: int) -> float:
+    """A CSV of ``rows`` steps x the 10 metrics (6 significant digits, as loggers write them)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(np.random.default_rng(0).random((rows, len(METRICS))), columns=METRICS)
+    frame.insert(0, "step", np.arange(1, rows + 1))
+    start = time.perf_counter()
+    frame.to_csv(path, index=False, float_format="%.6g")
+    return time.perf_counter() - start
+
+
+def time_cli(path: Path, command: str = "inspect") -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (GB) of `entropy-dynamics <command> --format json` in a
     fresh process (CPU time is the stable figure on a shared machine)."""
-    code = ("import resource, sys; from cli.main import main; rc = main(['inspect', sys.argv[1], '--format', 'json',"
+    code = ("import resource, sys; from cli.main import main; rc = main([sys.argv[3], sys.argv[1], '--format', 'json',"
             " '--out', sys.argv[2]]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
             " sys.exit(rc)")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, str(path), str(path.with_suffix(".json"))],
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(path.with_suffix(".json")), command],
                           capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -75,7 +87,7 @@ def bench_tensorboard(folder: Path, steps: int) -> None:
     count = sum(len(e.summary.value) for f in folder.glob("*tfevents*") for e in EventFileLoader(str(f)).Load())
     loader = time.perf_counter() - start
     assert count == points
-    print(f"tensorboard {points:,} points: raw-record reader {ours:.2f} s | tbparse {tb:.2f} s | "
+    print(f"tensorboard {points:,} points: CRC-checked record reader {ours:.2f} s | tbparse {tb:.2f} s | "
           f"EventFileLoader {loader:.2f} s")
 
 
@@ -83,6 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--tb-steps", type=int, default=20_000)
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench" / "metrics.jsonl"
@@ -98,6 +111,14 @@ def main() -> None:
         cli_seconds, cli_cpu, cli_rss = time_cli(path)
         print(f"CLI inspect --format json (fresh process, imports included): {cli_seconds:.2f} s wall, "
               f"{cli_cpu:.2f} s CPU, peak RSS {cli_rss:.2f} GB  [target < 10 s, < 2 GB]")
+        csv_path = Path(tmp) / "big.csv"
+        written = write_csv(csv_path, args.csv_rows)
+        print(f"wrote a CSV of {args.csv_rows:,} rows x {len(METRICS)} metrics "
+              f"({os.path.getsize(csv_path) / 1024**2:.1f} MB) in {written:.2f} s")
+        for command in ("inspect", "analyze"):
+            cli_seconds, cli_cpu, cli_rss = time_cli(csv_path, command)
+            print(f"CLI {command} --format json of the CSV (fresh process): {cli_seconds:.2f} s wall, {cli_cpu:.2f} s "
+                  f"CPU, peak RSS {cli_rss * 1024:.0f} MB  [target: seconds, <= 600 MB]")
         bench_tensorboard(Path(tmp) / "tb", args.tb_steps)
 
 

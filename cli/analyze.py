@@ -9,7 +9,7 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from cli.common import emit_json, err, fail, out, warn
+from cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.analysis import PhaseOptions, analyze_run
 from entropy_dynamics.analysis.options import option_help
 from entropy_dynamics.analysis.types import PhaseAnalysis
@@ -35,6 +35,7 @@ def analyze(
                                                          help=option_help("max_rise_steps"))] = None,
     min_change: Annotated[float | None, typer.Option("--min-change", help=option_help("min_change"))] = None,
     penalty: Annotated[float | None, typer.Option("--penalty", help=option_help("penalty_factor"))] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Segment each run's entropy into descent / eruption / subsidence / rise / plateau and list its cycles.
 
@@ -45,12 +46,13 @@ def analyze(
         fail(f"--format must be table or json, not {format!r}")
     options = PhaseOptions().updated(min_ratio=min_ratio, min_rise=min_rise, max_rise_steps=max_rise_steps,
                                      min_change=min_change, penalty_factor=penalty)
-    runs = read_many(paths, format=reader, strict=strict)
+    runs = read_many(paths, format=reader, strict=strict, step_column=step_column)
+    warn_reads(runs)
     items = track(runs, description="analysing", console=err, transient=True) if len(runs) > 1 else runs
     analyses = [analyze_run(run, metric, cross_metrics=cross_metrics, options=options) for run in items]
     for analysis in analyses:
         for message in analysis.warnings:
-            warn(f"{analysis.run}: {message}")
+            warn(f"{clean(analysis.run)}: {message}")
     if format == "json":
         emit_json({"runs": [a.to_dict() for a in analyses]}, out_file)
         return
@@ -59,8 +61,8 @@ def analyze(
 
 
 def _print_table(a: PhaseAnalysis) -> None:
-    title = (f"{a.run}  {a.source_metric} -> {a.metric}  {a.n_points} points, steps {a.first_step}..{a.last_step}"
-             if a.n_points else f"{a.run}  (no points)")
+    title = plain(f"{clean(a.run)}  {a.source_metric} -> {a.metric}  {a.n_points} points, "
+                  f"steps {a.first_step}..{a.last_step}" if a.n_points else f"{clean(a.run)}  (no points)", None)
     table = Table(title=title, title_justify="left")
     for column, justify in (("phase", "left"), ("steps", "left"), ("from", "right"), ("to", "right"),
                             ("why", "left")):
@@ -81,4 +83,4 @@ def _print_table(a: PhaseAnalysis) -> None:
         out.print(cycles)
     else:
         out.print("no eruption", markup=False)
-    out.print(f"source: {a.source}", markup=False, highlight=False)
+    out.print(f"source: {clean(a.source, None)}", markup=False, highlight=False)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from cli.common import emit_json, fail, out, warn
+from cli.common import StepColumnOpt, clean, emit_json, fail, out, plain, warn_reads
 from entropy_dynamics.logs import available_formats, canonical_name, read_many
 from entropy_dynamics.logs.model import Run
 
@@ -30,6 +30,7 @@ def run_summary(run: Run) -> dict:
         "metrics": run.points(),
         "source_names": {c: s for c, s in run.source_names.items() if c != s},
         "unmapped": run.unmapped,
+        "competing": run.competing,
         "skipped": {
             "bad_lines": run.stats.bad_lines,
             "non_numeric": run.stats.non_numeric,
@@ -40,10 +41,14 @@ def run_summary(run: Run) -> dict:
     }
 
 
-def _title(entry: dict) -> str:
-    """Run name, reader and step range as rich markup (names are escaped: ``[jsonl]`` is not a tag)."""
-    return (f"[bold]{escape(entry['run'])}[/bold]  \\[{escape(entry['reader'])}]  "
-            f"steps {entry['first_step']}..{entry['last_step']}")
+#: Metrics shown per run in the table (a log can hold tens of thousands; the JSON output lists all).
+MAX_TABLE_ROWS = 500
+
+
+def _title(entry: dict) -> Text:
+    """Run name, reader and step range (names are data: never markup, control characters escaped)."""
+    return Text.assemble(plain(entry["run"], style="bold"), f"  [{entry['reader']}]  ",
+                         f"steps {entry['first_step']}..{entry['last_step']}")
 
 
 def _table(entry: dict) -> Table:
@@ -51,9 +56,18 @@ def _table(entry: dict) -> Table:
     table.add_column("metric")
     table.add_column("points", justify="right")
     table.add_column("name in the log")
-    for name, n in entry["metrics"].items():
-        shown = escape(name) if canonical_name(name) is not None else f"{escape(name)} [dim](unmapped)[/dim]"
-        table.add_row(shown, str(n), escape(entry["source_names"].get(name, "")))
+    metrics = list(entry["metrics"].items())
+    for name, n in metrics[:MAX_TABLE_ROWS]:
+        shown = plain(name)
+        if canonical_name(name) is None:
+            shown.append(" (unmapped)", style="dim")
+        source = plain(entry["source_names"].get(name, ""))
+        if entry["competing"].get(name):
+            losers = ", ".join(f"{clean(o)} ({entry['metrics'].get(o, 0)})" for o in entry["competing"][name])
+            source.append(f"; also in the log: {losers}", style="dim")
+        table.add_row(shown, str(n), source)
+    if len(metrics) > MAX_TABLE_ROWS:
+        table.caption = f"{len(metrics) - MAX_TABLE_ROWS} more metrics not shown (--format json lists all)"
     return table
 
 
@@ -65,15 +79,14 @@ def inspect(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad line.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the output to a file.")] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Per run: name, source, reader, step range, points per metric, metrics that could not be mapped."""
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")
-    runs = read_many(paths, format=reader, strict=strict)
+    runs = read_many(paths, format=reader, strict=strict, step_column=step_column)
     payload = {"runs": [run_summary(run) for run in runs]}
-    for run in runs:
-        for message in run.stats.warnings:
-            warn(message)
+    warn_reads(runs)
     if format == "json":
         emit_json(payload, out_file)
         return
@@ -90,6 +103,6 @@ def _print_tables(console: Console, payload: dict) -> None:
         console.print(_title(entry), soft_wrap=True)
         console.print(_table(entry))
         skipped = {k: v for k, v in entry["skipped"].items() if v}
-        console.print(f"source: {entry['source']}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"source: {clean(entry['source'], None)}", markup=False, highlight=False, soft_wrap=True)
         if skipped:
             console.print("skipped: " + ", ".join(f"{k}={v}" for k, v in skipped.items()), markup=False)

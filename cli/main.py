@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from typer._click import exceptions as click_errors  # typer vendors click: its own exception classes
 
-from cli.common import STATE, err
+from cli.common import LINE_LIMIT, STATE, clean, err
 from entropy_dynamics import __version__
 from entropy_dynamics.errors import EntropyDynamicsError
 
@@ -73,15 +73,24 @@ def main(argv: list[str] | None = None) -> int:
     except click_errors.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "entropy-dynamics"
         message = " ".join(exc.format_message().split())
-        err.print(f"error: {where}: {message} (see --help)", markup=False, highlight=False, soft_wrap=True)
+        _line(f"{where}: {message} (see --help)")
         return 2
     except click_errors.ClickException as exc:
-        err.print(f"error: {' '.join(exc.format_message().split())}", markup=False, highlight=False, soft_wrap=True)
+        _line(" ".join(exc.format_message().split()))
         return exc.exit_code
     except EntropyDynamicsError as exc:
         if STATE["debug"]:
             traceback.print_exc()
-        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        _line(str(exc))
+        return 2
+    except OSError as exc:  # an output path that cannot be written (a file where a folder goes, no space...)
+        if STATE["debug"]:
+            traceback.print_exc()
+        where = exc.filename if exc.filename is not None else "output"
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            _line(f"{where}: a file is in the way where a folder is needed")
+        else:
+            _line(f"{where}: cannot write or read: {exc.strerror or type(exc).__name__}")
         return 2
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
@@ -90,10 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         if STATE["debug"]:
             traceback.print_exc()
         else:
-            err.print(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
-                      markup=False, highlight=False, soft_wrap=True)
+            _line(f"{type(exc).__name__}: {' '.join(str(exc).split())} (run with --debug for details)")
         return 1
     return 0
+
+
+def _line(message: str) -> None:
+    err.print(f"error: {clean(message, LINE_LIMIT)}", markup=False, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

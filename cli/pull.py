@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import emit_json, fail, out, warn
+from cli.common import clean, emit_json, fail, out, warn_reads
 from entropy_dynamics.logs.wandb_api import pull as pull_runs
 
 
@@ -42,12 +42,10 @@ def pull(
          "first_step": run.first_step, "last_step": run.last_step}
         for run, path in written
     ]
-    for run, _ in written:
-        for message in run.stats.warnings:
-            warn(message)
+    warn_reads(run for run, _ in written)
     if format == "json":
         emit_json({"runs": summary})
         return
     for entry in summary:
-        out.print(f"{entry['run']} ({entry['run_id']}): {entry['steps']} steps "
+        out.print(f"{clean(entry['run'])} ({clean(entry['run_id'])}): {entry['steps']} steps "
                   f"{entry['first_step']}..{entry['last_step']} -> {entry['path']}", markup=False, highlight=False)

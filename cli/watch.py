@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import Annotated
 
 import typer
 
-from cli.common import fail, out, warn
+from cli.common import StepColumnOpt, clean, fail, out, warn, warn_reads
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
 from entropy_dynamics.logs import read_runs
@@ -29,8 +30,10 @@ def watch(
     poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds between reads with --follow.")] = 1.0,
     timeout: Annotated[float | None, typer.Option("--timeout", min=0.0, help="Stop following after N seconds.")]
     = None,
-    total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, help="Planned steps of the run "
-                                                    "(default: from the log's header with --follow).")] = None,
+    total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, hidden=True, help="Ignored since "
+                                                    "2026-12-06: the phase definitions do not depend on the run's "
+                                                    "length (accepted so old commands keep working).")] = None,
+    step_column: StepColumnOpt = None,
 ) -> None:
     """Print phase transitions as the online detector confirms them (without --follow the log as it
     is now is replayed, like --replay)."""
@@ -40,18 +43,27 @@ def watch(
         fail("choose one of --follow and --replay")
     options = {} if total_steps is None else {"total_steps": total_steps}
     if follow:
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends following as Ctrl-C does: exit 0
         try:
-            for event in follow_jsonl(path, metric, poll=poll, timeout=timeout, **options):
+            for event in follow_jsonl(path, metric, poll=poll, timeout=timeout, on_warning=warn, **options):
                 _emit(event, format)
         except KeyboardInterrupt:
             return
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return
-    for run in read_runs(path, format=reader):
+    runs = read_runs(path, format=reader, step_column=step_column)
+    warn_reads(runs)
+    for run in runs:
         events, warnings = replay(run, metric, **options)
         for message in warnings:
-            warn(f"{run.name}: {message}")
+            warn(f"{clean(run.name)}: {message}")
         for event in events:
             _emit(event, format)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _emit(event: PhaseEvent, format: str) -> None:
@@ -59,5 +71,6 @@ def _emit(event: PhaseEvent, format: str) -> None:
         sys.stdout.write(json.dumps(event.to_dict()) + "\n")
         sys.stdout.flush()
         return
-    out.print(f"{event.run}: {event.phase} from step {event.start_step} (confirmed at step {event.confirmed_at_step})",
+    out.print(f"{clean(event.run)}: {event.phase} from step {event.start_step} "
+              f"(confirmed at step {event.confirmed_at_step})",
               markup=False, highlight=False)

@@ -79,6 +79,25 @@ def reject_record(
     stats.warn_once(key, f"{where}: {message}; skipped")
 
 
+#: Corrupt stretches warned about one by one per file; beyond that they are only counted.
+MAX_CORRUPTION_WARNINGS = 10
+
+
+def note_corruption(path: str | Path, stats: ReadStats, strict: bool, message: str) -> None:
+    """A corrupt stretch of a binary log that the reader passed over: raise :class:`LogReadError` in strict
+    mode, else count it in ``bad_lines`` and warn (each of the first :data:`MAX_CORRUPTION_WARNINGS`)."""
+    if strict:
+        raise LogReadError(path, message)
+    stats.bad_lines += 1
+    key = f"corrupt:{path}"
+    seen = stats.corrupt_stretches.get(key, 0) + 1
+    stats.corrupt_stretches[key] = seen
+    if seen <= MAX_CORRUPTION_WARNINGS:
+        stats.warnings.append(f"{path}: {message}")
+    elif seen == MAX_CORRUPTION_WARNINGS + 1:
+        stats.warnings.append(f"{path}: more corrupt stretches skipped (see skipped.bad_lines)")
+
+
 def check_frame_strict(
     path: str | Path, steps: np.ndarray, raw: pd.DataFrame, numeric: pd.DataFrame, lines: np.ndarray
 ) -> None:
@@ -104,17 +123,24 @@ def check_frame_strict(
         raise LogReadError(path, message, int(lines[row]))
 
 
+def text_columns(raw: pd.DataFrame) -> list[int]:
+    """Positions of the columns not read as numbers or bools (those need converting and checking)."""
+    return [i for i, dtype in enumerate(raw.dtypes)
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+
+
 def cell_problems(raw: pd.DataFrame, numeric: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Two (n, m) bool masks over a table: cells holding something that is not a number, and cells
-    holding NaN/inf. Empty cells are neither (no point at that step)."""
-    present = raw.notna().to_numpy(dtype=bool)
+    holding NaN/inf. Empty cells are neither (no point at that step). Only columns read as text are
+    looked at as text (a column the CSV parser read as numbers holds nothing else)."""
+    present = raw.notna().to_numpy(dtype=bool, copy=True)
     values = numeric.to_numpy(dtype="float64")
-    if raw.shape[1] == 0:
-        return present, present
-    text = raw.astype("string").apply(lambda c: c.str.strip().str.lower())
-    present = present & (text != "").fillna(False).to_numpy(dtype=bool)
-    spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
-    not_number = present & np.isnan(values) & ~spelled_nan
+    not_number = np.zeros_like(present)
+    for i in text_columns(raw):
+        text = raw.iloc[:, i].astype("string").str.strip().str.lower()
+        present[:, i] &= (text != "").fillna(False).to_numpy(dtype=bool)
+        spelled_nan = text.isin(["nan", "-nan", "+nan"]).fillna(False).to_numpy(dtype=bool)
+        not_number[:, i] = present[:, i] & np.isnan(values[:, i]) & ~spelled_nan
     non_finite = present & ~np.isfinite(values) & ~not_number
     return not_number, non_finite
 

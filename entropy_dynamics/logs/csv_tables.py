@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +13,7 @@ import pandas as pd
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import Run
 from entropy_dynamics.logs.tables import table_to_run
+from entropy_dynamics.logs.text import sniff_encoding
 
 #: Column names taken as the step, in order of preference (matched case-insensitively).
 STEP_COLUMNS = (
@@ -24,76 +28,113 @@ STEP_COLUMNS = (
     "iter",
     "update",
     "timestep",
+    "time/iterations",  # Stable-Baselines3's progress.csv (one row per policy update)
 )
 
 
-def find_step_column(path: str | Path, columns: list[str]) -> str:
-    """The step column of a table, or a :class:`LogReadError` naming what was looked for."""
+def find_step_column(path: str | Path, columns: list[str], wanted: str | None = None) -> str:
+    """The step column of a table (``wanted`` if given, else the first of :data:`STEP_COLUMNS`), or a
+    :class:`LogReadError` naming what was looked for and the columns there are."""
     lowered = {str(c).strip().lower(): c for c in columns}
-    for candidate in STEP_COLUMNS:
-        if candidate in lowered:
-            return lowered[candidate]
+    for candidate in (wanted,) if wanted is not None else STEP_COLUMNS:
+        if candidate in columns:
+            return candidate
+        if candidate.strip().lower() in lowered:
+            return lowered[candidate.strip().lower()]
     shown = ", ".join(map(str, columns[:12])) + (" ..." if len(columns) > 12 else "")
-    raise LogReadError(path, f"no step column (looked for {', '.join(STEP_COLUMNS)}); columns: {shown}")
+    looked = f"--step-column {wanted!r}" if wanted is not None else f"looked for {', '.join(STEP_COLUMNS)}"
+    raise LogReadError(path, f"no step column ({looked}); columns: {shown}")
 
 
-def read_csv_text(path: str | Path, strict: bool) -> tuple[pd.DataFrame, int]:
-    """All cells as text (empty cells as NaN) and the number of malformed rows skipped.
+@dataclass
+class CsvText:
+    """A CSV's cells as text (empty cells NaN) and what reading it passed over."""
 
-    Strict mode fails on the first malformed row; lenient mode skips and counts them.
+    frame: pd.DataFrame
+    malformed: int = 0
+    """Rows with the wrong number of fields, skipped."""
+    open_quote_line: int | None = None
+    """Line of a quote that is never closed (quotes were then read as plain characters)."""
+
+
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = None) -> CsvText:
+    """All cells (empty cells as NaN), as numbers where a whole column parses as numbers, else as text
+    (checked cell by cell later); ``columns`` limits which are read.
+
+    Strict mode fails on the first malformed row or an unterminated quote; lenient mode skips and
+    counts malformed rows, and reads a file with an unterminated quote with quotes as plain text
+    (instead of swallowing every later line into one field).
     """
     sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
-    options = {
+    with open(path, "rb") as fh:
+        encoding = sniff_encoding(fh.read(4096))
+    options: dict = {
         "sep": sep,
-        "dtype": str,
         "index_col": False,
-        "encoding": "utf-8-sig",
+        "encoding": encoding,
+        "encoding_errors": "replace",
         "keep_default_na": False,
         "na_values": [""],
+        "usecols": columns,
     }
     try:
-        return pd.read_csv(path, **options), 0
+        return CsvText(pd.read_csv(path, **options))
     except pd.errors.EmptyDataError:
         raise LogReadError(path, "file is empty") from None
     except pd.errors.ParserError as exc:
+        open_quote = _OPEN_QUOTE.search(str(exc))
+        line = int(open_quote.group(1)) + 1 if open_quote else None
         if strict:
-            raise LogReadError(path, f"malformed CSV: {_one_line(exc)}") from None
+            what = "a quote opened here is never closed" if open_quote else f"malformed CSV: {_one_line(exc)}"
+            raise LogReadError(path, what, line) from None
     skipped: list[list[str]] = []
 
     def skip(row: list[str]) -> None:
         skipped.append(row)
 
+    if open_quote:
+        options["quoting"] = csv.QUOTE_NONE
     frame = pd.read_csv(path, engine="python", on_bad_lines=skip, **options)
-    return frame, len(skipped)
+    return CsvText(frame, len(skipped), line)
 
 
-def read_csv(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+def read_csv(path: str | os.PathLike[str], strict: bool = False, step_column: str | None = None) -> list[Run]:
     """A CSV/TSV with a step column (``step``, ``_step``, ``global_step``, ``Step``, ``iteration``...)."""
-    raw, malformed = read_csv_text(path, strict)
+    text = read_csv_text(path, strict)
+    raw = text.frame
     if raw.empty and not len(raw.columns):
         raise LogReadError(path, "file is empty")
     run = table_to_run(
-        path, Path(path).stem, "csv", raw, find_step_column(path, list(raw.columns)), strict=strict, first_line=2
+        path, Path(path).stem, "csv", raw, find_step_column(path, list(raw.columns), step_column), strict=strict,
+        first_line=2
     )
-    note_malformed(run, path, malformed)
+    note_malformed(run, path, text)
     return [run]
 
 
-def read_parquet(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
+def read_parquet(path: str | os.PathLike[str], strict: bool = False, step_column: str | None = None) -> list[Run]:
     """A Parquet table with a step column."""
     try:
         raw = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise LogReadError(path, f"not a readable Parquet file: {_one_line(exc)}") from None
     raw.columns = [str(c) for c in raw.columns]
-    step = find_step_column(path, list(raw.columns))
+    step = find_step_column(path, list(raw.columns), step_column)
     return [table_to_run(path, Path(path).stem, "parquet", raw, step, strict=strict, first_line=1)]
 
 
-def note_malformed(run: Run, path: str | os.PathLike[str], count: int) -> None:
-    if count:
-        run.stats.bad_lines += count
-        run.stats.warn_once("bad", f"{path}: {count} malformed CSV rows skipped")
+def note_malformed(run: Run, path: str | os.PathLike[str], text: CsvText) -> None:
+    """Warn about what :func:`read_csv_text` passed over (counted in ``bad_lines``)."""
+    if text.malformed:
+        run.stats.bad_lines += text.malformed
+        run.stats.warn_once("bad", f"{path}: {text.malformed} malformed CSV rows skipped")
+    if text.open_quote_line is not None:
+        run.stats.bad_lines += 1
+        run.stats.warn_once("quote", f"{path}:{text.open_quote_line}: a quote opened here is never closed; "
+                                     "quotes read as plain characters")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from typing import IO, Any
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
+from entropy_dynamics.logs.text import as_utf8
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
 
@@ -157,32 +158,34 @@ def truncate_after_step(path: str | os.PathLike[str], step: int) -> int:
 
 
 def _flatten(values: dict[str, Any]) -> dict[str, Any]:
-    """Nested dicts become ``outer/inner`` keys; a flat dict is returned as is (the common case)."""
+    """Nested dicts become ``outer/inner`` keys; a flat dict is returned as is (the common case).
+    Iterative, so a hostile nesting depth cannot exhaust the stack."""
     if not any(isinstance(v, dict) for v in values.values()):
         return values
     out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            for inner, v in _flatten(value).items():
-                out[f"{key}/{inner}"] = v
+    stack = [("", iter(values.items()))]
+    while stack:
+        prefix, items = stack[-1]
+        for key, value in items:
+            if isinstance(value, dict):
+                stack.append((f"{prefix}{key}/", iter(value.items())))
+                break
+            out[f"{prefix}{key}"] = value
         else:
-            out[str(key)] = value
+            stack.pop()
     return out
 
 
 def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
     """Parsed JSON objects with their 1-based line numbers. A final line without a newline that
     does not parse is a write in progress: skipped silently. Bad lines elsewhere are counted (or
-    raise in strict mode)."""
+    raise in strict mode). Lines may end in ``\\n``, ``\\r\\n`` or ``\\r``; UTF-16/32 files are decoded."""
     with open(path, "rb") as fh:
-        data = fh.read()
-    lines = data.split(b"\n")
-    numbered = [(i, raw) for i, raw in enumerate(lines, start=1) if raw.strip()]
-    if numbered and not data.endswith(b"\n"):
+        data = as_utf8(fh.read())[0]
+    numbered = [(i, raw) for i, raw in enumerate(data.splitlines(), start=1) if raw.strip()]
+    if numbered and not data.endswith((b"\n", b"\r")):
         tail_number, tail = numbered[-1]
-        try:
-            json.loads(tail)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        if _decode(tail)[1] is not None:
             stats.warn_once("partial", f"{path}:{tail_number}: trailing partial line skipped (still being written?)")
             numbered.pop()
     for i, obj in _parse_lines(path, numbered, strict, stats):
@@ -192,22 +195,41 @@ def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[i
         yield i, obj
 
 
+#: Integers longer than this are read as floats (Python refuses to parse ints over 4300 digits).
+_INT_DIGITS = 300
+
+
+def parse_int(text: str) -> int | float:
+    """``json.loads``'s ``parse_int``: an integer, or a float (inf when out of range) when too long."""
+    return int(text) if len(text) <= _INT_DIGITS else float(text)
+
+
+def _decode(raw: bytes) -> tuple[Any, str | None]:
+    """One line's JSON value and ``None``, or ``None`` and why it does not parse. Huge integers become
+    floats (inf beyond float range); nesting too deep for the parser is an error, not a crash."""
+    try:
+        return json.loads(raw, parse_int=parse_int), None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        return None, getattr(exc, "msg", None) or type(exc).__name__
+    except RecursionError:
+        return None, "nested too deeply"
+
+
 def _parse_lines(
     path: Path, numbered: list[tuple[int, bytes]], strict: bool, stats: ReadStats
 ) -> Iterator[tuple[int, Any]]:
     """Decode all lines in one ``json.loads`` call (fast); when some line is corrupt, line by line."""
     try:
         parsed = json.loads(b"[" + b",".join(raw for _, raw in numbered) + b"]")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError, UnicodeDecodeError):
         parsed = None
     if parsed is not None and len(parsed) == len(numbered):
         yield from zip((i for i, _ in numbered), parsed, strict=True)
         return
     for i, raw in numbered:
-        try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            reject_record(path, stats, strict, f"corrupt JSON line ({getattr(exc, 'msg', exc)})", i)
+        obj, problem = _decode(raw)
+        if problem is not None:
+            reject_record(path, stats, strict, f"corrupt JSON line ({problem})", i)
             continue
         yield i, obj
 
@@ -263,9 +285,13 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     reader = "jsonl" if "ours" in kinds else ("verl-jsonl" if "verl" in kinds else "flat-jsonl")
     name = header.get("run") or (path.parent.name if path.name == "metrics.jsonl" else path.stem)
     metadata = {k: header[k] for k in ("versions", "created", "source") if k in header}
+    config = header.get("config") or {}
+    if not isinstance(config, dict):
+        stats.warn_once("config", f"{path}: the header's 'config' is a {type(config).__name__}, not an object; ignored")
+        config = {}
     run = build_run(
         str(name), str(path), reader, records, stats=stats,
-        config=header.get("config") or {},
+        config=config,
         metadata=metadata | {"resumed_from_step": resumes[1:]},
         events=events, samples=samples,
     )

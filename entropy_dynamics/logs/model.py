@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from entropy_dynamics.errors import MetricNotFoundError
-from entropy_dynamics.logs.names import canonical_name, map_names
+from entropy_dynamics.logs.names import canonical_name, competing_names, map_names
+from entropy_dynamics.logs.sign_flips import add_sign_flipped
 
 
 @dataclass
@@ -31,6 +32,8 @@ class ReadStats:
     warnings: list[str] = field(default_factory=list)
     """Human-readable notes, one per kind of problem (the first occurrence names file and line)."""
     _warned: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    corrupt_stretches: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Corrupt stretches skipped per file (binary formats that re-sync)."""
 
     def warn_once(self, key: str, message: str) -> None:
         """Record ``message`` unless a warning of the same kind ``key`` was already recorded."""
@@ -59,6 +62,9 @@ class Run:
     samples: list[dict[str, Any]] = field(default_factory=list)
     source_names: dict[str, str] = field(default_factory=dict)
     stats: ReadStats = field(default_factory=ReadStats)
+    competing: dict[str, list[str]] = field(default_factory=dict)
+    """Source names that map to the same canonical name as a column but have fewer points (they keep
+    their own names as columns): ``{canonical: [source names]}``."""
 
     @property
     def steps(self) -> np.ndarray:
@@ -162,9 +168,11 @@ def frame_to_run(
 ) -> Run:
     """Wrap a step-indexed float frame with source column names into a :class:`Run` (renames to
     canonical names, drops all-empty columns, sorts by step)."""
-    mapping = map_names(frame.columns)
+    frame, derived = add_sign_flipped(frame)
+    mapping = map_names(frame.columns, {str(c): int(n) for c, n in frame.notna().sum().items()})
     frame = frame.rename(columns=mapping).sort_index()
     frame = frame.loc[:, frame.notna().any(axis=0)] if len(frame.columns) else frame
+    source_names = {col: derived.get(src, src) for src, col in mapping.items() if col in frame.columns}
     return Run(
         name=name,
         source=source,
@@ -174,8 +182,9 @@ def frame_to_run(
         metadata=metadata or {},
         events=events or [],
         samples=samples or [],
-        source_names={col: src for src, col in mapping.items() if col in frame.columns},
+        source_names=source_names,
         stats=stats or ReadStats(),
+        competing={c: losers for c, losers in competing_names(mapping).items() if c in frame.columns},
     )
 
 
@@ -222,7 +231,10 @@ def to_float(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float range (hundreds of digits)
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         try:
             return float(value.strip())

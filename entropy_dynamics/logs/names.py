@@ -7,7 +7,7 @@ original name when no alias matches, so nothing a log holds is dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 #: Canonical names with a one-line meaning. Patterns with ``<k>`` / ``<term>`` are families.
 CANONICAL: dict[str, str] = {
@@ -91,9 +91,14 @@ CANONICAL: dict[str, str] = {
     "eval/episode_len": "held-out turns per episode of an SFT evaluation (extension of the contract)",
     "eval/entropy": "token-mean entropy of the evaluated replies (extension of the contract)",
     "perf/epoch_s": "seconds per SFT epoch (extension of the contract)",
+    "reward/extra/<k>": "an extra reward term a reward function reports (verl's reward_extra_info/<k>)",
 }
 
-_FAMILIES = [re.compile(r"^policy/entropy/turn_\d+$"), re.compile(r"^interference/grad_(?:norm|cos)_[A-Za-z0-9_]+$")]
+_FAMILIES = [re.compile(r"^policy/entropy/turn_\d+$"), re.compile(r"^interference/grad_(?:norm|cos)_[A-Za-z0-9_]+$"),
+             re.compile(r"^reward/extra/.+$")]
+
+#: Source prefixes that map a whole family: ``reward_extra_info/acc`` -> ``reward/extra/acc``.
+PREFIX_ALIASES = {"reward_extra_info/": "reward/extra/"}
 
 #: Other trainers' names -> canonical. Order matters: when two names of one run map to the same
 #: canonical name, the one listed first wins and the other keeps its own name.
@@ -109,6 +114,10 @@ ALIASES: dict[str, str] = {
     "actor/grad_norm": "optim/grad_norm",
     "actor/lr": "optim/lr",
     "actor/classification_loss": "loss/seal",
+    "actor/pg_clipfrac_lower": "policy/clip_frac_lower",
+    "critic/vf_loss": "loss/value",
+    "response_length/clip_ratio": "response/truncated_ratio",
+    "num_turns/mean": "env/episode_len",
     "critic/score/mean": "reward/mean",
     "critic/rewards/mean": "reward/mean",
     "critic/score/std": "reward/std",
@@ -128,12 +137,15 @@ ALIASES: dict[str, str] = {
     "clip_ratio/region_mean": "policy/clip_frac",
     "clip_ratio": "policy/clip_frac",
     "completions/mean_length": "response/mean_length",
+    "completions/clipped_ratio": "response/truncated_ratio",
+    "completion_length": "response/mean_length",
+    "zero_std_ratio": "reward/frac_zero_std_groups",
     "grad_norm": "optim/grad_norm",
     "learning_rate": "optim/lr",
     "loss": "loss/total",
     # OpenRLHF
     "policy_entropy": "policy/entropy",
-    "entropy_loss": "policy/entropy",
+    # no bare "entropy_loss": its sign depends on the trainer (SB3 logs minus the entropy; see sign_flips)
     "policy_loss": "loss/pg",
     "actor_lr": "optim/lr",
     "actor_grad_norm": "optim/grad_norm",
@@ -174,6 +186,9 @@ def canonical_name(name: str) -> str | None:
             return cand
         if cand in ALIASES:
             return ALIASES[cand]
+        for prefix, target in PREFIX_ALIASES.items():
+            if cand.startswith(prefix) and len(cand) > len(prefix):
+                return target + cand[len(prefix):]
     return None
 
 
@@ -190,19 +205,35 @@ def _priority(name: str) -> int:
     return order.index(stripped) if stripped in ALIASES else len(order)
 
 
-def map_names(names: Iterable[str]) -> dict[str, str]:
+def map_names(names: Iterable[str], points: Mapping[str, int] | None = None) -> dict[str, str]:
     """Column name for each source name: its canonical name where one maps and is not taken.
 
-    Returns ``{source_name: column_name}``; unmapped names map to themselves.
+    When several source names map to one canonical name, the one with most ``points`` wins (ties: the
+    canonical name itself, then the alias listed first); the others keep their own names (see
+    :func:`competing_names`). Returns ``{source_name: column_name}``; unmapped names map to themselves.
     """
     names = list(dict.fromkeys(names))
+    points = points or {}
+    result = {n: n for n in names}
+    for c, sources in _by_canonical(names).items():
+        result[min(sources, key=lambda n: (-points.get(n, 0), _priority(n)))] = c
+    return result
+
+
+def competing_names(mapping: Mapping[str, str]) -> dict[str, list[str]]:
+    """``{canonical: [source names that also map to it but lost]}`` for a :func:`map_names` result."""
+    out: dict[str, list[str]] = {}
+    for canonical, sources in _by_canonical(list(mapping)).items():
+        losers = [n for n in sources if mapping[n] != canonical]
+        if losers and canonical in mapping.values():
+            out[canonical] = losers
+    return out
+
+
+def _by_canonical(names: list[str]) -> dict[str, list[str]]:
     by_canonical: dict[str, list[str]] = {}
     for n in names:
         c = canonical_name(n)
         if c is not None:
             by_canonical.setdefault(c, []).append(n)
-    result = {n: n for n in names}
-    for c, sources in by_canonical.items():
-        winner = min(sources, key=_priority)
-        result[winner] = c
-    return result
+    return by_canonical

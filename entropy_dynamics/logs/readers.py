@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import importlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.hf_stdout import SIGNATURE as _HF_LINE
 from entropy_dynamics.logs.model import Run
+from entropy_dynamics.logs.text import as_utf8, sniff_encoding
 from entropy_dynamics.logs.verl_console import SIGNATURE as _VERL_LINE
 from entropy_dynamics.logs.wandb_csv import is_wandb_export_header
 
@@ -30,6 +33,7 @@ READERS: dict[str, str] = {
     "wandb-api": "entropy_dynamics.logs.wandb_api:read_wandb_api",
     "tensorboard": "entropy_dynamics.logs.tensorboard:read_tensorboard",
     "trainer-state": "entropy_dynamics.logs.trainer_state:read_trainer_state",
+    "hf-stdout": "entropy_dynamics.logs.hf_stdout:read_hf_stdout",
 }
 
 _PROBE_BYTES = 65536
@@ -66,22 +70,34 @@ def detect_file_format(p: Path) -> str:
         return "trainer-state"
     if suffix in (".csv", ".tsv"):
         return _csv_kind(p)
+    head = as_utf8(head)[0]  # UTF-16/32 text logs are judged by their text
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix not in (".jsonl", ".json", ".ndjson") and text.startswith(b"{'"):
+        return "hf-stdout"  # a Python dict repr, not JSON
     if suffix in (".jsonl", ".json", ".ndjson") or text.startswith(b"{"):
         return "jsonl"
-    if _VERL_LINE.search(head) or (suffix in (".log", ".out", ".txt") and _has_verl_line(p)):
+    console = suffix in (".log", ".out", ".txt")
+    if _VERL_LINE.search(head) or (console and _has_line(p, _VERL_LINE)):
         return "verl-console"
+    if _HF_LINE.search(head) or (console and _has_line(p, _HF_LINE)):
+        return "hf-stdout"
     raise _unknown(p, "unknown log format")
 
 
-def _has_verl_line(p: Path) -> bool:
-    """A verl record anywhere in a console log (config dumps can fill the first 64 KiB)."""
+def _has_line(p: Path, signature: re.Pattern[bytes]) -> bool:
+    """A record line anywhere in a console log (config dumps can fill the first 64 KiB)."""
     with open(p, "rb") as fh:
-        return any(_VERL_LINE.search(line) for line in fh)
+        if sniff_encoding(fh.read(4096)) != "utf-8-sig":  # UTF-16/32: decode the whole text
+            fh.seek(0)
+            return signature.search(as_utf8(fh.read())[0]) is not None
+        fh.seek(0)
+        return any(signature.search(line) for line in fh)
 
 
 def _csv_kind(p: Path) -> str:
-    with open(p, encoding="utf-8-sig", errors="replace") as fh:
+    with open(p, "rb") as fh:
+        encoding = sniff_encoding(fh.read(4096))
+    with open(p, encoding=encoding, errors="replace") as fh:
         header = fh.readline()
     columns = next(csv.reader([header], delimiter="\t" if p.suffix.lower() == ".tsv" else ","), [])
     return "wandb-csv" if is_wandb_export_header(columns) else "csv"
@@ -121,21 +137,29 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     return detect_file_format(p)
 
 
-def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: bool = False) -> list[Run]:
-    """Read every run a path holds. ``format`` forces a reader (see :data:`READERS`)."""
+#: Readers of tables, which take ``step_column`` (``--step-column``).
+TABLE_READERS = ("csv", "parquet")
+
+
+def read_runs(path: str | os.PathLike[str], format: str | None = None, strict: bool = False,
+              step_column: str | None = None) -> list[Run]:
+    """Read every run a path holds. ``format`` forces a reader (see :data:`READERS`); ``step_column``
+    names the step column of a CSV or Parquet table."""
     try:
-        return _read_runs(path, format, strict)
+        return _read_runs(path, format, strict, step_column)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise LogReadError(getattr(exc, "filename", None) or path, f"cannot read: {reason}") from None
 
 
-def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -> list[Run]:
+def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, step_column: str | None) -> list[Run]:
     if format is not None and format not in READERS:
         raise LogReadError(path, f"unknown format {format!r} (one of: {', '.join(available_formats())})")
     is_uri = str(path).startswith("wandb://")
     if not is_uri and not Path(path).exists():
         raise LogReadError(path, "no such file or folder")
+    if not is_uri and not Path(path).is_file() and not Path(path).is_dir():
+        raise LogReadError(path, "not a regular file or folder (a pipe or a device?); save the log to a file first")
     if is_uri or Path(path).is_file():
         sources = [(format or detect_format(path), path)]
     elif format is not None and format != "jsonl":
@@ -146,12 +170,18 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool) -
             sources = [s for s in sources if s[0] == format]
         if not sources:
             raise _unknown(Path(path), "folder holds no log this tool reads")
+    if step_column is not None:
+        others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
+        if others:
+            raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
+        return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict, step_column=step_column)]
     return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict)]
 
 
-def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False) -> list[Run]:
+def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False,
+              step_column: str | None = None) -> list[Run]:
     """All runs of several paths, in order."""
     runs: list[Run] = []
     for p in paths:
-        runs.extend(read_runs(p, format=format, strict=strict))
+        runs.extend(read_runs(p, format=format, strict=strict, step_column=step_column))
     return runs

@@ -13,21 +13,22 @@ import numpy as np
 import pandas as pd
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import cell_problems, check_frame_strict
+from entropy_dynamics.logs.checks import cell_problems, check_frame_strict, text_columns
 from entropy_dynamics.logs.model import STEP_LIMIT, ReadStats, Run, frame_to_run
 
 
 def to_numeric_frame(raw: pd.DataFrame) -> pd.DataFrame:
-    """(n, m) cells of any dtype -> float64; anything that is not a number becomes NaN."""
-    numeric = {}
-    for col in raw.columns:
-        series = raw[col]
-        if pd.api.types.is_bool_dtype(series):
-            series = series.astype("float64")
-        elif not pd.api.types.is_numeric_dtype(series):
-            series = pd.to_numeric(series.astype("string").str.strip(), errors="coerce")
-        numeric[col] = series.astype("float64")
-    return pd.DataFrame(numeric, index=raw.index, columns=raw.columns)
+    """(n, m) cells of any dtype -> float64 in one block; anything that is not a number becomes NaN.
+    Numeric columns convert in one array operation (a table can have tens of thousands of columns)."""
+    texts = text_columns(raw)
+    numbers = np.setdiff1d(np.arange(raw.shape[1]), texts)
+    values = np.empty(raw.shape, dtype="float64")
+    if len(numbers):
+        values[:, numbers] = raw.iloc[:, numbers].to_numpy(dtype="float64", na_value=np.nan)
+    for i in texts:
+        values[:, i] = pd.to_numeric(raw.iloc[:, i].astype("string").str.strip(), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)
+    return pd.DataFrame(values, index=raw.index, columns=raw.columns)
 
 
 def table_to_run(

@@ -16,7 +16,9 @@ from typing import Any
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
+from entropy_dynamics.logs.jsonl import parse_int as _parse_int
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
+from entropy_dynamics.logs.text import as_utf8
 
 FILE_NAME = "trainer_state.json"
 _SUMMARY_KEYS = ("train_runtime", "train_samples_per_second", "total_flos")
@@ -36,10 +38,16 @@ def find_trainer_state(path: Path) -> Path:
 
 
 def _read_json(path: Path) -> Any:
+    """The file's JSON (UTF-8, or UTF-16/32 with or without a byte-order mark); one-line errors."""
+    text = as_utf8(path.read_bytes())[0]
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise LogReadError(path, f"invalid JSON ({exc.msg})", exc.lineno) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LogReadError(path, f"invalid JSON ({type(exc).__name__})") from None
+    except RecursionError:
+        raise LogReadError(path, "invalid JSON (nested too deeply)") from None
 
 
 def _run_name(state_file: Path) -> str:
@@ -79,8 +87,8 @@ def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> li
         candidate = state_file.parent / sibling
         if candidate.is_file():
             try:
-                config[key] = json.loads(candidate.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                config[key] = _read_json(candidate)
+            except LogReadError:
                 stats.warn_once("config", f"{candidate}: not valid JSON; ignored")
     if not order:
         raise LogReadError(state_file, "log_history holds no entries with a step")

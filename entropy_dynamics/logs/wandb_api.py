@@ -9,6 +9,8 @@ The few methods used: ``api.run(path)``, ``api.runs(path, filters=, per_page=)``
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
@@ -169,18 +171,46 @@ def pull(
     page_size: int = 1000,
     show_progress: bool = True,
 ) -> list[tuple[Run, Path]]:
-    """Fetch runs and save each as ``out_dir/<run_id>/metrics.jsonl``."""
+    """Fetch runs and save each as ``out_dir/<folder>/metrics.jsonl``, one folder per run (see
+    :func:`run_folder`). Output path problems are :class:`LogReadError` (one line), checked before fetching."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise LogReadError(out, "--out must be a folder, and this is a file")
     runs = fetch_runs(target, filters, api=api, page_size=page_size, show_progress=show_progress)
-    written = []
+    written: list[tuple[Run, Path]] = []
+    taken: set[str] = set()
     for run in runs:
-        folder = Path(out_dir) / _safe(str(run.metadata.get("run_id") or run.name))
+        folder = out / run_folder(str(run.metadata.get("run_id") or run.name), taken)
+        taken.add(folder.name.casefold())
         if folder.exists() and not (folder / "metrics.jsonl").exists() and any(folder.iterdir()):
             raise LogReadError(folder, "exists and is not a pulled run folder; choose another --out")
-        folder.mkdir(parents=True, exist_ok=True)
-        write_run_jsonl(run, folder / "metrics.jsonl")
+        if (folder / "metrics.jsonl").is_file() and _pulled_source(folder / "metrics.jsonl") not in (None, run.source):
+            raise LogReadError(folder, f"holds another pulled run ({_pulled_source(folder / 'metrics.jsonl')}); "
+                                       "choose another --out")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_run_jsonl(run, folder / "metrics.jsonl")
+        except OSError as exc:
+            raise LogReadError(exc.filename or folder, f"cannot write: {exc.strerror or type(exc).__name__}") from None
         written.append((run, folder / "metrics.jsonl"))
     return written
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
+def run_folder(run_id: str, taken: set[str]) -> str:
+    """A folder name for a run id that no other run of the pull shares: the id itself when it is a safe
+    file name, else its safe form plus 8 hex digits of its hash (``a/b`` -> ``a_b-<hash>``, never ``a_b``).
+    ``taken`` holds the case-folded names already used (case-insensitive file systems)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).strip("._")[:100] or "run"
+    if safe == run_id and safe.casefold() not in taken:
+        return safe
+    return f"{safe}-{hashlib.sha1(run_id.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def _pulled_source(path: Path) -> str | None:
+    """The ``source`` in the header of a log ``pull`` wrote (None when it has none)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header = json.loads(fh.readline() or "{}")
+    except (OSError, ValueError):
+        return None
+    return header.get("source") if isinstance(header, dict) else None

@@ -36,7 +36,8 @@ def split_column(column: str) -> tuple[str, str, bool]:
 
 def read_wandb_csv(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     """One :class:`Run` per run in the export, in column order."""
-    raw, malformed = read_csv_text(path, strict)
+    text = read_csv_text(path, strict)
+    raw = text.frame
     columns = [str(c) for c in raw.columns]
     if len(columns) < 2 or not any(_SEPARATOR in c for c in columns[1:]):
         raise LogReadError(path, "not a W&B chart export (expected '<run> - <metric>' columns after the x column)")
@@ -68,6 +69,6 @@ def read_wandb_csv(path: str | os.PathLike[str], strict: bool = False) -> list[R
             first_line=2,
             metadata={"x_axis": x_column, "group": grouped[run]},
         )
-        note_malformed(result, path, malformed)
+        note_malformed(result, path, text)
         runs.append(result)
     return runs

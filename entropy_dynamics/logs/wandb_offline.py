@@ -21,7 +21,14 @@ from typing import Any
 from wandb.proto import wandb_internal_pb2
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.checks import RecordChecker, history_values, reject_record, warn_counts
+from entropy_dynamics.logs.checks import (
+    RecordChecker,
+    history_values,
+    note_corruption,
+    reject_record,
+    warn_counts,
+)
+from entropy_dynamics.logs.jsonl import parse_int
 from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
 
 MAGIC = b":W&B"
@@ -31,34 +38,42 @@ _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
 
 
 def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
-    """``(record_number, Record)`` for every complete record (numbered from 1)."""
+    """``(record_number, Record)`` for every complete record (numbered from 1). A corrupt chunk (bad
+    CRC, unknown type, a length that leaves its block) skips to the next 32 KiB block, where chunks
+    start afresh; the stretch is reported (``--strict``: an error)."""
     data = path.read_bytes()
     if data[:4] != MAGIC:
         raise LogReadError(path, "not a W&B run file (no ':W&B' header)")
-    pos, number, pending = _HEADER, 0, None
+    pos, number, pending, orphan = _HEADER, 0, None, False
     while pos + _HEADER <= len(data):
         left_in_block = _BLOCK - pos % _BLOCK
         if left_in_block < _HEADER:
             pos += left_in_block
             continue
         crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        if kind == 0 and length == 0:  # zero padding up to the end of the block
-            pos += left_in_block
+        if kind == 0 and length == 0 and not data[pos : pos + left_in_block].strip(b"\0"):
+            pos += left_in_block  # zero padding up to the end of the block
             continue
         chunk = data[pos + _HEADER : pos + _HEADER + length]
-        if len(chunk) < length:
-            break  # a chunk still being written
+        fits = _HEADER + length <= left_in_block and kind in (_FULL, _FIRST, _MIDDLE, _LAST)
+        if fits and len(chunk) < length:
+            stats.warn_once("partial", f"{path}: last record incomplete (still being written?); skipped")
+            break
+        if not fits or zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc:
+            skip = min(left_in_block, len(data) - pos)
+            note_corruption(path, stats, strict, f"corrupt data after record {number} (byte {pos}): {skip} bytes "
+                                                 "skipped to the next 32 KiB block")
+            pos, pending, orphan = pos + left_in_block, None, True
+            continue
         pos += _HEADER + length
-        if zlib.crc32(chunk, zlib.crc32(bytes([kind]))) != crc or kind not in (_FULL, _FIRST, _MIDDLE, _LAST):
-            reject_record(path, stats, strict, f"corrupt record after record {number} (byte {pos - length - _HEADER})")
-            pending = None
-            continue
         if kind == _FULL:
-            payload = chunk
+            payload, orphan = chunk, False
         elif kind == _FIRST:
-            pending = chunk
+            pending, orphan = chunk, False
             continue
-        elif pending is None:  # MIDDLE/LAST without FIRST: its start was corrupt
+        elif pending is None:  # MIDDLE/LAST whose FIRST was lost in a corrupt stretch (already reported)
+            if not orphan:
+                note_corruption(path, stats, strict, f"record continuation without a start at byte {pos}")
             continue
         elif kind == _MIDDLE:
             pending += chunk
@@ -73,6 +88,8 @@ def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[i
             reject_record(path, stats, strict, f"record {number} does not decode")
             continue
         yield number, record
+    if data[pos:].strip(b"\0"):
+        stats.warn_once("partial", f"{path}: last record incomplete (still being written?); skipped")
 
 
 def _items(items: Any) -> dict[str, Any]:
@@ -81,8 +98,8 @@ def _items(items: Any) -> dict[str, Any]:
     for item in items:
         key = item.key or "/".join(item.nested_key)
         try:
-            out[key] = json.loads(item.value_json)
-        except ValueError:
+            out[key] = json.loads(item.value_json, parse_int=parse_int)
+        except (ValueError, RecursionError):
             out[key] = item.value_json
     return out
 

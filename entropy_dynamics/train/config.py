@@ -64,9 +64,10 @@ class PhaseConfig:
                            f"Reactions to a confirmed eruption, from: {', '.join(ERUPTION_REACTIONS)}.")
     seal_factor: float = _f(2.0, "raise_seal multiplies seal.coef by this (> 1) ...")
     seal_max: float = _f(0.1, "... up to this cap (needs SEAL on).")
-    total_steps: Any = _f("auto", "Run length a rise's sharpness is judged against: 'auto' = `steps`, "  # noqa: RUF009
-                          "null = the steps seen so far (time-bounded runs), or a number.")
-    detector: dict = _f({}, "Keyword options of the online detector (window, refit_every, confirm, ...).")  # noqa: RUF009
+    total_steps: Any = _f("auto", "Ignored since 2026-12-06 (accepted so old configs keep working): the phase "  # noqa: RUF009
+                          "definitions no longer depend on the run's length.")
+    detector: dict = _f({}, "Keyword options of the online detector: refit_every, lookback, confirm and any "
+                        "PhaseOptions field (min_ratio, min_rise, max_rise_steps, ...).")  # noqa: RUF009
 
 
 @dataclass

@@ -1,5 +1,4 @@
 import threading
-import time
 
 import pytest
 
@@ -43,15 +42,24 @@ def test_follow_sees_lines_written_while_it_runs(tmp_path):
     first = int(s.steps.searchsorted(s.onsets[0])) - 30
     _write(path, s, upto=first)
 
+    go, done, polls = threading.Event(), threading.Event(), []
+
     def grow():
-        time.sleep(0.3)
+        go.wait()
         with MetricLogWriter(path) as log:
             for step, value in zip(s.steps[first:].tolist(), s.values[first:].tolist(), strict=True):
                 log.metrics(step, {"actor/entropy": value})
+        done.set()
+
+    def stop():  # called before each read: on the second call the first part has been read
+        polls.append(1)
+        if len(polls) == 2:
+            go.set()
+        return done.is_set()
 
     writer = threading.Thread(target=grow)
     writer.start()
-    events = list(follow_jsonl(path, poll=0.1, timeout=1.5))
+    events = list(follow_jsonl(path, poll=0.01, stop=stop))
     writer.join()
     assert events and all(e.run == "live-run" for e in events)
     eruptions = [e for e in events if e.phase == "eruption"]

@@ -92,3 +92,13 @@ def test_help_renders(capsys):
         code, out, err = _run(capsys, command, "--help")
         assert code == 0, err
         assert "[/RUN_ID]" in out and "error" not in err
+
+
+def test_a_table_of_30000_metrics_shows_500_and_says_so(tmp_path, capsys):
+    path = tmp_path / "wide.csv"
+    path.write_text("step," + ",".join(f"c{i}" for i in range(30000)) + "\n1," + ",".join(["1"] * 30000) + "\n")
+    code, out, err = _run(capsys, "inspect", str(path))
+    assert code == 0, err
+    assert "29500 more metrics not shown (--format json lists all)" in " ".join(out.split())
+    code, out, _ = _run(capsys, "inspect", str(path), "--format", "json")
+    assert len(json.loads(out)["runs"][0]["metrics"]) == 30000

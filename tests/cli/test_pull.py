@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 
 from cli.main import main
 from entropy_dynamics.logs import read_runs, wandb_api
-from tests.logs.fake_wandb import make_api
+from tests.logs.fake_wandb import FakeApi, FakeRun, make_api
 
 
 @pytest.fixture
@@ -42,3 +43,36 @@ def test_pull_errors_are_one_line(tmp_path, capsys, fake_api):
         err = capsys.readouterr().err
         assert code == 2 and err.startswith(start), err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_pull_gives_every_run_its_own_folder(tmp_path, capsys, monkeypatch):
+    rows = [{"_step": s, "actor/entropy": 1.0 / (s + 1)} for s in range(5)]
+    ids = ["a/b", "a_b", "A_B", "..", "x" * 300]
+    api = FakeApi({"ent/proj": [FakeRun(i, f"run {n}", {}, rows) for n, i in enumerate(ids)]})
+    monkeypatch.setattr(wandb_api, "API_FACTORY", lambda: api)
+    assert main(["pull", "ent/proj", "--out", str(tmp_path / "p"), "--format", "json"]) == 0
+    paths = [r["path"] for r in json.loads(capsys.readouterr().out)["runs"]]
+    folders = [Path(p).parent for p in paths]
+    assert len({f.name.casefold() for f in folders}) == len(ids)
+    assert folders[1].name == "a_b" and folders[0].name.startswith("a_b-")
+    assert all(f.parent == tmp_path / "p" and len(f.name) < 120 for f in folders)
+    assert [read_runs(p)[0].name for p in paths] == [f"run {n}" for n in range(len(ids))]
+    # pulling again overwrites each run's own log, never another's
+    assert main(["pull", "ent/proj", "--out", str(tmp_path / "p"), "--format", "json"]) == 0
+    assert [Path(r["path"]) for r in json.loads(capsys.readouterr().out)["runs"]] == [Path(p) for p in paths]
+
+
+def test_pull_output_path_errors_are_one_line(tmp_path, capsys, fake_api):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    other = tmp_path / "other" / "r1"
+    other.mkdir(parents=True)
+    (other / "metrics.jsonl").write_text('{"type": "header", "run": "x", "source": "wandb://e/p/zzz"}\n')
+    for out, expected in [("/dev/null", "error: /dev/null: --out must be a folder"),
+                          (str(a_file), f"error: {a_file}: --out must be a folder"),
+                          (str(a_file / "sub"), "cannot write: Not a directory"),
+                          (str(tmp_path / "other"), "holds another pulled run (wandb://e/p/zzz)")]:
+        code = main(["pull", "ent/proj/r1", "--out", out])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert expected in err, err

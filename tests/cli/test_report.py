@@ -58,3 +58,20 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path):
         code, _, err = _run(capsys, *args)
         assert code == 2, (args, err)
         assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_log_without_entropy_is_drawn_with_a_note(capsys, tmp_path):
+    log = tmp_path / "trl.jsonl"
+    log.write_text("\n".join(json.dumps({"step": s, "reward": s / 60, "kl": 0.01 * s, "loss": 1 / s})
+                             for s in range(1, 61)) + "\n")
+    code, stdout, err = _run(capsys, "report", str(log), "--out", str(tmp_path / "r.html"))
+    assert code == 0, err
+    assert err.strip() == ("warning: trl: no entropy metric (policy/entropy or a name ending in 'entropy'); the other "
+                           "metrics are drawn without phases (--metric picks one to segment)")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "no entropy metric" in html and "reward/mean" in html
+    other = write_full_log(tmp_path / "a" / "metrics.jsonl", name="grpo-a")
+    code, stdout, err = _run(capsys, "compare", str(log), str(other), "--out", str(tmp_path / "c.html"))
+    assert code == 0 and "wrote" in stdout, err
+    code, _, err = _run(capsys, "report", str(log), "--metric", "nope", "--out", str(tmp_path / "x.html"))
+    assert code == 2 and "has no metric 'nope'" in err

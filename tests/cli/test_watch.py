@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 from cli.main import main
 from entropy_dynamics.logs import MetricLogWriter
@@ -40,3 +48,79 @@ def test_bad_options_are_one_line_exit_2(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == "error: choose one of --follow and --replay"
     assert main(["watch", str(tmp_path / "missing.jsonl"), "--replay"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+WRITER = """
+import os, sys
+from entropy_dynamics.logs import MetricLogWriter
+from entropy_dynamics.synthetic import synthetic_series
+path = sys.argv[1]
+for command in sys.stdin:
+    action, name, n, seed = command.split()
+    if action == "truncate":
+        open(path, "w").close()
+    elif action == "rotate":
+        os.rename(path, path + ".1")
+    s = synthetic_series(int(n), 1, seed=int(seed), noise=0.04)
+    with MetricLogWriter(path) as log:
+        log.header(name, config={"steps": int(n)}, versions={})
+        for step, value in zip(s.steps.tolist(), s.values.tolist()):
+            log.metrics(step, {"policy/entropy": value})
+    print(int(s.onsets[0]), flush=True)
+"""
+
+
+def _lines(stream) -> queue.Queue:
+    """The lines of a process's output, as they come (read on a thread, so waiting on them can time out)."""
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
+
+
+def _eruption_of(events: queue.Queue, run: str) -> dict:
+    while True:
+        event = json.loads(events.get(timeout=120))  # a guard against a hang, not a timing assumption
+        if event["run"] == run and event["phase"] == "eruption":
+            return event
+
+
+def test_follow_survives_truncation_and_rotation_and_ends_on_sigterm(tmp_path):
+    log = tmp_path / "metrics.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "OMP_NUM_THREADS": "1"}
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=env)
+    watcher = None
+    try:
+        writer.stdin.write("append first 800 6\n")
+        writer.stdin.flush()
+        onsets = [int(writer.stdout.readline())]
+        watcher = subprocess.Popen([sys.executable, "-m", "cli.main", "watch", str(log), "--follow", "--format", "json",
+                                    "--poll", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=env)
+        events, warnings = _lines(watcher.stdout), _lines(watcher.stderr)
+        found = [_eruption_of(events, "first")]
+        # a new, shorter run truncates the log in place; then the log is rotated and a third run starts
+        for command, name in (("truncate second 500 1", "second"), ("rotate third 600 3", "third")):
+            writer.stdin.write(command + "\n")
+            writer.stdin.flush()
+            onsets.append(int(writer.stdout.readline()))
+            found.append(_eruption_of(events, name))
+            assert re.search(r"log (truncated|rewritten|rotated); following the new run", warnings.get(timeout=120))
+        for event, onset in zip(found, onsets, strict=True):
+            assert abs(event["start_step"] - onset) <= 20, (found, onsets)
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=120) == 0
+        assert warnings.empty()
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=120)
+        if watcher is not None and watcher.poll() is None:
+            watcher.kill()
+
+
+def test_replay_prints_the_reader_warnings(tmp_path, capsys):
+    _log(tmp_path / "m.jsonl")
+    with open(tmp_path / "m.jsonl", "a") as fh:
+        fh.write("{broken\n")
+    assert main(["watch", str(tmp_path / "m.jsonl"), "--replay"]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: {tmp_path / 'm.jsonl'}:802: corrupt JSON line")

@@ -45,3 +45,27 @@ def test_parquet(tmp_path):
     assert run.stats.non_finite == 1
     with pytest.raises(LogReadError, match=r"log\.parquet:3: non-finite value"):
         read_runs(path, strict=True)
+
+
+def test_sb3_entropy_loss_is_flipped_and_the_longest_alias_wins(tmp_path):
+    path = tmp_path / "progress.csv"
+    rows = ["time/iterations,time/total_timesteps,train/entropy_loss,rollout/ep_rew_mean"]
+    rows += [f"{i},{i * 2048},{-1.0 + i * 0.01},{i}" for i in range(1, 51)]
+    path.write_text("\n".join(rows) + "\n")
+    (run,) = read_runs(path, step_column="time/iterations")
+    assert run.series("policy/entropy").iloc[0] == pytest.approx(0.99)  # a collapse stays a collapse
+    assert run.source_names["policy/entropy"].startswith("-train/entropy_loss")
+    assert "train/entropy_loss" in run.unmapped
+    # without SB3's keys beside it, an entropy_loss of unknown sign is left unmapped
+    path.write_text("step,train/entropy_loss\n1,-1\n2,-0.9\n")
+    assert read_runs(path)[0].unmapped == ["train/entropy_loss"]
+
+
+def test_competing_aliases_most_points_wins(tmp_path):
+    path = tmp_path / "m.csv"
+    rows = ["step,actor/entropy,actor/entropy_loss"]
+    rows += [f"{s},{'1.0' if s % 30 == 0 else ''},{s}" for s in range(1, 301)]
+    path.write_text("\n".join(rows) + "\n")
+    (run,) = read_runs(path)
+    assert run.points()["policy/entropy"] == 300 and run.source_names["policy/entropy"] == "actor/entropy_loss"
+    assert run.competing == {"policy/entropy": ["actor/entropy"]}

@@ -1,6 +1,13 @@
 import pytest
 
-from entropy_dynamics.logs.names import ALIASES, CANONICAL, canonical_name, is_canonical, map_names
+from entropy_dynamics.logs.names import (
+    ALIASES,
+    CANONICAL,
+    canonical_name,
+    competing_names,
+    is_canonical,
+    map_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +37,24 @@ def test_map_names_prefers_the_canonical_then_earlier_alias():
     assert map_names(["actor/entropy_loss", "actor/entropy", "x"]) == {
         "actor/entropy_loss": "actor/entropy_loss", "actor/entropy": "policy/entropy", "x": "x"}
     assert map_names(["actor/entropy", "policy/entropy"])["policy/entropy"] == "policy/entropy"
+
+
+def test_the_alias_with_most_points_wins_and_the_others_are_listed():
+    mapping = map_names(["actor/entropy", "actor/entropy_loss"], {"actor/entropy": 10, "actor/entropy_loss": 335})
+    assert mapping == {"actor/entropy": "actor/entropy", "actor/entropy_loss": "policy/entropy"}
+    assert competing_names(mapping) == {"policy/entropy": ["actor/entropy"]}
+
+
+@pytest.mark.parametrize(("source", "canonical"), [
+    ("response_length/clip_ratio", "response/truncated_ratio"),
+    ("completions/clipped_ratio", "response/truncated_ratio"),
+    ("actor/pg_clipfrac_lower", "policy/clip_frac_lower"), ("critic/vf_loss", "loss/value"),
+    ("zero_std_ratio", "reward/frac_zero_std_groups"), ("completion_length", "response/mean_length"),
+    ("num_turns/mean", "env/episode_len"), ("reward_extra_info/acc", "reward/extra/acc"),
+    ("train/entropy_loss", None), ("entropy_loss", None),  # sign unknown: SB3's is minus the entropy
+])
+def test_more_aliases(source, canonical):
+    assert canonical_name(source) == canonical
 
 
 def test_every_name_the_metrics_library_writes_is_canonical():

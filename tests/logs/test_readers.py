@@ -35,8 +35,8 @@ def test_detect_file_format(tmp_path, name, content, expected):
 
 
 def test_every_registered_reader_loads():
-    assert available_formats() == sorted(["csv", "jsonl", "parquet", "tensorboard", "trainer-state", "verl-console",
-                                          "wandb-api", "wandb-csv", "wandb-offline"])
+    assert available_formats() == sorted(["csv", "hf-stdout", "jsonl", "parquet", "tensorboard", "trainer-state",
+                                          "verl-console", "wandb-api", "wandb-csv", "wandb-offline"])
     assert detect_format("wandb://ent/proj/run") == "wandb-api"
 
 

@@ -60,3 +60,16 @@ def test_log_without_records_is_refused(tmp_path):
     path.write_text("hello\nworld\n")
     with pytest.raises(LogReadError, match="no verl 'step:N - key:value' lines"):
         read_runs(path, format="verl-console")
+
+
+def test_a_log_of_two_runs_is_split_and_warned(tmp_path):
+    path = tmp_path / "two.log"
+    first = [f"step:{s} - actor/entropy:{1.0 / s}" for s in range(1, 11)]
+    second = [f"step:{s} - actor/entropy_loss:{0.5 + s / 1000} - critic/score/mean:{s}" for s in range(1, 336)]
+    resume = [f"step:{s} - actor/entropy_loss:0.1" for s in range(300, 336)]  # a resume is not a new run
+    path.write_text("\n".join(first + second + resume) + "\n")
+    runs = read_runs(path)
+    assert [r.name for r in runs] == ["two", "two#2"]
+    assert runs[0].points() == {"policy/entropy": 10}
+    assert runs[1].points()["policy/entropy"] == 335 and runs[1].stats.duplicate_steps == 36
+    assert runs[0].stats.warnings[0].endswith("holds 2 runs (the step starts over at lines 11); read as separate runs")

@@ -85,6 +85,11 @@ CANONICAL: dict[str, str] = {
     "loss/sft": "SFT cross-entropy per token (extension of the contract)",
     "loss/value": "value (critic) loss term, already times its coefficient (extension of the contract)",
     "seal/bce": "the SEAL head's binary cross-entropy before its coefficient (extension of the contract)",
+    "seal/grad_ratio": "norm of SEAL's gradient over the policy gradient's, on the instruments' subset "
+                       "(extension of the contract; NaN when the policy gradient is 0)",
+    "seal/label_all_fail_share": "share of SEAL's labelled tokens from groups where no episode won "
+                                 "(extension of the contract)",
+    "seal/label_pos_share": "share of SEAL's labels that are 1 (extension of the contract)",
     "optim/steps": "optimizer steps taken in the step (extension of the contract)",
     "eval/success_rate": "held-out success of an SFT evaluation (extension of the contract)",
     "eval/valid_action_ratio": "held-out valid-action share of an SFT evaluation (extension of the contract)",

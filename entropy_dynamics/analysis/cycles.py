@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from entropy_dynamics.analysis.options import PhaseOptions
-from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import Cycle, Segment
 
 
@@ -50,8 +48,3 @@ def find_cycles(segments: list[Segment], steps: np.ndarray, smooth: np.ndarray) 
         ))
     return cycles
 
-
-def cycles_of(steps: np.ndarray, values: np.ndarray, options: PhaseOptions | None = None) -> list[Cycle]:
-    """Segment a raw series and return its cycles (convenience for callers without a segmentation)."""
-    result = segment(steps, values, options)
-    return find_cycles(result.segments, result.steps, result.smooth)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from entropy_dynamics.analysis.evaluate import OnsetScore
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.run_analysis import analyze_run
 from entropy_dynamics.logs.readers import read_runs
@@ -48,18 +49,21 @@ class LabelledScore:
         return sum(len(c.false_alarms) for c in self.curves)
 
     @property
+    def onsets(self) -> OnsetScore:
+        """Hits against required eruptions; detections = hits + false alarms (optional ones count as neither)."""
+        return OnsetScore(self.hits, self.required, self.hits + self.false_alarms)
+
+    @property
     def precision(self) -> float:
-        found = self.hits + self.false_alarms
-        return self.hits / found if found else 1.0
+        return self.onsets.precision
 
     @property
     def recall(self) -> float:
-        return self.hits / self.required if self.required else 1.0
+        return self.onsets.recall
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return self.onsets.f1
 
     @property
     def phase_agreement(self) -> float:

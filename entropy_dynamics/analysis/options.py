@@ -114,4 +114,4 @@ def option_help(name: str) -> str:
     """The documented meaning of one option with its default (for CLI help texts and the docs)."""
     spec = next(f for f in fields(PhaseOptions) if f.name == name)
     default = spec.default if spec.default is not MISSING else None
-    return f"{spec.metadata['help']} [default: {default}]"
+    return f"{spec.metadata['help']} (default {default})"

@@ -67,3 +67,12 @@ def test_a_wandb_export_with_two_runs_gives_two_entries(real_logs, capsys):
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert len(runs) == 2 and all(r["cycles"] == [] for r in runs)
     assert {r["n_points"] for r in runs} == {2958, 4595}
+
+
+def test_help_shows_the_phase_definitions_with_their_defaults(capsys):
+    code = main(["analyze", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    for flag, default in (("--min-ratio", "1.8"), ("--min-rise", "0.3"), ("--max-rise-steps", "30.0"),
+                          ("--penalty", "2.0")):
+        assert flag in out and f"(default {default})" in out

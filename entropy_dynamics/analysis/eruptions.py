@@ -115,9 +115,10 @@ def min_rise_over_low(opts: PhaseOptions, sigma: float, log_scale: bool) -> floa
     return max(opts.log_min_ratio if log_scale else opts.min_rise, opts.noise_z * sigma)
 
 
-def is_erupted(s_j: float, s_low: float, level_j: float, level_low: float, sigma_j: float, opts: PhaseOptions,
-               log_scale: bool) -> bool:
-    """Whether a point stands an eruption's height above its trailing low (see :func:`erupted_points`)."""
+def is_erupted(s_j: float, s_low: float, sigma_j: float, opts: PhaseOptions, log_scale: bool) -> bool:
+    """Whether smoothed value ``s_j`` stands an eruption's height above ``s_low`` (analysed units) at local noise
+    ``sigma_j``: the one-point form of :func:`erupted_points`."""
+    level_j, level_low = (math.exp(s_j), math.exp(s_low)) if log_scale else (s_j, s_low)
     return s_j - s_low >= min_rise_over_low(opts, sigma_j, log_scale) and level_j - level_low >= opts.min_rise
 
 
@@ -129,10 +130,7 @@ def erupted_points(t: np.ndarray, s: np.ndarray, level: np.ndarray, sigma: np.nd
     same in the metric's units, sigma = :func:`trailing_noise`.
     """
     low = trailing_low(t, s, opts.max_rise_steps)
-    if log_scale:
-        rise = np.maximum(opts.log_min_ratio, opts.noise_z * sigma)
-    else:
-        rise = np.maximum(opts.min_rise, opts.noise_z * sigma)
+    rise = np.maximum(opts.log_min_ratio if log_scale else opts.min_rise, opts.noise_z * sigma)
     erupted = (s - s[low] >= rise) & (level - level[low] >= opts.min_rise)
     return erupted, low
 
@@ -198,9 +196,7 @@ class EruptionTracker:
         low = first + int(window.size - 1 - np.argmin(window[::-1]))  # ties: the later point
         if self.log_scale and s[top] - s[low] < self.opts.log_min_change:
             return None  # no decline of min_change after the top: the same eruption climbs on
-        level = np.exp if self.log_scale else (lambda v: v)
-        if is_erupted(float(s[j]), float(s[low]), float(level(s[j])), float(level(s[low])), sigma, self.opts,
-                      self.log_scale):
+        if is_erupted(float(s[j]), float(s[low]), sigma, self.opts, self.log_scale):
             return low
         return None
 

@@ -133,7 +133,7 @@ class OnlineDetector:
             if s[k] < s[low]:
                 low = k
             k -= 1
-        if not is_erupted(s[j], s[low], math.exp(s[j]), math.exp(s[low]), sigma, self.opts, log_scale=True):
+        if not is_erupted(float(s[j]), float(s[low]), sigma, self.opts, log_scale=True):
             return []
         onset = self._tracker.feed(t, y, s, j, low, sigma)
         if onset is None:

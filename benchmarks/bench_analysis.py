@@ -21,8 +21,8 @@ from entropy_dynamics.analysis import OnlineDetector, analyze_run
 from entropy_dynamics.analysis.evaluate import score_suite
 from entropy_dynamics.analysis.labelled import load_labels, score_labelled
 from entropy_dynamics.analysis.stream import replay
+from entropy_dynamics.analysis.synthetic import make_run, synthetic_series, synthetic_suite
 from entropy_dynamics.logs import MetricLogWriter, read_runs
-from entropy_dynamics.synthetic import make_run, synthetic_series, synthetic_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "sample_logs" / "public" / "deep_grpo"

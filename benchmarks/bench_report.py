@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.synthetic import make_run
 from entropy_dynamics.logs import Run, frame_to_run
 from entropy_dynamics.report import render_comparison, render_report
-from entropy_dynamics.synthetic import make_run
 
 #: Extra metrics (beyond the synthetic run's entropy, reward, degeneration, interference, repr) up to 30.
 EXTRA = ["policy/entropy/pos", "policy/entropy/neg", "policy/entropy/turn_0", "policy/entropy/turn_1",

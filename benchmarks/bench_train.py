@@ -17,14 +17,14 @@ import time
 
 import torch
 
-from entropy_dynamics.train.batching import collate, plan_micro_batches
+from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.models import build_policy, build_tiny_lm
-from entropy_dynamics.train.rollout import TurnSample
-from entropy_dynamics.train.sampling import sample_replies
-from entropy_dynamics.train.tokenizer import train_bpe_tokenizer
-from entropy_dynamics.train.update import micro_batch_loss
+from entropy_dynamics.train.models.policy import build_policy, build_tiny_lm
+from entropy_dynamics.train.models.tokenizer import train_bpe_tokenizer
+from entropy_dynamics.train.rollout.play import TurnSample
+from entropy_dynamics.train.rollout.sampling import sample_replies
+from entropy_dynamics.train.run.batching import collate, plan_micro_batches
+from entropy_dynamics.train.run.update import micro_batch_loss
 
 CORPUS = ["You are in a kitchen. There is a fridge. <think>I take it.</think><action>take apple</action>"] * 20
 

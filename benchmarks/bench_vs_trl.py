@@ -38,7 +38,7 @@ from trl_grpo_baseline import admissible_action_task, build_tiny_model, reply_ac
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.prompt import build_messages
 from entropy_dynamics.envs.registry import register_env
-from entropy_dynamics.train.callbacks import Callback
+from entropy_dynamics.train.run.callbacks import Callback
 
 ENV_NAME = "bench-admissible-action"
 POOL = 400
@@ -111,7 +111,7 @@ def run_ours(model: Path, steps: int, *, prompts_per_step: int, num_generations:
     """Our loop on the same task and model; ``diagnostics_every`` None = no instruments or live detection;
     ``seal`` = SEAL at 0.02 (every sample then goes through the update's forward, as in TRL)."""
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.loop import train
+    from entropy_dynamics.train.run.loop import train
 
     with tempfile.TemporaryDirectory() as scratch:
         cfg = load_config(None, [

@@ -24,8 +24,9 @@ from typing import Any
 
 import torch
 
-from entropy_dynamics.train import callbacks, instruments, live_phase, loop, rollout
 from entropy_dynamics.train.config_io import load_config
+from entropy_dynamics.train.rollout import play as rollout
+from entropy_dynamics.train.run import callbacks, instruments, live_phase, loop
 
 #: name -> (end time, seconds) of every timed call
 SECONDS: dict[str, list[tuple[float, float]]] = defaultdict(list)

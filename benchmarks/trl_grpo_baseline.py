@@ -175,7 +175,7 @@ def run_trl_grpo(
 
 def _timed_callback(log_path: Path, spent: list[float]) -> Any:
     """Our EntropyDynamicsCallback (live detection on) whose ``on_log`` time is appended to ``spent``."""
-    from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback
+    from entropy_dynamics.integrations.trl_callback import EntropyDynamicsCallback
 
     callback = EntropyDynamicsCallback(log_path, run_name="trl+ours", echo=None)
     on_log = callback.on_log

@@ -52,7 +52,7 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the JSON summa
 
 def sft(config: ConfigArg = None, set_: SetOpt = None, format: FormatOpt = "text", out_file: OutOpt = None) -> None:
     """SFT warm start on the environment's expert demonstrations; writes OUTPUT_DIR/model for `init_from`."""
-    from entropy_dynamics.train.progress import ProgressBar
+    from entropy_dynamics.train.run.progress import ProgressBar
     from entropy_dynamics.train.sft import run_sft
 
     cfg = _config(config, set_)
@@ -70,9 +70,9 @@ def train(
 ) -> None:
     """RL training (GRPO family, PPO, optional SEAL) with a JSONL log, checkpoints and --resume; the
     instruments and live phase detection of the config's `instruments` and `phase` sections (on by default)."""
-    from entropy_dynamics.train.distributed import is_main_process
-    from entropy_dynamics.train.loop import train as run_train
-    from entropy_dynamics.train.progress import ProgressBar
+    from entropy_dynamics.train.run.distributed import is_main_process
+    from entropy_dynamics.train.run.loop import train as run_train
+    from entropy_dynamics.train.run.progress import ProgressBar
 
     cfg = _config(config, set_)
     _stop_on_sigterm()

@@ -8,3 +8,7 @@ The analysis side (``logs``, ``analysis``, ``report``) never imports torch.
 """
 
 __version__ = "0.1.0"
+
+from entropy_dynamics import _moved
+
+_moved.install()

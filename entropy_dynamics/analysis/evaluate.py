@@ -11,8 +11,8 @@ from entropy_dynamics.analysis.cycles import find_cycles
 from entropy_dynamics.analysis.online import OnlineDetector
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.segmenter import segment
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def onset_tolerance(steps: np.ndarray) -> float:

@@ -6,7 +6,7 @@ runs, prints each confirmed phase transition and can react to an eruption (save 
 
 Example::
 
-    from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback
+    from entropy_dynamics.integrations.trl_callback import EntropyDynamicsCallback
 
     trainer = GRPOTrainer(..., callbacks=[EntropyDynamicsCallback("runs/grpo", on_eruption="save")])
     trainer.train()   # then: entropy-dynamics analyze runs/grpo/metrics.jsonl
@@ -35,8 +35,8 @@ import entropy_dynamics
 from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, truncate_after_step
-from entropy_dynamics.train.live_phase import replay_log
-from entropy_dynamics.train.progress import print_above_progress
+from entropy_dynamics.train.run.live_phase import replay_log
+from entropy_dynamics.train.run.progress import print_above_progress
 
 EruptionAction = Literal["none", "save", "stop"]
 ERUPTION_ACTIONS: tuple[str, ...] = ("none", "save", "stop")

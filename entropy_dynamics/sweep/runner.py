@@ -24,7 +24,7 @@ from pathlib import Path
 
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.sweep.plan import RunSpec, SweepPlan
-from entropy_dynamics.train.checkpoint import find_checkpoint
+from entropy_dynamics.train.run.checkpoint import find_checkpoint
 
 DONE_FILE = "sweep_done.json"
 PLAN_FILE = "sweep.json"

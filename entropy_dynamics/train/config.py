@@ -44,7 +44,7 @@ class SealConfig:
 
 @dataclass
 class InstrumentsConfig:
-    """The paper's instruments inside the loop (:class:`~entropy_dynamics.train.instruments.Instruments`):
+    """The paper's instruments inside the loop (:class:`~entropy_dynamics.train.run.instruments.Instruments`):
     degeneration and hallucination of the rollout texts every step; gradient interference and representation
     separation every ``every`` steps (their cost is logged as ``perf/diagnostics_s``)."""
 
@@ -55,7 +55,7 @@ class InstrumentsConfig:
 
 @dataclass
 class PhaseConfig:
-    """Live phase detection (:class:`~entropy_dynamics.train.live_phase.LivePhase`): the analyzer's online
+    """Live phase detection (:class:`~entropy_dynamics.train.run.live_phase.LivePhase`): the analyzer's online
     detector on ``metric`` every step; ``phase`` events in the log and on the console; reactions to an eruption."""
 
     enabled: bool = _f(True, "Run live phase detection (`phase: off` turns it off).")

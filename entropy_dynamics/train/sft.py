@@ -15,16 +15,16 @@ import torch
 
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
-from entropy_dynamics.train.batching import pad_prompt_response
-from entropy_dynamics.train.builder import build_model, build_optimizer, demos, versions
-from entropy_dynamics.train.callbacks import Callback, CallbackList, JsonlSink, TrainState
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import to_dict
-from entropy_dynamics.train.games import EnvPool
-from entropy_dynamics.train.loop import LOG_NAME, rollout_settings
-from entropy_dynamics.train.models import Policy
-from entropy_dynamics.train.rollout import encode_prompt, play, rollout_metrics
-from entropy_dynamics.train.step_metrics import padded
+from entropy_dynamics.train.models.builder import build_model, build_optimizer, demos, versions
+from entropy_dynamics.train.models.policy import Policy
+from entropy_dynamics.train.rollout.games import EnvPool
+from entropy_dynamics.train.rollout.play import encode_prompt, play, rollout_metrics
+from entropy_dynamics.train.run.batching import pad_prompt_response
+from entropy_dynamics.train.run.callbacks import Callback, CallbackList, JsonlSink, TrainState
+from entropy_dynamics.train.run.loop import LOG_NAME, rollout_settings
+from entropy_dynamics.train.run.step_metrics import padded
 
 
 def demo_examples(records: list[dict], tokenizer, max_prompt_tokens: int) -> list[tuple[list[int], torch.Tensor]]:

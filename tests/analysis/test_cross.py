@@ -1,8 +1,8 @@
 import numpy as np
 
 from entropy_dynamics.analysis import analyze_run, cross_metric_stats, fit_entropy_reward
+from entropy_dynamics.analysis.synthetic import make_run
 from entropy_dynamics.logs import frame_to_run
-from entropy_dynamics.synthetic import make_run
 
 
 def test_fit_recovers_known_coefficients():

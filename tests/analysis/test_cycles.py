@@ -1,8 +1,8 @@
 import numpy as np
 
 from entropy_dynamics.analysis import find_cycles, segment_series
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.analysis.types import Segment
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def test_cycles_match_the_synthetic_truth():

@@ -9,8 +9,8 @@ import pytest
 from entropy_dynamics.analysis import PhaseOptions, analyze_run, segment
 from entropy_dynamics.analysis.eruptions import erupted_points, trailing_noise
 from entropy_dynamics.analysis.stream import replay
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.synthetic import synthetic_series
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
 OURS = ["grpo", "grpo_seed1", "grpo_seal", "grpo_seal_seed1", "sft12_grpo", "sft12_grpo_seal"]

@@ -3,8 +3,8 @@
 import numpy as np
 
 from entropy_dynamics.analysis.evaluate import live_score, onset_score, phase_accuracy, score_suite
+from entropy_dynamics.analysis.synthetic import synthetic_suite
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
-from entropy_dynamics.synthetic import synthetic_suite
 
 
 def test_scores_count_matches_misses_and_extras():

@@ -4,8 +4,8 @@ import math
 import pytest
 
 from entropy_dynamics.analysis import OnlineDetector, segment
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def _feed(detector, steps, values):

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.synthetic import make_run, synthetic_series
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import frame_to_run
-from entropy_dynamics.synthetic import make_run, synthetic_series
 
 
 def _run(columns: dict[str, np.ndarray], steps: np.ndarray):

@@ -5,8 +5,8 @@ import pytest
 
 from entropy_dynamics.analysis import segment_series
 from entropy_dynamics.analysis.segmenter import MIN_POINTS, robust_noise, segment
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def _assert_covers(steps, values, segments):

@@ -3,9 +3,9 @@ import threading
 import pytest
 
 from entropy_dynamics.analysis.stream import JsonlTail, follow_jsonl, pick_value, record_values, replay
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs import MetricLogWriter, read_runs
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def _write(path, series, upto=None, name="live-run"):

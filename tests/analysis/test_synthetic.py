@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from entropy_dynamics.synthetic import make_run, synthetic_series, synthetic_suite
+from entropy_dynamics.analysis.synthetic import make_run, synthetic_series, synthetic_suite
 
 
 @pytest.mark.parametrize("cycles", [0, 1, 4])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from cli.main import main
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.logs import MetricLogWriter
-from entropy_dynamics.synthetic import synthetic_series
 
 SEGMENT_KEYS = ["start_step", "end_step", "phase", "slope", "start_value", "end_value"]
 CYCLE_KEYS = ["eruption_start_step", "peak_step", "subsidence_end_step", "base_value", "peak_value",

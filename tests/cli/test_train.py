@@ -56,7 +56,7 @@ def test_sft_then_train_from_its_model(tmp_path):
 
 
 def test_train_logs_every_documented_key_when_due_and_shows_the_phase(tmp_path, capsys):
-    from tests.train.test_instruments import (
+    from tests.train.run.test_instruments import (
         INTERFERENCE_KEYS,
         LOOP_KEYS,
         REPR_KEYS,

@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 
 from cli.main import main
+from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.logs import MetricLogWriter
-from entropy_dynamics.synthetic import synthetic_series
 
 
 def _log(path):
@@ -53,7 +53,7 @@ def test_bad_options_are_one_line_exit_2(tmp_path, capsys):
 WRITER = """
 import os, sys
 from entropy_dynamics.logs import MetricLogWriter
-from entropy_dynamics.synthetic import synthetic_series
+from entropy_dynamics.analysis.synthetic import synthetic_series
 path = sys.argv[1]
 for command in sys.stdin:
     action, name, n, seed = command.split()

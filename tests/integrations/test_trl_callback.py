@@ -14,8 +14,8 @@ from transformers import AutoTokenizer, TrainerControl, TrainerState, TrainingAr
 
 from entropy_dynamics.analysis import OnlineDetector
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.integrations.trl_callback import EntropyDynamicsCallback, as_number, trl_to_canonical
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.trl_callback import EntropyDynamicsCallback, as_number, trl_to_canonical
 from tests.tiny_llama import tiny_llama
 
 WORDS = ["[PAD]", "[EOS]", "[UNK]", "you", "are", "in", "a", "kitchen", "hall", "garden", "exits", "north",

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.synthetic import make_run
 from entropy_dynamics.errors import EntropyDynamicsError
 from entropy_dynamics.logs import MetricLogWriter, read_runs
 from entropy_dynamics.report import render_report
 from entropy_dynamics.report.html import plotly_js
-from entropy_dynamics.synthetic import make_run
 
 from .conftest import plan_analysis, write_full_log
 

@@ -9,8 +9,8 @@ from entropy_dynamics.logs import read_runs
 from entropy_dynamics.report import render_report
 from entropy_dynamics.report.panels import select_panels
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.instruments import Instruments
-from entropy_dynamics.train.loop import train
+from entropy_dynamics.train.run.instruments import Instruments
+from entropy_dynamics.train.run.loop import train
 
 #: The tiny setting of tests/train: a one-layer Llama on two cached cooking games.
 TINY = ["games_per_step=1", "group_size=3", "max_turns=2", "max_new_tokens=6", "game_pool_size=2",

@@ -30,8 +30,8 @@ def tiny_model(overrides: list[str] | None = None):
     import torch
 
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.models import build_policy, build_tiny_lm
-    from entropy_dynamics.train.tokenizer import train_bpe_tokenizer
+    from entropy_dynamics.train.models.policy import build_policy, build_tiny_lm
+    from entropy_dynamics.train.models.tokenizer import train_bpe_tokenizer
 
     cfg = load_config(None, [*FAST, *(overrides or [])])
     torch.manual_seed(0)

@@ -3,7 +3,7 @@ came before (one sampling generator used to run on across evaluations)."""
 
 from __future__ import annotations
 
-from entropy_dynamics.train.games import EnvPool
+from entropy_dynamics.train.rollout.games import EnvPool
 from entropy_dynamics.train.sft import evaluate
 from tests.train.conftest import tiny_model
 

@@ -11,10 +11,10 @@ episode won, valid turns get a positive and invalid turns a negative advantage. 
 that per-turn episode advantage plus omega x the anchor-state step advantage.
 
 PPO uses the value head with GAE over each turn's reply, the turn's discounted return-to-go as the reward on
-its last token. The maths lives in :mod:`entropy_dynamics.train.advantages`.
+its last token. The maths lives in :mod:`entropy_dynamics.train.algorithms.advantages`.
 
 SEAL's label source is the token advantages (or episode success, ``seal.label_source``); samples it must not
-learn from carry NaN in ``seal_target`` (see :func:`entropy_dynamics.train.seal.seal_labels`).
+learn from carry NaN in ``seal_target`` (see :func:`entropy_dynamics.train.algorithms.seal.seal_labels`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from entropy_dynamics.train import advantages as adv
+from entropy_dynamics.train.algorithms import advantages as adv
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.rollout import RolloutBatch
+from entropy_dynamics.train.rollout.play import RolloutBatch
 
 
 @dataclass

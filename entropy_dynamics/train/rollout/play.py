@@ -2,7 +2,7 @@
 
 verl-agent style: each turn is one training sample whose prompt is rebuilt from the task, the last
 ``history_length`` (observation, action) pairs, the current observation and the admissible actions
-(or, with ``trajectory_prompts``, the whole conversation so far: :mod:`~entropy_dynamics.train.conversation`).
+(or, with ``trajectory_prompts``, the whole conversation so far: :mod:`~entropy_dynamics.train.rollout.conversation`).
 Only the sampled reply tokens are actions; prompt and observation tokens never receive loss. The
 sampled tokens' log-probs and the full entropy are kept from the sampling pass (the old policy).
 """
@@ -19,9 +19,9 @@ from torch import Tensor
 from entropy_dynamics.envs.base import TextEnv
 from entropy_dynamics.envs.prompt import build_messages
 from entropy_dynamics.envs.reply import parse_reply
-from entropy_dynamics.train.conversation import TurnTemplate, later_user_content, next_turn_ids, turn_template
-from entropy_dynamics.train.prompt_cache import PrefixMemo
-from entropy_dynamics.train.sampling import sample_replies
+from entropy_dynamics.train.models.prompt_cache import PrefixMemo
+from entropy_dynamics.train.rollout.conversation import TurnTemplate, later_user_content, next_turn_ids, turn_template
+from entropy_dynamics.train.rollout.sampling import sample_replies
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Our own loop instead of ``generate``: the log-probs and entropies at the rollout temperature come out
 of the sampling forward itself, so no second "old policy" forward is needed. The prompts are encoded by
-:func:`~entropy_dynamics.train.prompt_cache.encode_prompts` (the common prefix once, each distinct prompt
+:func:`~entropy_dynamics.train.models.prompt_cache.encode_prompts` (the common prefix once, each distinct prompt
 once; ``shared_prompts=False`` runs every prompt in full, the reference path), and a reply that ends
 leaves the batch (per-sequence stopping): later decode steps run only the live rows.
 
@@ -19,7 +19,13 @@ import torch
 from torch import Tensor
 
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
-from entropy_dynamics.train.prompt_cache import CACHE_NAME, PrefixMemo, encode_padded, encode_prompts, select_rows
+from entropy_dynamics.train.models.prompt_cache import (
+    CACHE_NAME,
+    PrefixMemo,
+    encode_padded,
+    encode_prompts,
+    select_rows,
+)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from entropy_dynamics.train.rollout import TurnSample
+from entropy_dynamics.train.rollout.play import TurnSample
 
 
 @dataclass

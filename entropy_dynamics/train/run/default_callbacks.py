@@ -1,6 +1,6 @@
 """The callbacks every run gets from its config: the instruments and live phase detection.
 
-:func:`with_default_callbacks` is what :func:`entropy_dynamics.train.loop.train` runs, so the CLI, the demo
+:func:`with_default_callbacks` is what :func:`entropy_dynamics.train.run.loop.train` runs, so the CLI, the demo
 and library users get the same behaviour from the same ``instruments`` and ``phase`` config sections.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from entropy_dynamics.train.callbacks import Callback
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.instruments import Instruments
-from entropy_dynamics.train.live_phase import LivePhase
-from entropy_dynamics.train.progress import print_above_progress
+from entropy_dynamics.train.run.callbacks import Callback
+from entropy_dynamics.train.run.instruments import Instruments
+from entropy_dynamics.train.run.live_phase import LivePhase
+from entropy_dynamics.train.run.progress import print_above_progress
 
 
 def instruments_from(cfg: TrainConfig) -> Instruments:

@@ -1,6 +1,6 @@
 """The paper's instruments inside our training loop: the canonical metrics the loop itself does not log.
 
-:class:`Instruments` is a :class:`~entropy_dynamics.train.callbacks.Callback`. On every step it adds the
+:class:`Instruments` is a :class:`~entropy_dynamics.train.run.callbacks.Callback`. On every step it adds the
 degeneration (``degen/*``) and hallucination (``halluc/*``) rates of the step's rollout texts; every
 ``every`` steps (steps 1, 1 + every, ...) it measures gradient interference (``interference/*``) and
 representation separation (``repr/*``) on a bounded subset of the step's samples, with one forward pass
@@ -42,12 +42,12 @@ from entropy_dynamics.metrics.interference import (
     loss_term_gradients,
 )
 from entropy_dynamics.metrics.representation import separation_metrics
-from entropy_dynamics.train.batching import MicroBatch, collate
-from entropy_dynamics.train.callbacks import Callback, TrainState
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.losses import policy_loss
-from entropy_dynamics.train.rollout import RolloutBatch
-from entropy_dynamics.train.seal import label_shares, response_hidden_states, seal_loss
+from entropy_dynamics.train.algorithms.credit import Credit
+from entropy_dynamics.train.algorithms.losses import policy_loss
+from entropy_dynamics.train.algorithms.seal import label_shares, response_hidden_states, seal_loss
+from entropy_dynamics.train.rollout.play import RolloutBatch
+from entropy_dynamics.train.run.batching import MicroBatch, collate
+from entropy_dynamics.train.run.callbacks import Callback, TrainState
 
 #: Written every step.
 TEXT_KEYS = (

@@ -25,9 +25,9 @@ from typing import Any
 from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.callbacks import Callback, TrainState
 from entropy_dynamics.train.config import ERUPTION_REACTIONS
-from entropy_dynamics.train.progress import print_above_progress
+from entropy_dynamics.train.run.callbacks import Callback, TrainState
+from entropy_dynamics.train.run.progress import print_above_progress
 
 LOG_NAME = "metrics.jsonl"
 

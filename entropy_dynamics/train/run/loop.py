@@ -12,20 +12,22 @@ import torch
 
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import truncate_after_step
-from entropy_dynamics.train.builder import build_model, build_optimizer, versions
-from entropy_dynamics.train.callbacks import Callback, CallbackList, JsonlSink, TrainState, WandbSink
-from entropy_dynamics.train.checkpoint import (
+from entropy_dynamics.train.algorithms.credit import assign_credit
+from entropy_dynamics.train.config import TrainConfig
+from entropy_dynamics.train.config_io import to_dict
+from entropy_dynamics.train.models.builder import build_model, build_optimizer, versions
+from entropy_dynamics.train.rollout.games import EnvPool, GameSampler, group_layout
+from entropy_dynamics.train.rollout.play import RolloutSettings, play
+from entropy_dynamics.train.run.callbacks import Callback, CallbackList, JsonlSink, TrainState, WandbSink
+from entropy_dynamics.train.run.checkpoint import (
     find_checkpoint,
     load_checkpoint,
     restore_rng,
     rng_state,
     save_checkpoint,
 )
-from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.config_io import to_dict
-from entropy_dynamics.train.credit import assign_credit
-from entropy_dynamics.train.default_callbacks import with_default_callbacks
-from entropy_dynamics.train.distributed import (
+from entropy_dynamics.train.run.default_callbacks import with_default_callbacks
+from entropy_dynamics.train.run.distributed import (
     Dist,
     barrier,
     broadcast_object,
@@ -36,11 +38,9 @@ from entropy_dynamics.train.distributed import (
     merge_metrics,
     rank_share,
 )
-from entropy_dynamics.train.games import EnvPool, GameSampler, group_layout
-from entropy_dynamics.train.progress import print_above_progress
-from entropy_dynamics.train.rollout import RolloutSettings, play
-from entropy_dynamics.train.step_metrics import batch_metrics, sample_trajectories
-from entropy_dynamics.train.update import predict_values, update_policy
+from entropy_dynamics.train.run.progress import print_above_progress
+from entropy_dynamics.train.run.step_metrics import batch_metrics, sample_trajectories
+from entropy_dynamics.train.run.update import predict_values, update_policy
 
 LOG_NAME = "metrics.jsonl"
 #: Offset between the sampling/update generator seeds of consecutive ranks (rank 0 uses ``cfg.seed``).
@@ -64,11 +64,11 @@ def train(cfg: TrainConfig, resume: bool = False, callbacks: Iterable[Callback] 
     """Train ``cfg.steps`` steps (resuming from ``output_dir/checkpoint`` when ``resume``); returns the state.
 
     The config's instruments run before ``callbacks`` and its live phase detection after them (see
-    :func:`~entropy_dynamics.train.default_callbacks.with_default_callbacks`); ``echo`` prints phase transitions.
+    :func:`~entropy_dynamics.train.run.default_callbacks.with_default_callbacks`); ``echo`` prints phase transitions.
 
     Launched by ``accelerate launch`` / ``torchrun`` (WORLD_SIZE > 1), each process plays its share of the
     step's games and the gradients are summed over processes; only rank 0 runs the callbacks and writes the
-    log, samples, checkpoints and the model (see :mod:`~entropy_dynamics.train.distributed`)."""
+    log, samples, checkpoints and the model (see :mod:`~entropy_dynamics.train.run.distributed`)."""
     dist = init_distributed(cfg.device)
     try:
         return _train(cfg, resume, callbacks, echo, dist)

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from entropy_dynamics.train.callbacks import Callback, TrainState
+from entropy_dynamics.train.run.callbacks import Callback, TrainState
 
 
 def print_above_progress(line: str) -> None:

@@ -7,8 +7,8 @@ import torch
 from torch import Tensor
 
 from entropy_dynamics.metrics.summaries import cov_logp_adv, entropy_summary
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.rollout import RolloutBatch, rollout_metrics
+from entropy_dynamics.train.algorithms.credit import Credit
+from entropy_dynamics.train.rollout.play import RolloutBatch, rollout_metrics
 
 
 def padded(rows: list[Tensor]) -> tuple[Tensor, Tensor]:

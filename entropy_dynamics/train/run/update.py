@@ -16,15 +16,15 @@ import torch
 from torch import Tensor
 
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
-from entropy_dynamics.train.batching import MicroBatch, collate, plan_micro_batches
+from entropy_dynamics.train.algorithms.credit import Credit
+from entropy_dynamics.train.algorithms.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
+from entropy_dynamics.train.algorithms.seal import response_hidden_states, seal_loss
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.distributed import Dist, all_reduce_grads, sum_counts
-from entropy_dynamics.train.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
-from entropy_dynamics.train.models import Policy
-from entropy_dynamics.train.prompt_cache import forward_contained, forward_replies
-from entropy_dynamics.train.rollout import TurnSample
-from entropy_dynamics.train.seal import response_hidden_states, seal_loss
+from entropy_dynamics.train.models.policy import Policy
+from entropy_dynamics.train.models.prompt_cache import forward_contained, forward_replies
+from entropy_dynamics.train.rollout.play import TurnSample
+from entropy_dynamics.train.run.batching import MicroBatch, collate, plan_micro_batches
+from entropy_dynamics.train.run.distributed import Dist, all_reduce_grads, sum_counts
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train.advantages import (
+from entropy_dynamics.train.algorithms.advantages import (
     ADVANTAGE_FNS,
     broadcast_to_samples,
     discounted_step_returns,

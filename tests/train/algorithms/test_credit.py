@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.train.algorithms.credit import all_fail_samples, assign_credit, first_turns, turn_scores
+from entropy_dynamics.train.algorithms.seal import label_shares, seal_labels
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.credit import all_fail_samples, assign_credit, first_turns, turn_scores
-from entropy_dynamics.train.rollout import Episode, RolloutBatch, TurnSample
-from entropy_dynamics.train.seal import label_shares, seal_labels
+from entropy_dynamics.train.rollout.play import Episode, RolloutBatch, TurnSample
 
 PENALTY = 0.1
 
@@ -139,7 +139,7 @@ def test_a_training_step_with_turn_credit_logs_seal_label_shares_and_the_gradien
     import json
     from pathlib import Path
 
-    from entropy_dynamics.train.loop import train
+    from entropy_dynamics.train.run.loop import train
 
     def first_metrics(*extra: str) -> dict:
         cfg = load_config(None, [*fast_overrides, "steps=1", "samples_every=0", "credit=turn", "algorithm=gigpo",

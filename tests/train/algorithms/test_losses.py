@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train.losses import (
+from entropy_dynamics.train.algorithms.losses import (
     AGG_MODES,
     aggregate,
     clip_cov_mask,

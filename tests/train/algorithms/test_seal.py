@@ -11,8 +11,8 @@ from transformers import LlamaForCausalLM
 
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.metrics import token_logprobs_and_entropy
-from entropy_dynamics.train.losses import policy_loss
-from entropy_dynamics.train.seal import (
+from entropy_dynamics.train.algorithms.losses import policy_loss
+from entropy_dynamics.train.algorithms.seal import (
     SealHead,
     binary_auroc,
     response_hidden_states,

@@ -7,9 +7,9 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train import models
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.models import load_lm_and_tokenizer
+from entropy_dynamics.train.models import policy as models
+from entropy_dynamics.train.models.policy import load_lm_and_tokenizer
 from tests.train.conftest import tiny_model
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from entropy_dynamics.train.batching import pad_prompt_response
-from entropy_dynamics.train.prompt_cache import (
+from entropy_dynamics.train.models.prompt_cache import (
     common_prefix_length,
     containing_rows,
     distinct_rows,
@@ -13,6 +12,7 @@ from entropy_dynamics.train.prompt_cache import (
     encode_prompts,
     forward_replies,
 )
+from entropy_dynamics.train.run.batching import pad_prompt_response
 from tests.train.conftest import tiny_model
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transformers import AutoTokenizer
 
-from entropy_dynamics.train.tokenizer import REPLY_TAGS, train_bpe_tokenizer
+from entropy_dynamics.train.models.tokenizer import REPLY_TAGS, train_bpe_tokenizer
 from tests.train.conftest import CORPUS
 
 

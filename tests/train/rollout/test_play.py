@@ -6,10 +6,10 @@ import torch
 
 from entropy_dynamics.envs.actions import is_admissible
 from entropy_dynamics.envs.registry import make_env
-from entropy_dynamics.train.credit import anchor_ids, assign_credit
-from entropy_dynamics.train.games import GameSampler, group_layout
-from entropy_dynamics.train.loop import rollout_settings
-from entropy_dynamics.train.rollout import all_admissible, play, rollout_metrics
+from entropy_dynamics.train.algorithms.credit import anchor_ids, assign_credit
+from entropy_dynamics.train.rollout.games import GameSampler, group_layout
+from entropy_dynamics.train.rollout.play import all_admissible, play, rollout_metrics
+from entropy_dynamics.train.run.loop import rollout_settings
 from tests.train.conftest import tiny_model
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from entropy_dynamics.train.batching import collate
-from entropy_dynamics.train.rollout import TurnSample
-from entropy_dynamics.train.sampling import sample_replies
-from entropy_dynamics.train.update import forward_micro_batch
+from entropy_dynamics.train.rollout.play import TurnSample
+from entropy_dynamics.train.rollout.sampling import sample_replies
+from entropy_dynamics.train.run.batching import collate
+from entropy_dynamics.train.run.update import forward_micro_batch
 from tests.train.conftest import tiny_model
 
 

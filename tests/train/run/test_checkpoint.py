@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train.checkpoint import (
+from entropy_dynamics.train.models.tokenizer import train_bpe_tokenizer
+from entropy_dynamics.train.run.checkpoint import (
     find_checkpoint,
     load_checkpoint,
     restore_rng,
     rng_state,
     save_checkpoint,
 )
-from entropy_dynamics.train.tokenizer import train_bpe_tokenizer
 from tests.train.conftest import CORPUS
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.train.callbacks import Callback
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.default_callbacks import with_default_callbacks
-from entropy_dynamics.train.instruments import Instruments
-from entropy_dynamics.train.live_phase import LivePhase
-from entropy_dynamics.train.loop import train
-from entropy_dynamics.train.progress import ProgressBar
-from tests.train.test_instruments import tiny_config
-from tests.train.test_live_phase import ScriptedEntropy, erupting_series, records
+from entropy_dynamics.train.run.callbacks import Callback
+from entropy_dynamics.train.run.default_callbacks import with_default_callbacks
+from entropy_dynamics.train.run.instruments import Instruments
+from entropy_dynamics.train.run.live_phase import LivePhase
+from entropy_dynamics.train.run.loop import train
+from entropy_dynamics.train.run.progress import ProgressBar
+from tests.train.run.test_instruments import tiny_config
+from tests.train.run.test_live_phase import ScriptedEntropy, erupting_series, records
 
 
 def test_the_config_sections_build_the_callbacks_around_the_callers():

@@ -20,9 +20,9 @@ import pytest
 import torch
 
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.distributed import Dist, combine_metrics, merge_metrics, rank_share
+from entropy_dynamics.train.run.distributed import Dist, combine_metrics, merge_metrics, rank_share
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LAUNCH_TIMEOUT_S = 300
 #: Each worker trains these two configs in turn: SEAL on (every sample is forwarded) and off (ranks skip
 #: zero-advantage micro-batches, so they may run different numbers of backward passes).
@@ -37,11 +37,11 @@ def update_check(root: Path, rank: int) -> None:
     update split over the ranks (this rank holding samples ``rank::2``). Plain SGD, so that the comparison is
     of the reduced gradients (Adam would magnify float noise on near-zero gradients). Small all-reduce buckets,
     so that the gradients travel in several (the training runs use the default: one bucket)."""
-    from entropy_dynamics.train import distributed
-    from entropy_dynamics.train.distributed import Dist
-    from entropy_dynamics.train.update import update_policy
+    from entropy_dynamics.train.run import distributed
+    from entropy_dynamics.train.run.distributed import Dist
+    from entropy_dynamics.train.run.update import update_policy
     from tests.train.conftest import tiny_model
-    from tests.train.test_update import credit_for, make_samples
+    from tests.train.run.test_update import credit_for, make_samples
 
     default_bucket, distributed.BUCKET_ELEMENTS = distributed.BUCKET_ELEMENTS, 5000
     for name, overrides in VARIANTS.items():
@@ -69,7 +69,7 @@ def worker(root: Path) -> None:
     import torch.distributed as tdist
 
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.loop import train
+    from entropy_dynamics.train.run.loop import train
     from tests.train.conftest import FAST
 
     tdist.init_process_group("gloo")  # every training reuses this group (train() must not destroy it)

@@ -11,9 +11,10 @@ import torch
 
 from entropy_dynamics.envs.reply import parse_reply
 from entropy_dynamics.logs import read_runs
+from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.instruments import (
+from entropy_dynamics.train.rollout.play import Episode, RolloutBatch, TurnSample
+from entropy_dynamics.train.run.instruments import (
     INTERFERENCE_KEYS,
     REPR_KEYS,
     SEAL_HEAD_KEYS,
@@ -25,8 +26,7 @@ from entropy_dynamics.train.instruments import (
     measured_subset,
     text_metrics,
 )
-from entropy_dynamics.train.loop import train
-from entropy_dynamics.train.rollout import Episode, RolloutBatch, TurnSample
+from entropy_dynamics.train.run.loop import train
 
 #: A tiny Llama on two cached cooking games: ~0.2 s per step on one thread.
 TINY = ["games_per_step=1", "group_size=3", "max_turns=2", "max_new_tokens=6", "game_pool_size=2",
@@ -153,7 +153,7 @@ def test_text_metrics_of_a_looping_hallucinating_episode():
 
 def _doc_example(name: str) -> type:
     """The class ``name`` from the copy-paste example in README.md (instruments section), executed as written."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     block = next(b.split("\n", 1)[1] for b in text.split("```")[1::2] if f"class {name}(" in b)
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)

@@ -10,10 +10,10 @@ import pytest
 from entropy_dynamics.analysis import OnlineDetector
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import MetricLogWriter
-from entropy_dynamics.train.callbacks import Callback, TrainState
-from entropy_dynamics.train.live_phase import LivePhase
-from entropy_dynamics.train.loop import train
-from tests.train.test_instruments import tiny_config
+from entropy_dynamics.train.run.callbacks import Callback, TrainState
+from entropy_dynamics.train.run.live_phase import LivePhase
+from entropy_dynamics.train.run.loop import train
+from tests.train.run.test_instruments import tiny_config
 
 
 def erupting_series(n: int = 28, descent: int = 20) -> list[float]:

@@ -14,9 +14,9 @@ import pytest
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.callbacks import Callback
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.loop import train
+from entropy_dynamics.train.run.callbacks import Callback
+from entropy_dynamics.train.run.loop import train
 
 
 def _records(path: Path) -> list[dict]:
@@ -111,7 +111,7 @@ def test_kill_minus_nine_then_resume_continues_the_same_log(fast_overrides, tmp_
     sets = [a for o in [*fast_overrides, f"steps={STEPS}", "samples_every=0"] for a in ("--set", o)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(_cli("train", *sets), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            cwd=Path(__file__).resolve().parents[2])
+                            cwd=Path(__file__).resolve().parents[3])
     log = out / "metrics.jsonl"
     deadline = time.time() + 240
     try:
@@ -127,7 +127,7 @@ def test_kill_minus_nine_then_resume_continues_the_same_log(fast_overrides, tmp_
     killed_at = max(r["step"] for r in _records(log) if r["type"] == "metrics")
     assert killed_at < STEPS  # killed mid-run (a quiet machine runs several tiny steps per second)
     done = subprocess.run(_cli("train", *sets, "--resume"), capture_output=True, text=True, env=env,
-                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+                          cwd=Path(__file__).resolve().parents[3], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     records = _records(log)
     steps = [r["step"] for r in records if r["type"] == "metrics"]

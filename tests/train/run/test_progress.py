@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from entropy_dynamics.train.callbacks import TrainState
-from entropy_dynamics.train.progress import ProgressBar, print_above_progress
+from entropy_dynamics.train.run.callbacks import TrainState
+from entropy_dynamics.train.run.progress import ProgressBar, print_above_progress
 
 
 def test_progress_bar_shows_the_headline_figures_and_the_phase(tmp_path, capsys):

@@ -7,12 +7,12 @@ import copy
 import pytest
 import torch
 
-from entropy_dynamics.train.batching import collate
-from entropy_dynamics.train.builder import build_optimizer
-from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.train.rollout import TurnSample
-from entropy_dynamics.train.sampling import sample_replies
-from entropy_dynamics.train.update import micro_batch_loss, update_policy
+from entropy_dynamics.train.algorithms.credit import Credit
+from entropy_dynamics.train.models.builder import build_optimizer
+from entropy_dynamics.train.rollout.play import TurnSample
+from entropy_dynamics.train.rollout.sampling import sample_replies
+from entropy_dynamics.train.run.batching import collate
+from entropy_dynamics.train.run.update import micro_batch_loss, update_policy
 from tests.train.conftest import tiny_model
 
 

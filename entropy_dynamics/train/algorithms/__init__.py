@@ -1,0 +1,1 @@
+"""The trainer's maths: advantage estimators, policy losses, credit assignment, SEAL (see :mod:`.registry`)."""

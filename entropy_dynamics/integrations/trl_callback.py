@@ -20,26 +20,23 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import platform
-import subprocess
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-import entropy_dynamics
-from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
+from entropy_dynamics.analysis import PhaseEvent
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import MetricLogWriter, canonical_name, map_names, truncate_after_step
-from entropy_dynamics.train.run.live_phase import replay_log
+from entropy_dynamics.phase_watch import PhaseWatch, parse_reactions
 from entropy_dynamics.train.run.progress import print_above_progress
+from entropy_dynamics.versions import run_versions
 
-EruptionAction = Literal["none", "save", "stop"]
-ERUPTION_ACTIONS: tuple[str, ...] = ("none", "save", "stop")
+#: The eruption reactions a ``transformers`` trainer can carry out (names as in ``phase.on_eruption``).
+TRL_REACTIONS: tuple[str, ...] = ("checkpoint", "stop")
 
 #: TRL names that the shared alias table leaves alone but that mean a canonical metric here.
 _TRL_NAMES = {"step_time": "perf/step_s"}
@@ -104,31 +101,6 @@ def trained_tokens_per_s(metrics: Mapping[str, float], args: TrainingArguments) 
     return length * completions / seconds
 
 
-def run_versions() -> dict[str, Any]:
-    """Versions of what produced the log (python, torch, transformers, trl, this package, its git commit)."""
-    versions: dict[str, Any] = {"python": platform.python_version(),
-                                "entropy_dynamics": entropy_dynamics.__version__}
-    for package in ("torch", "transformers", "trl"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    versions["git_commit"] = _package_commit()
-    return versions
-
-
-def _package_commit() -> str | None:
-    root = Path(entropy_dynamics.__file__).resolve().parents[1]
-    if not (root / ".git").exists():
-        return None
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
-
-
 class EntropyDynamicsCallback(TrainerCallback):
     """Writes our metric log from a ``transformers``/TRL trainer, with live phase detection.
 
@@ -137,8 +109,8 @@ class EntropyDynamicsCallback(TrainerCallback):
         run_name: the run's name in the header; None = ``args.run_name`` or the output folder's name.
         detect: run the online phase detector on ``metric``.
         metric: the metric to watch, canonical (``policy/entropy``) or as TRL names it (``entropy``).
-        on_eruption: ``"none"``, ``"save"`` (checkpoint now) or ``"stop"`` (end training) when an
-            eruption is confirmed.
+        on_eruption: what a confirmed eruption does: ``"checkpoint"`` (save now), ``"stop"`` (end training),
+            both as a list, or None (nothing). The names before 2026-12-06, ``"save"`` and ``"none"``, still work.
         on_phase: optional ``f(event, args, state, control)`` called for every confirmed phase transition.
         detector_options: keyword options of :class:`entropy_dynamics.analysis.OnlineDetector`.
         echo: where phase transitions are printed (default: stderr, above the progress bar); None = silent.
@@ -151,36 +123,37 @@ class EntropyDynamicsCallback(TrainerCallback):
         *,
         detect: bool = True,
         metric: str = "policy/entropy",
-        on_eruption: EruptionAction = "none",
+        on_eruption: str | Iterable[str] | None = None,
         on_phase: Callable[[PhaseEvent, TrainingArguments, TrainerState, TrainerControl], None] | None = None,
         detector_options: Mapping[str, Any] | None = None,
         echo: Callable[[str], None] | None = print_above_progress,
     ) -> None:
-        if on_eruption not in ERUPTION_ACTIONS:
-            choices = ", ".join(ERUPTION_ACTIONS)
-            raise ConfigError(f"on_eruption must be one of {choices} (got {on_eruption!r})")
         if not metric:
             raise ConfigError("metric must name the metric to watch, e.g. 'policy/entropy'")
         self.path = path
         self.run_name = run_name
         self.detect = detect
-        self.metric = canonical_name(metric) or metric
-        self.on_eruption = on_eruption
+        self.on_eruption = parse_reactions(on_eruption, TRL_REACTIONS)
         self.on_phase = on_phase
-        self.detector_options = dict(detector_options or {})
-        self.echo = echo
+        self.watch = PhaseWatch(canonical_name(metric) or metric, self.on_eruption, detector_options, echo)
         self.errors = 0
-        self.events: list[PhaseEvent] = []
         self.log_path: Path | None = None
         self._writer: MetricLogWriter | None = None
-        self._detector: OnlineDetector | None = None
         self._last_step: int | None = None
         self._save_reason: str | None = None
 
     @property
+    def metric(self) -> str:
+        return self.watch.metric
+
+    @property
+    def events(self) -> list[PhaseEvent]:
+        return self.watch.events
+
+    @property
     def current_phase(self) -> str | None:
         """The detector's current phase (None before it has decided, or with ``detect=False``)."""
-        return None if self._detector is None else self._detector.current_phase
+        return self.watch.current_phase if self.detect else None
 
     # ---- trainer hooks -------------------------------------------------------------------------------
 
@@ -242,15 +215,8 @@ class EntropyDynamicsCallback(TrainerCallback):
             config["model"] = name_or_path
         self._writer.header(str(name), config=config, versions=run_versions(), resumed_from_step=resumed_from)
         self._last_step = resumed_from
-        if self.detect:
-            # A rise is judged sharp against the run's planned length when the trainer knows it.
-            options = {"total_steps": state.max_steps or None, **self.detector_options}
-            self._detector = OnlineDetector(run=str(name), **options)
-        else:
-            self._detector = None
-        if self._detector is not None and resumed_from is not None:
-            # the watched metric already in the log, so a resumed run keeps its history
-            replay_log(self._detector, self.log_path, self.metric, resumed_from)
+        if self.detect:  # on resume the watched metric already in the log is replayed
+            self.watch.start(str(name), self.log_path, resumed_from)
 
     def _record(self, step: int, logs: Mapping[str, Any], args: TrainingArguments, state: TrainerState,
                 control: TrainerControl) -> None:
@@ -272,31 +238,26 @@ class EntropyDynamicsCallback(TrainerCallback):
             metrics["perf/tokens_per_s"] = tokens_per_s
         self._writer.metrics(step, metrics)
         self._last_step = step
-        value = metrics.get(self.metric)
-        if self._detector is not None and value is not None and math.isfinite(value):
-            for event in self._detector.update(step, value):
-                self._on_phase_event(event, args, state, control)
+        if not self.detect:
+            return
+        writer = self._writer
 
-    def _on_phase_event(self, event: PhaseEvent, args: TrainingArguments, state: TrainerState,
-                        control: TrainerControl) -> None:
-        assert self._writer is not None
-        self.events.append(event)
-        self._writer.event(event.confirmed_at_step, "phase", phase=event.phase, start_step=event.start_step,
-                           confirmed_at_step=event.confirmed_at_step, metric=self.metric)
-        if self.echo is not None:
-            self.echo(f"[entropy-dynamics] {event.run}: {event.phase} of {self.metric} from step "
-                      f"{event.start_step} (confirmed at step {event.confirmed_at_step})")
-        if event.phase == "eruption" and self.on_eruption == "save":
+        def emit(kind: str, **fields: Any) -> None:
+            writer.event(step, kind, **fields)
+
+        events = self.watch.observe(step, metrics.get(self.metric), emit)
+        reactions = self.watch.reactions_to(events)
+        if "checkpoint" in reactions:
             control.should_save = True
             self._save_reason = "eruption"
-        elif event.phase == "eruption" and self.on_eruption == "stop":
+        if "stop" in reactions:
             control.should_training_stop = True
-            step = event.confirmed_at_step
-            self._writer.event(step, "stop", reason="eruption", start_step=event.start_step)
-            if self.echo is not None:
-                self.echo(f"[entropy-dynamics] stopping training at step {step} (eruption)")
+            eruption = next(e for e in events if e.phase == "eruption")
+            writer.event(step, "stop", reason="eruption", start_step=eruption.start_step)
+            self.watch.say(f"[entropy-dynamics] stopping training at step {step} (eruption)")
         if self.on_phase is not None:
-            self.on_phase(event, args, state, control)
+            for event in events:
+                self.on_phase(event, args, state, control)
 
     @contextmanager
     def _guard(self, where: str) -> Iterator[None]:

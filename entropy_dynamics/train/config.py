@@ -1,8 +1,9 @@
 """The trainer's configuration: one documented dataclass (with small nested sections).
 
 Every field carries its meaning in ``metadata["help"]`` (TRL ``GRPOConfig`` style). Load with
-:func:`entropy_dynamics.train.config_io.load_config`, which reads YAML, applies ``--set key=value``
-overrides and validates (unknown keys and bad values raise a one-line ``ConfigError``).
+:func:`entropy_dynamics.train.config_io.load_config`, which reads YAML and applies ``--set key=value``
+overrides; building the config runs :func:`~entropy_dynamics.train.config_checks.validate` (unknown keys and
+bad values raise a one-line ``ConfigError``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHMS = ("grpo", "dr_grpo", "rloo", "reinforce_pp", "gigpo", "ppo")
-AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-sum-constant")
+from entropy_dynamics.phase_watch import ERUPTION_REACTIONS
+from entropy_dynamics.train.algorithms.registry import ADV_ESTIMATORS, AGG_MODES, POLICY_LOSSES
+from entropy_dynamics.train.config_checks import validate
+
 PRESETS = ("tiny", "smollm2-135m")
-#: What live phase detection may do when it confirms an eruption (``phase.on_eruption``).
-ERUPTION_REACTIONS = ("checkpoint", "samples", "raise_seal", "stop")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -119,7 +120,8 @@ class TrainConfig:
     tiny: TinyModelConfig = field(default_factory=TinyModelConfig, metadata={"help": "The tiny preset."})
     lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "Optional LoRA."})
     # --- algorithm
-    algorithm: str = _f("grpo", f"Advantage estimator: one of {', '.join(ALGORITHMS)}.")
+    algorithm: str = _f("grpo", f"Advantage estimator: one of {', '.join(ADV_ESTIMATORS)}, or one registered with "
+                                "`register_adv_est` (docs/architecture.md).")
     adv_scale: str = _f("group", "GRPO scaling: 'group' (std of the group), 'batch', or 'none' (Dr. GRPO).")
     credit: str = _f("trajectory", "'trajectory': one score per episode (1 if won, minus the penalty per invalid "
                                    "turn), group statistics over episodes, every turn gets its episode's advantage; "
@@ -173,6 +175,9 @@ class TrainConfig:
     clip_eps_high: float = _f(0.2, "PPO clip: upper epsilon (raise for DAPO clip-higher).")
     dual_clip_c: Any = _f(3.0, "Dual-clip constant for negative advantages (null = off).")  # noqa: RUF009
     loss_agg_mode: str = _f("token-mean", f"Loss aggregation: one of {', '.join(AGG_MODES)}.")
+    policy_loss: Any = _f(None, f"Policy loss: one of {', '.join(POLICY_LOSSES)}, or one registered with "  # noqa: RUF009
+                                "`register_policy_loss`; null = clip_cov / kl_cov when their options are set, "
+                                "else vanilla.")
     kl_coef: float = _f(0.0, "k3 KL-to-reference coefficient (needs use_ref_model; 0 = off).")
     use_ref_model: bool = _f(False, "Keep a frozen copy of the initial policy for the KL term.")
     entropy_coef: float = _f(0.0, "Entropy bonus coefficient (the bonus carries gradient).")
@@ -197,8 +202,6 @@ class TrainConfig:
     torch_threads: Any = _f(None, "torch.set_num_threads (null = leave as is).")  # noqa: RUF009
 
     def __post_init__(self) -> None:
-        from entropy_dynamics.train.config_io import validate
-
         validate(self)
 
     @property

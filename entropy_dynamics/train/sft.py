@@ -17,7 +17,7 @@ from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import to_dict
-from entropy_dynamics.train.models.builder import build_model, build_optimizer, demos, versions
+from entropy_dynamics.train.models.builder import build_model, build_optimizer, demos
 from entropy_dynamics.train.models.policy import Policy
 from entropy_dynamics.train.rollout.games import EnvPool
 from entropy_dynamics.train.rollout.play import encode_prompt, play, rollout_metrics
@@ -25,6 +25,7 @@ from entropy_dynamics.train.run.batching import pad_prompt_response
 from entropy_dynamics.train.run.callbacks import Callback, CallbackList, JsonlSink, TrainState
 from entropy_dynamics.train.run.loop import LOG_NAME, rollout_settings
 from entropy_dynamics.train.run.step_metrics import padded
+from entropy_dynamics.versions import run_versions
 
 
 def demo_examples(records: list[dict], tokenizer, max_prompt_tokens: int) -> list[tuple[list[int], torch.Tensor]]:
@@ -90,7 +91,7 @@ def run_sft(cfg: TrainConfig, callbacks: Iterable[Callback] = ()) -> TrainState:
     state = TrainState(config=cfg, run_name=cfg.run_name or out.resolve().name, output_dir=out,
                        total_steps=cfg.sft.epochs, policy=policy, tokenizer=tokenizer)
     hooks = CallbackList([JsonlSink(log_path), *callbacks])
-    hooks.train_start(state, {"run": state.run_name, "config": to_dict(cfg), "versions": versions(),
+    hooks.train_start(state, {"run": state.run_name, "config": to_dict(cfg), "versions": run_versions(),
                               "resumed_from_step": None})
     envs = EnvPool(cfg.env, cfg.env_settings)
     try:

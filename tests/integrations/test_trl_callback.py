@@ -137,9 +137,10 @@ def test_scripted_eruption_writes_a_phase_event_and_stops(tmp_path: Path) -> Non
     assert list(run.steps) == list(range(1, len(values) + 1))
 
 
-def test_save_action_requests_a_checkpoint_and_logs_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reaction", ["checkpoint", "save"])  # "save": the name before 2026-12-06
+def test_checkpoint_reaction_requests_a_checkpoint_and_logs_it(tmp_path: Path, reaction: str) -> None:
     args, state, control = _driver(tmp_path)
-    callback = EntropyDynamicsCallback(tmp_path / "run.jsonl", on_eruption="save", echo=None)
+    callback = EntropyDynamicsCallback(tmp_path / "run.jsonl", on_eruption=reaction, echo=None)
     callback.on_train_begin(args, state, control)
     saved_at = []
     for offset, value in enumerate(_erupting_entropy()):
@@ -237,7 +238,11 @@ def test_errors_never_reach_training_and_warn_once(tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_one_line_config_errors() -> None:
-    with pytest.raises(ConfigError, match="on_eruption must be one of none, save, stop"):
-        EntropyDynamicsCallback("x", on_eruption="explode")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown reaction 'explode'; choose from checkpoint, samples"):
+        EntropyDynamicsCallback("x", on_eruption="explode")
+    with pytest.raises(ConfigError, match="'raise_seal' is not available here; choose from checkpoint, stop"):
+        EntropyDynamicsCallback("x", on_eruption=["stop", "raise_seal"])
+    assert EntropyDynamicsCallback("x", on_eruption="none").on_eruption == ()
+    assert EntropyDynamicsCallback("x", on_eruption=["save", "stop"]).on_eruption == ("checkpoint", "stop")
     with pytest.raises(ConfigError, match="metric"):
         EntropyDynamicsCallback("x", metric="")

@@ -15,14 +15,11 @@ exactly 0 (no learning signal), whatever ``eps``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor
 
 from entropy_dynamics.errors import ConfigError
-
-GRPO_SCALES = ("group", "batch", "none")
+from entropy_dynamics.train.algorithms.registry import GRPO_SCALES
 
 
 def _as_float(values: Tensor) -> Tensor:
@@ -274,13 +271,3 @@ def gae_advantages(
     if whiten:
         adv = _masked_whiten(adv, valid.to(dtype))
     return adv, returns
-
-
-ADVANTAGE_FNS: dict[str, Callable[..., Tensor]] = {
-    "grpo": grpo_advantages,
-    "dr_grpo": dr_grpo_advantages,
-    "rloo": rloo_advantages,
-    "reinforce_pp": reinforce_pp_advantages,
-}
-"""Episode-level estimators ``f(returns[E], group_ids[E]) -> Tensor[E]``; GiGPO and GAE have their own
-signatures (:func:`gigpo_advantages`, :func:`gae_advantages`)."""

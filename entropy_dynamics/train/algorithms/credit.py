@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from entropy_dynamics.train.algorithms import advantages as adv
+from entropy_dynamics.train.algorithms.advantages import broadcast_to_samples
+from entropy_dynamics.train.algorithms.registry import AdvantageEstimator, adv_estimator
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.rollout.play import RolloutBatch
 
@@ -39,34 +40,6 @@ class Credit:
     returns: list[Tensor] | None  # PPO value targets
     sample_adv: Tensor  # Tensor[S]: each sample's mean advantage (for metrics)
     all_fail: Tensor | None = None  # BoolTensor[S]: the sample's task group has no winning episode
-
-
-def _index_tensors(batch: RolloutBatch) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-    returns = torch.tensor([e.ret for e in batch.episodes], dtype=torch.float32)
-    groups = torch.tensor([e.group for e in batch.episodes], dtype=torch.long)
-    episode = torch.tensor([s.episode for s in batch.samples], dtype=torch.long)
-    turn = torch.tensor([s.turn for s in batch.samples], dtype=torch.long)
-    step_rewards = torch.tensor([s.reward for s in batch.samples], dtype=torch.float32)
-    return returns, groups, episode, turn, step_rewards
-
-
-def anchor_ids(batch: RolloutBatch) -> Tensor:
-    """GiGPO anchor-state ids: samples of the same task group with the identical observation share one."""
-    keys: dict[tuple[int, str], int] = {}
-    return torch.tensor([keys.setdefault((s.group, s.observation), len(keys)) for s in batch.samples])
-
-
-def episode_level_advantages(batch: RolloutBatch, cfg: TrainConfig) -> Tensor:
-    """Tensor[S]: one advantage per turn sample for the non-PPO algorithms (``credit: trajectory``)."""
-    returns, groups, episode, turn, step_rewards = _index_tensors(batch)
-    if cfg.algorithm == "gigpo":
-        return adv.gigpo_advantages(returns, groups, step_rewards, episode, turn, anchor_ids(batch),
-                                    gamma=cfg.gigpo_gamma, omega=cfg.gigpo_omega, scale=cfg.adv_scale)
-    if cfg.algorithm == "grpo":
-        per_episode = adv.grpo_advantages(returns, groups, scale=cfg.adv_scale)
-    else:
-        per_episode = adv.ADVANTAGE_FNS[cfg.algorithm](returns, groups)
-    return adv.broadcast_to_samples(per_episode, episode)
 
 
 def turn_scores(batch: RolloutBatch, penalty: float) -> Tensor:
@@ -85,22 +58,23 @@ def first_turns(batch: RolloutBatch) -> Tensor:
     return turn == first[episode]
 
 
-def turn_level_advantages(batch: RolloutBatch, cfg: TrainConfig) -> Tensor:
-    """Tensor[S]: one advantage per turn sample with ``credit: turn`` (see the module docstring)."""
-    scores = turn_scores(batch, cfg.invalid_action_penalty)
-    groups = torch.tensor([s.group for s in batch.samples], dtype=torch.long)
-    counted = first_turns(batch) if cfg.credit_stats == "trajectories" else None
-    if cfg.algorithm in ("grpo", "gigpo", "dr_grpo"):
-        scale = "none" if cfg.algorithm == "dr_grpo" else cfg.adv_scale
-        per_turn = adv.grpo_advantages(scores, groups, scale=scale, counted=counted)
+def group_advantages(batch: RolloutBatch, cfg: TrainConfig, estimator: AdvantageEstimator) -> Tensor:
+    """Tensor[S]: one advantage per turn sample from a group estimator, by ``credit`` (see the module
+    docstring), plus the estimator's step term (GiGPO)."""
+    fn = estimator.function()
+    if cfg.credit == "turn":
+        groups = torch.tensor([s.group for s in batch.samples], dtype=torch.long)
+        counted = first_turns(batch) if cfg.credit_stats == "trajectories" else None
+        per_sample = fn(turn_scores(batch, cfg.invalid_action_penalty), groups, counted, cfg)
     else:
-        per_turn = adv.ADVANTAGE_FNS[cfg.algorithm](scores, groups)
-    if cfg.algorithm != "gigpo":
-        return per_turn
-    _, _, episode, turn, step_rewards = _index_tensors(batch)
-    step_adv = adv.anchor_step_advantages(step_rewards, episode, turn, anchor_ids(batch), cfg.gigpo_gamma,
-                                          cfg.adv_scale)
-    return per_turn + cfg.gigpo_omega * step_adv.to(per_turn.dtype)
+        returns = torch.tensor([e.ret for e in batch.episodes], dtype=torch.float32)
+        groups = torch.tensor([e.group for e in batch.episodes], dtype=torch.long)
+        episode = torch.tensor([s.episode for s in batch.samples], dtype=torch.long)
+        per_sample = broadcast_to_samples(fn(returns, groups, None, cfg), episode)
+    step_term = estimator.step_function()
+    if step_term is not None:
+        per_sample = per_sample + step_term(batch, cfg).to(per_sample.dtype)
+    return per_sample
 
 
 def all_fail_samples(batch: RolloutBatch) -> Tensor:
@@ -115,35 +89,19 @@ def all_fail_samples(batch: RolloutBatch) -> Tensor:
     return ~group_won[inverse][episode]
 
 
-def ppo_credit(batch: RolloutBatch, values: list[Tensor], cfg: TrainConfig) -> tuple[list[Tensor], list[Tensor]]:
-    """GAE per turn sample: reward = the turn's discounted return-to-go on its last reply token."""
-    _, _, episode, turn, step_rewards = _index_tensors(batch)
-    turn_returns = adv.discounted_step_returns(step_rewards, episode, turn, cfg.gae_gamma)
-    lengths = torch.tensor([len(s.response_ids) for s in batch.samples])
-    width = int(lengths.max())
-    mask = (torch.arange(width)[None, :] < lengths[:, None]).float()
-    rewards = torch.zeros_like(mask)
-    rewards[torch.arange(len(lengths)), (lengths - 1).clamp(min=0)] = turn_returns
-    value_rows = torch.zeros_like(mask)
-    for i, v in enumerate(values):
-        value_rows[i, : len(v)] = v
-    advantages, returns = adv.gae_advantages(rewards * mask, value_rows, mask, cfg.gae_gamma, cfg.gae_lambda)
-    return ([advantages[i, :n] for i, n in enumerate(lengths.tolist())],
-            [returns[i, :n] for i, n in enumerate(lengths.tolist())])
-
-
 def assign_credit(batch: RolloutBatch, cfg: TrainConfig, values: list[Tensor] | None = None) -> Credit:
-    """Advantages for every reply token, and SEAL's label source (``seal.label_source``)."""
+    """Advantages for every reply token (by the registered estimator ``cfg.algorithm``), and SEAL's label
+    source (``seal.label_source``). ``values``: the value head's predictions, for estimators that use them."""
     lengths = [len(s.response_ids) for s in batch.samples]
+    estimator = adv_estimator(cfg.algorithm)
     returns = None
-    if cfg.algorithm == "ppo":
+    if estimator.uses_values:
         if values is None:
-            raise ValueError("PPO needs the value head's predictions")
-        token_adv, returns = ppo_credit(batch, values, cfg)
+            raise ValueError(f"{cfg.algorithm} needs the value head's predictions")
+        token_adv, returns = estimator.function()(batch, values, cfg)
         sample_adv = torch.stack([a.mean() if len(a) else torch.tensor(0.0) for a in token_adv])
     else:
-        level = turn_level_advantages if cfg.credit == "turn" else episode_level_advantages
-        sample_adv = level(batch, cfg).float()
+        sample_adv = group_advantages(batch, cfg, estimator).float()
         token_adv = [sample_adv[i].expand(n).clone() for i, n in enumerate(lengths)]
     if cfg.seal.label_source == "episode_success":
         won = [batch.episodes[s.episode].won for s in batch.samples]

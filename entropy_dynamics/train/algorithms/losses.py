@@ -1,4 +1,8 @@
-"""Policy-side losses: aggregation, the clipped surrogate, k3 KL, the entropy bonus, Clip-Cov / KL-Cov.
+"""Policy-side losses: aggregation, :func:`policy_loss` (runs the registered variant a config names), k3 KL,
+the entropy bonus, the Clip-Cov / KL-Cov token choices.
+
+The policy-loss variants themselves (the clipped surrogate, Clip-Cov, KL-Cov) are in :mod:`.policy_losses`,
+registered by name in :mod:`.registry`.
 
 Shapes: ``B`` = per-turn samples of a (micro-)batch, ``T`` = response tokens (right-padded), ``mask`` = 1 on
 action tokens. Every per-token loss is reduced by :func:`aggregate`; pass the optimizer step's global counts
@@ -8,17 +12,16 @@ action tokens. Every per-token loss is reduced by :func:`aggregate`; pass the op
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.train.algorithms.registry import AGG_MODES, policy_loss_entry, policy_loss_name
 
-AGG_MODES = ("token-mean", "seq-mean-token-mean", "seq-sum-constant")
 LOG_RATIO_CLAMP = 20.0
-CLIP_COV_DEFAULTS = {"ratio": 2e-4, "low": 1.0, "high": 5.0}
-KL_COV_DEFAULTS = {"ratio": 2e-4, "coef": 1.0}
 
 
 def _check_mode(mode: str) -> None:
@@ -175,12 +178,16 @@ def kl_cov_mask(logp: Tensor, advantages: Tensor, mask: Tensor, ratio: float) ->
     return picked.view(mask.shape)
 
 
-def _options(given: dict[str, Any], defaults: dict[str, float], name: str) -> dict[str, float]:
-    unknown = set(given) - set(defaults)
-    if unknown:
-        known = ", ".join(defaults)
-        raise ConfigError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}; known: {known}")
-    return {**defaults, **{k: float(v) for k, v in given.items()}}
+@dataclass(frozen=True)
+class LossSettings:
+    """What a policy loss is told: the PPO clip range, the dual clip, the aggregation mode and the variant's
+    own options (the ``clip_cov`` / ``kl_cov`` mapping; ``{}`` = the paper's defaults)."""
+
+    eps_low: float = 0.2
+    eps_high: float = 0.2
+    dual_clip_c: float | None = 3.0
+    agg_mode: str = "token-mean"
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def policy_loss(
@@ -196,31 +203,24 @@ def policy_loss(
     clip_cov: dict[str, float] | None = None,
     kl_cov: dict[str, float] | None = None,
     generator: torch.Generator | None = None,
+    loss: str | None = None,
     **normalisers: float | None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """PPO clipped surrogate with asymmetric clip range and dual clip (verl's ``vanilla`` loss).
-
-    Per token, with ``r = exp(clamp(logp - old_logp, +-20))``:
-    ``l = max(-A r, -A clip(r, 1 - eps_low, 1 + eps_high))``; for ``A < 0`` and a dual clip ``c > 1``,
-    ``l = min(l, -A c)`` (bounds the loss of very off-policy negative tokens).
-
-    Options (Cui et al. 2025; give at most one; ``{}`` means the paper's defaults):
-
-    - ``clip_cov={"ratio", "low", "high"}``: the tokens from :func:`clip_cov_mask` (excluding those the PPO
-      clip already cut) contribute no loss and no gradient; they still count in the normaliser.
-    - ``kl_cov={"ratio", "coef"}``: as in the paper and veRL, the PPO clip is replaced by the plain surrogate
-      ``-A r``, plus ``coef * |logp - old_logp|`` on the tokens from :func:`kl_cov_mask`.
+    """The policy loss ``loss`` from the registry (default: ``clip_cov`` when its options are given, ``kl_cov``
+    likewise, else ``vanilla``, the PPO clipped surrogate with asymmetric clip range and dual clip).
 
     Args:
         logp: Tensor[B, T] log-probs under the current policy (with grad).
         old_logp: Tensor[B, T] log-probs under the rollout policy.
         advantages: Tensor[B, T] token advantages.
         mask: Tensor[B, T] 1 on action tokens.
-        normalisers: ``global_tokens``, ``global_seqs``, ``seq_len_constant`` for :func:`aggregate`.
+        clip_cov, kl_cov: options of those variants (give at most one; ``{}`` = the paper's defaults).
+        loss: a registered policy loss name (see :mod:`.registry`).
+        normalisers: ``global_tokens``, ``global_seqs``, ``seq_len_constant`` for ``aggregate``.
     Returns:
         (loss Tensor[], stats) with ``policy/clip_frac`` (share of action tokens where the clip sets the
         loss), ``policy/clip_frac_lower`` (where the dual clip does), ``policy/approx_kl`` (mean of
-        ``old_logp - logp``, verl's ``ppo_kl``) and ``policy/cov_selected_frac`` when a Cov option is on.
+        ``old_logp - logp``, verl's ``ppo_kl``) and ``policy/cov_selected_frac`` when a Cov variant runs.
         Stats are micro-batch means.
     """
     _check_shapes(logp=logp, old_logp=old_logp, advantages=advantages, mask=mask)
@@ -231,43 +231,10 @@ def policy_loss(
         raise ConfigError(f"policy loss: dual_clip_c must be > 1 (or None), got {dual_clip_c}")
     if eps_low < 0 or eps_high < 0 or eps_low >= 1:
         raise ConfigError(f"policy loss: need 0 <= eps_low < 1 and eps_high >= 0, got {eps_low}, {eps_high}")
-    advantages = advantages.detach()
-    log_ratio = (logp - old_logp.detach()).clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
-    ratio = log_ratio.exp()
-    unclipped = -advantages * ratio
-    clipped = -advantages * ratio.clamp(1.0 - eps_low, 1.0 + eps_high)
-    clip_active = clipped > unclipped
-    per_token = torch.maximum(unclipped, clipped)
-    dual_active = torch.zeros_like(clip_active)
-    if dual_clip_c is not None:
-        dual_bound = -advantages * dual_clip_c
-        dual_active = (advantages < 0) & (per_token > dual_bound)
-        per_token = torch.where(dual_active, dual_bound, per_token)
-
-    stats_extra: dict[str, float] = {}
-    if clip_cov is not None:
-        opts = _options(clip_cov, CLIP_COV_DEFAULTS, "clip_cov")
-        picked = clip_cov_mask(
-            logp, advantages, mask, opts["ratio"], opts["low"], opts["high"], generator, exclude=clip_active
-        )
-        per_token = per_token.masked_fill(picked, 0.0)
-        stats_extra["policy/cov_selected_frac"] = float(masked_mean(picked.float(), mask))
-    elif kl_cov is not None:
-        opts = _options(kl_cov, KL_COV_DEFAULTS, "kl_cov")
-        picked = kl_cov_mask(logp, advantages, mask, opts["ratio"])
-        per_token = unclipped + opts["coef"] * log_ratio.abs() * picked
-        clip_active = dual_active = torch.zeros_like(clip_active)
-        stats_extra["policy/cov_selected_frac"] = float(masked_mean(picked.float(), mask))
-
-    loss = aggregate(per_token, mask, agg_mode, **normalisers)
-    with torch.no_grad():
-        stats = {
-            "policy/clip_frac": float(masked_mean(clip_active.float(), mask)),
-            "policy/clip_frac_lower": float(masked_mean(dual_active.float(), mask)),
-            "policy/approx_kl": float(masked_mean(-log_ratio, mask)),
-            **stats_extra,
-        }
-    return loss, stats
+    entry = policy_loss_entry(policy_loss_name(loss, clip_cov, kl_cov))
+    options = {"clip_cov": clip_cov, "kl_cov": kl_cov}.get(entry.options or "") or {}
+    settings = LossSettings(eps_low, eps_high, dual_clip_c, agg_mode, dict(options))
+    return entry.function()(logp, old_logp, advantages, mask, settings, generator, **normalisers)
 
 
 def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:

@@ -1,17 +1,14 @@
-"""Setup shared by `sft` and `train`: seeding, the tokenizer corpus, model + policy, optimizer, versions."""
+"""Setup shared by `sft` and `train`: seeding, the tokenizer corpus, model + policy, optimizer."""
 
 from __future__ import annotations
 
-import platform
 import random
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-import entropy_dynamics
 from entropy_dynamics.envs.demos import expert_demos
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.models.policy import Policy, build_policy, load_lm_and_tokenizer
@@ -61,17 +58,3 @@ def build_optimizer(policy: Policy, lr: float, weight_decay: float, warmup_steps
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda k: min(1.0, (k + 1) / warmup_steps) if warmup_steps > 0 else 1.0)
     return optimizer, scheduler
-
-
-def versions() -> dict[str, Any]:
-    import transformers
-
-    out: dict[str, Any] = {"python": platform.python_version(), "torch": torch.__version__,
-                           "transformers": transformers.__version__, "entropy_dynamics": entropy_dynamics.__version__}
-    try:
-        root = Path(entropy_dynamics.__file__).resolve().parents[1]
-        out["git_commit"] = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                           text=True, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        out["git_commit"] = None
-    return out

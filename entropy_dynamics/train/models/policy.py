@@ -15,6 +15,7 @@ from torch import nn
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.train.algorithms.registry import adv_estimator
 from entropy_dynamics.train.algorithms.seal import SealHead
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.models.tokenizer import CHAT_TEMPLATE, train_bpe_tokenizer
@@ -153,11 +154,12 @@ def load_lm_and_tokenizer(
 
 
 def build_policy(cfg: TrainConfig, lm: nn.Module) -> Policy:
-    """Attach the SEAL head (when seal.coef > 0) and the value head (PPO), on the LM's device and dtype."""
+    """Attach the SEAL head (when seal.coef > 0) and the value head (estimators that use values: PPO), on the
+    LM's device and dtype."""
     hidden = int(lm.config.hidden_size)
     param = next(lm.parameters())
     seal = SealHead(hidden, num_layers=cfg.seal.num_layers, dropout=cfg.seal.dropout) if cfg.seal_on else None
-    value = ValueHead(hidden) if cfg.algorithm == "ppo" else None
+    value = ValueHead(hidden) if adv_estimator(cfg.algorithm).uses_values else None
     policy = Policy(lm, seal, value)
     for head in (seal, value):
         if head is not None:

@@ -24,7 +24,7 @@ def live_phase_from(cfg: TrainConfig, echo: Callable[[str], None] | None = print
     """The :class:`LivePhase` of ``cfg.phase``; ``echo`` is where transitions are printed (None = silent)."""
     phase = cfg.phase
     return LivePhase(metric=phase.metric, on_eruption=phase.on_eruption, seal_factor=phase.seal_factor,
-                     seal_max=phase.seal_max, total_steps=phase.total_steps, detector_options=phase.detector,
+                     seal_max=phase.seal_max, detector_options=phase.detector,
                      echo=echo)
 
 

@@ -12,38 +12,27 @@
 - ``stop``: end training after this step (loop action ``stop``).
 
 On resume the log's earlier values are replayed into the detector, so its state (and the phase shown) is the
-one the uninterrupted run would have, and the last ``seal_coef`` event's coefficient is restored.
+one the uninterrupted run would have, and the last ``seal_coef`` event's coefficient is restored. Detection,
+replay, events and console lines are :class:`~entropy_dynamics.phase_watch.PhaseWatch`'s (shared with the TRL
+callback); this module adds what our loop does about an eruption.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from entropy_dynamics.analysis import OnlineDetector, PhaseEvent
 from entropy_dynamics.errors import ConfigError
-from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.config import ERUPTION_REACTIONS
+from entropy_dynamics.phase_watch import ERUPTION_REACTIONS, PhaseWatch, parse_reactions, replay_log
 from entropy_dynamics.train.run.callbacks import Callback, TrainState
 from entropy_dynamics.train.run.progress import print_above_progress
 
 LOG_NAME = "metrics.jsonl"
+#: Reactions the loop carries out itself (raise_seal is done here).
+LOOP_ACTIONS = ("checkpoint", "samples", "stop")
 
-
-def replay_log(detector: OnlineDetector, log_path: Path, metric: str, upto_step: int) -> list[dict[str, Any]]:
-    """Feed ``detector`` the values of ``metric`` logged at steps <= ``upto_step`` (the events it confirms
-    were logged by the earlier run and are not returned); returns the log's event records up to that step.
-    Used on resume by :class:`LivePhase` and by the TRL adapter."""
-    if not log_path.is_file() or log_path.stat().st_size == 0:
-        return []
-    run = read_runs(log_path, format="jsonl")[0]
-    if metric in run.metrics.columns:
-        series = run.series(metric).dropna()
-        for step, value in series[series.index <= upto_step].items():
-            detector.update(int(step), float(value))
-    return [e for e in run.events if int(e.get("step", 0)) <= upto_step]
+__all__ = ["ERUPTION_REACTIONS", "LivePhase", "replay_log"]
 
 
 class LivePhase(Callback):
@@ -51,12 +40,12 @@ class LivePhase(Callback):
 
     Args:
         metric: the canonical metric watched.
-        on_eruption: reactions from :data:`ERUPTION_REACTIONS`.
+        on_eruption: reactions from :data:`~entropy_dynamics.phase_watch.ERUPTION_REACTIONS`.
         seal_factor: ``raise_seal`` multiplies the SEAL coefficient by this (> 1) ...
         seal_max: ... up to this cap.
-        total_steps: the run length a rise's sharpness is judged against: ``"auto"`` = the loop's
-            ``total_steps``; None = the steps seen so far (for time-bounded runs).
-        detector_options: keyword options of :class:`OnlineDetector` (window, refit_every, confirm, ...).
+        total_steps: ignored (accepted so older callers keep working): the phase definitions do not depend
+            on the run's length.
+        detector_options: keyword options of :class:`OnlineDetector` (refit_every, lookback, confirm, ...).
         echo: where transitions are printed (default: stderr above the progress bar); None = silent.
     """
 
@@ -70,66 +59,51 @@ class LivePhase(Callback):
         detector_options: Mapping[str, Any] | None = None,
         echo: Callable[[str], None] | None = print_above_progress,
     ) -> None:
-        self.reactions = tuple(on_eruption)
-        unknown = [r for r in self.reactions if r not in ERUPTION_REACTIONS]
-        if unknown:
-            choices = ", ".join(ERUPTION_REACTIONS)
-            raise ConfigError(f"on_eruption: unknown reaction {unknown[0]!r}; choose from {choices}")
+        self.reactions = parse_reactions(on_eruption)
         if not seal_factor > 1 or not seal_max > 0:
             raise ConfigError(f"seal_factor must be > 1 and seal_max > 0 (got {seal_factor}, {seal_max})")
-        self.metric = metric
+        del total_steps
+        self.watch = PhaseWatch(metric, self.reactions, detector_options, echo)
         self.seal_factor, self.seal_max = seal_factor, seal_max
-        self.total_steps = total_steps
-        self.detector_options = dict(detector_options or {})
-        self.echo = echo
-        self.detector: OnlineDetector | None = None
-        self.events: list[PhaseEvent] = []
+
+    @property
+    def metric(self) -> str:
+        return self.watch.metric
+
+    @property
+    def events(self):
+        return self.watch.events
+
+    @property
+    def detector(self):
+        return self.watch.detector
 
     @property
     def current_phase(self) -> str | None:
-        return None if self.detector is None else self.detector.current_phase
+        return self.watch.current_phase
 
     def on_train_start(self, state: TrainState, header: Mapping[str, Any]) -> None:
         cfg = state.config
         if "raise_seal" in self.reactions and not cfg.seal_on:
             raise ConfigError("on_eruption 'raise_seal' needs SEAL on (seal.coef > 0): there is no head to weight")
-        total = state.total_steps if self.total_steps == "auto" else self.total_steps
-        self.detector = OnlineDetector(run=state.run_name, total_steps=total or None, **self.detector_options)
-        if state.resumed_from_step:
-            logged = replay_log(self.detector, Path(state.output_dir) / LOG_NAME, self.metric, state.resumed_from_step)
-            raised = [e for e in logged if e.get("event") == "seal_coef"]
-            if raised:
-                cfg.seal.coef = float(raised[-1]["new"])
+        logged = self.watch.start(state.run_name, Path(state.output_dir) / LOG_NAME, state.resumed_from_step)
+        raised = [e for e in logged if e.get("event") == "seal_coef"]
+        if raised:
+            cfg.seal.coef = float(raised[-1]["new"])
         state.extra["phase"] = self.current_phase
 
     def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> set[str]:
-        assert self.detector is not None, "on_train_start was not called"
-        value = metrics.get(self.metric)
-        actions: set[str] = set()
-        if value is None or not math.isfinite(value):
-            return actions
-        for event in self.detector.update(state.step, float(value)):
-            self.events.append(event)
-            state.emit("phase", phase=event.phase, start_step=event.start_step,
-                       confirmed_at_step=event.confirmed_at_step, metric=self.metric)
-            self._say(f"[entropy-dynamics] {event.phase} of {self.metric} from step {event.start_step} "
-                      f"(confirmed at step {event.confirmed_at_step})")
-            if event.phase == "eruption":
-                actions |= self._react(state)
+        events = self.watch.observe(state.step, metrics.get(self.metric), state.emit)
         state.extra["phase"] = self.current_phase
-        return actions
+        return self._react(state) if self.watch.reactions_to(events) else set()
 
     def _react(self, state: TrainState) -> set[str]:
-        actions = {r for r in self.reactions if r in ("checkpoint", "samples", "stop")}
+        actions = {r for r in self.reactions if r in LOOP_ACTIONS}
         if "raise_seal" in self.reactions:
             seal = state.config.seal
             old, seal.coef = seal.coef, min(seal.coef * self.seal_factor, self.seal_max)
             state.emit("seal_coef", old=old, new=seal.coef, reason="eruption")
-            self._say(f"[entropy-dynamics] SEAL coefficient {old:g} -> {seal.coef:g}")
+            self.watch.say(f"[entropy-dynamics] SEAL coefficient {old:g} -> {seal.coef:g}")
         if "stop" in actions:
-            self._say(f"[entropy-dynamics] stopping at step {state.step} (eruption)")
+            self.watch.say(f"[entropy-dynamics] stopping at step {state.step} (eruption)")
         return actions
-
-    def _say(self, line: str) -> None:
-        if self.echo is not None:
-            self.echo(line)

@@ -15,7 +15,7 @@ from entropy_dynamics.logs import truncate_after_step
 from entropy_dynamics.train.algorithms.credit import assign_credit
 from entropy_dynamics.train.config import TrainConfig
 from entropy_dynamics.train.config_io import to_dict
-from entropy_dynamics.train.models.builder import build_model, build_optimizer, versions
+from entropy_dynamics.train.models.builder import build_model, build_optimizer
 from entropy_dynamics.train.rollout.games import EnvPool, GameSampler, group_layout
 from entropy_dynamics.train.rollout.play import RolloutSettings, play
 from entropy_dynamics.train.run.callbacks import Callback, CallbackList, JsonlSink, TrainState, WandbSink
@@ -41,6 +41,7 @@ from entropy_dynamics.train.run.distributed import (
 from entropy_dynamics.train.run.progress import print_above_progress
 from entropy_dynamics.train.run.step_metrics import batch_metrics, sample_trajectories
 from entropy_dynamics.train.run.update import predict_values, update_policy
+from entropy_dynamics.versions import run_versions
 
 LOG_NAME = "metrics.jsonl"
 #: Offset between the sampling/update generator seeds of consecutive ranks (rank 0 uses ``cfg.seed``).
@@ -127,7 +128,7 @@ def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: 
             sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
         # every callback before the sinks: metrics they add reach the log
         hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
-    hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),
+    hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": run_versions(),
                               "resumed_from_step": state.resumed_from_step})
     envs = EnvPool(cfg.env, cfg.env_settings)
     settings = rollout_settings(cfg)
@@ -154,7 +155,7 @@ def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: 
                          generators["sampling"])
             # 2. credit: advantages per reply token (PPO: from the value head)
             values = None
-            if cfg.algorithm == "ppo":
+            if policy.value_head is not None:
                 values = predict_values(policy, batch.samples, cfg, tokenizer.pad_token_id)
             credit = assign_credit(batch, cfg, values)
             # 3. update: epochs x minibatches of clipped-surrogate (+ SEAL, KL, entropy, value) steps

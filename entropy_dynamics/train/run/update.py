@@ -85,7 +85,7 @@ def micro_batch_loss(
     pg, stats = policy_loss(
         logp, mb.old_logp, mb.advantages, mb.mask, eps_low=cfg.clip_eps_low, eps_high=cfg.clip_eps_high,
         dual_clip_c=cfg.dual_clip_c, agg_mode=cfg.loss_agg_mode, clip_cov=cfg.clip_cov, kl_cov=cfg.kl_cov,
-        generator=generator, **norms,
+        generator=generator, loss=cfg.policy_loss, **norms,
     )
     terms["loss/pg"] = pg
     if cfg.seal_on:

@@ -6,7 +6,8 @@ import torch
 
 from entropy_dynamics.envs.actions import is_admissible
 from entropy_dynamics.envs.registry import make_env
-from entropy_dynamics.train.algorithms.credit import anchor_ids, assign_credit
+from entropy_dynamics.train.algorithms.credit import assign_credit
+from entropy_dynamics.train.algorithms.estimators import anchor_ids
 from entropy_dynamics.train.rollout.games import GameSampler, group_layout
 from entropy_dynamics.train.rollout.play import all_admissible, play, rollout_metrics
 from entropy_dynamics.train.run.loop import rollout_settings

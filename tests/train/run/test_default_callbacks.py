@@ -24,7 +24,7 @@ def test_the_config_sections_build_the_callbacks_around_the_callers():
     assert given is mine  # instruments first, the caller's callbacks, live detection last
     assert isinstance(inst, Instruments) and (inst.every, inst.max_samples) == (3, 8)
     assert isinstance(live, LivePhase) and live.reactions == ("stop",) and live.metric == "halluc/rate"
-    assert live.total_steps is None and live.detector_options == {"confirm": 2} and live.echo is None
+    assert live.watch.detector_options == {"confirm": 2} and live.watch.echo is None
 
 
 def test_a_callers_own_instruments_or_live_phase_replace_the_configs():

@@ -166,7 +166,7 @@ def sample_log_paths() -> list[Path]:
 
 
 def analyze_case(path: Path) -> Any:
-    from cli.main import main
+    from entropy_dynamics.cli.main import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

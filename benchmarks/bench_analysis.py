@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cli.main import main as cli_main
 from entropy_dynamics.analysis import OnlineDetector, analyze_run
 from entropy_dynamics.analysis.evaluate import score_suite
 from entropy_dynamics.analysis.labelled import load_labels, score_labelled
 from entropy_dynamics.analysis.stream import replay
 from entropy_dynamics.analysis.synthetic import make_run, synthetic_series, synthetic_suite
+from entropy_dynamics.cli.main import main as cli_main
 from entropy_dynamics.logs import MetricLogWriter, read_runs
 
 ROOT = Path(__file__).resolve().parents[1]

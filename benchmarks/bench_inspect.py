@@ -49,8 +49,9 @@ def write_csv(path: Path, rows: int) -> float:
 def time_cli(path: Path, command: str = "inspect") -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (GB) of `entropy-dynamics <command> --format json` in a
     fresh process (CPU time is the stable figure on a shared machine)."""
-    code = ("import resource, sys; from cli.main import main; rc = main([sys.argv[3], sys.argv[1], '--format', 'json',"
-            " '--out', sys.argv[2]]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
+    code = ("import resource, sys; from entropy_dynamics.cli.main import main;"
+            " rc = main([sys.argv[3], sys.argv[1], '--format', 'json', '--out', sys.argv[2]]);"
+            " print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr);"
             " sys.exit(rc)")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

@@ -9,10 +9,10 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.analysis import PhaseOptions, analyze_run
 from entropy_dynamics.analysis.options import option_help
 from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.logs import read_many
 
 

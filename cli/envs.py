@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import emit_json, err, fail, out
+from entropy_dynamics.cli.common import emit_json, err, fail, out
 from entropy_dynamics.envs import expert_demos, list_envs, make_env
 from entropy_dynamics.envs.base import EnvReset
 from entropy_dynamics.envs.episode import Policy, Turn, expert_policy, run_episode

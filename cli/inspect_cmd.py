@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import StepColumnOpt, clean, emit_json, fail, out, plain, warn_reads
+from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, fail, out, plain, warn_reads
 from entropy_dynamics.logs import available_formats, canonical_name, read_many
 from entropy_dynamics.logs.model import Run
 

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from typer._click import exceptions as click_errors  # typer vendors click: its own exception classes
 
-from cli.common import LINE_LIMIT, STATE, clean, err
 from entropy_dynamics import __version__
+from entropy_dynamics.cli.common import LINE_LIMIT, STATE, clean, err
 from entropy_dynamics.errors import EntropyDynamicsError
 
 app = typer.Typer(
@@ -24,13 +24,13 @@ app = typer.Typer(
 
 #: Each module defines ``register(app)``; one module per command group.
 COMMAND_MODULES = [
-    "cli.demo",
-    "cli.inspect_cmd",
-    "cli.pull",
-    "cli.report",
-    "cli.envs",
-    "cli.train",
-    "cli.analyze", "cli.watch", "cli.sweep",
+    "entropy_dynamics.cli.demo",
+    "entropy_dynamics.cli.inspect_cmd",
+    "entropy_dynamics.cli.pull",
+    "entropy_dynamics.cli.report",
+    "entropy_dynamics.cli.envs",
+    "entropy_dynamics.cli.train",
+    "entropy_dynamics.cli.analyze", "entropy_dynamics.cli.watch", "entropy_dynamics.cli.sweep",
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import clean, emit_json, fail, out, warn_reads
+from entropy_dynamics.cli.common import clean, emit_json, fail, out, warn_reads
 from entropy_dynamics.logs.wandb_api import pull as pull_runs
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.analysis.run_analysis import DEFAULT_METRIC
 from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.logs.model import Run

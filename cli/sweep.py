@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.common import emit_json, err, fail, out, warn
+from entropy_dynamics.cli.common import emit_json, err, fail, out, warn
 
 SUMMARY_JSON = "summary.json"
 COMPARE_HTML = "compare.html"

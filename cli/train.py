@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import emit_json, out
+from entropy_dynamics.cli.common import emit_json, out
 
 
 def register(app: typer.Typer) -> None:

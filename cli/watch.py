@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cli.common import StepColumnOpt, clean, fail, out, warn, warn_reads
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
+from entropy_dynamics.cli.common import StepColumnOpt, clean, fail, out, warn, warn_reads
 from entropy_dynamics.logs import read_runs
 
 

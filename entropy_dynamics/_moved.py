@@ -1,8 +1,14 @@
-"""Old import paths of modules that moved, kept working as aliases of the new modules.
+"""Import paths that name a module living elsewhere, kept working as aliases of the real modules.
 
-``import entropy_dynamics.train.loop`` gives the very module object of ``entropy_dynamics.train.run.loop``
-(so patching an attribute through either name patches both). The table is the list of moves; a new move adds
-one line here, never a stub file at the old path (which would also hide the move from git's rename detection).
+- Old paths of modules that moved: ``import entropy_dynamics.train.loop`` gives the very module object of
+  ``entropy_dynamics.train.run.loop`` (so patching an attribute through either name patches both). The table
+  is the list of moves; a new move adds one line here, never a stub file at the old path (which would also hide
+  the move from git's rename detection).
+- ``entropy_dynamics.cli`` in a source checkout: the CLI's code is the repository's top-level ``cli/`` folder,
+  which the wheel installs as ``entropy_dynamics/cli`` (nothing named plain ``cli`` is installed). In a
+  checkout without that folder (``PYTHONPATH=.``), the package ``entropy_dynamics.cli`` is loaded from the
+  checkout's ``cli/``, so its modules have the same names (``entropy_dynamics.cli.main``) either way. An
+  installed package finds its real ``entropy_dynamics/cli`` first: this finder is consulted last.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+from pathlib import Path
 from types import ModuleType
 
 #: old module path -> new module path.
@@ -42,14 +49,25 @@ MOVED_MODULES: dict[str, str] = {
 """``entropy_dynamics.train.rollout`` and ``entropy_dynamics.train.models`` are packages now; their
 ``__init__`` re-exports the names of the old modules (``rollout.play``, ``models.policy``)."""
 
+#: Packages of the installed layout that a source checkout keeps in a top-level folder: name -> folder.
+CHECKOUT_PACKAGES: dict[str, str] = {"entropy_dynamics.cli": "cli"}
+CHECKOUT_ROOT = Path(__file__).resolve().parents[1]
+
 
 class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolves an old path of :data:`MOVED_MODULES` to the module at its new path."""
+    """Resolves an old path of :data:`MOVED_MODULES` to the moved module, and finds the checkout's folder of a
+    :data:`CHECKOUT_PACKAGES` package."""
 
     def __init__(self) -> None:
         self._specs: dict[str, importlib.machinery.ModuleSpec | None] = {}
 
     def find_spec(self, fullname: str, path=None, target=None):
+        if fullname in CHECKOUT_PACKAGES:
+            folder = CHECKOUT_ROOT / CHECKOUT_PACKAGES[fullname]
+            if not (folder / "__init__.py").is_file():
+                return None
+            return importlib.util.spec_from_file_location(fullname, folder / "__init__.py",
+                                                          submodule_search_locations=[str(folder)])
         if fullname not in MOVED_MODULES:
             return None
         return importlib.util.spec_from_loader(fullname, self)

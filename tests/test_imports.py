@@ -5,7 +5,7 @@ import sys
 
 CODE = """
 import sys
-import entropy_dynamics.logs, entropy_dynamics.analysis, entropy_dynamics.report, cli.main
+import entropy_dynamics.logs, entropy_dynamics.analysis, entropy_dynamics.report, entropy_dynamics.cli.main
 heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
 print(",".join(heavy))
 """

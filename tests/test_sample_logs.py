@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import read_runs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """Run a sweep: P training processes at a time, one thread each, every run resumable, the sweep restartable.
 
-Each run is ``entropy-dynamics train`` in a child process (``python -m cli.main``) writing to its own folder.
+Each run is ``entropy-dynamics train`` in a child process (``python -m entropy_dynamics``) writing to its own folder.
 A run that finished gets ``sweep_done.json``; a run with a checkpoint is continued with ``--resume``; a run
 stopped before its first checkpoint starts again (its partial log is moved aside). So whatever stops the
 sweep (Ctrl-C, SIGTERM, kill -9, a machine going away), starting it again continues where it stopped.
@@ -86,7 +86,7 @@ def start_run(run: RunSpec, python: str = sys.executable) -> subprocess.Popen:
     if not resume and log.is_file():  # stopped before its first checkpoint: start over, keep the old log aside
         log.replace(run.output_dir / f"metrics.stopped-{int(time.time())}.jsonl")
     with open(run.output_dir / RUN_LOG, "ab") as sink:
-        return subprocess.Popen([python, "-m", "cli.main", *run.train_args(resume)], stdout=sink,
+        return subprocess.Popen([python, "-m", "entropy_dynamics", *run.train_args(resume)], stdout=sink,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_child_env(),
                                 preexec_fn=_die_with_parent)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cli.main import main
 from entropy_dynamics.analysis.synthetic import synthetic_series
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import MetricLogWriter
 
 SEGMENT_KEYS = ["start_step", "end_step", "phase", "slope", "start_value", "end_value"]

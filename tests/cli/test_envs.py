@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.envs import list_envs, make_env, parse_reply
 
 

@@ -2,7 +2,7 @@ import json
 
 import pandas as pd
 
-from cli.main import main
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import MetricLogWriter
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import read_runs, wandb_api
 from tests.logs.fake_wandb import FakeApi, FakeRun, make_api
 

@@ -1,6 +1,6 @@
 import json
 
-from cli.main import main
+from entropy_dynamics.cli.main import main
 from tests.report.conftest import write_full_log
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from cli.main import main
+from entropy_dynamics.cli.main import main
 from tests.train.conftest import FAST
 
 STEPS = 5
@@ -47,7 +47,7 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
     spec = _spec(tmp_path)
     root = tmp_path / "sweep"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "sweep", str(spec)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "entropy_dynamics", "sweep", str(spec)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _first_checkpoint(root, proc)

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from cli.main import app, main
+from entropy_dynamics.cli.main import app, main
 from tests.train.conftest import FAST
 
 
@@ -109,7 +109,7 @@ def test_sigterm_stops_training_cleanly(tmp_path):
 
     out = tmp_path / "run"
     sets = _sets(*FAST, f"output_dir={out}", "steps=1000", "samples_every=0", "instruments=off")
-    cmd = [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", "train", *sets]
+    cmd = [sys.executable, "-m", "entropy_dynamics", "train", *sets]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"}, cwd=Path(__file__).resolve().parents[2])
     log = out / "metrics.jsonl"

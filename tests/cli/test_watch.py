@@ -12,8 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
-from cli.main import main
 from entropy_dynamics.analysis.synthetic import synthetic_series
+from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import MetricLogWriter
 
 
@@ -94,9 +94,9 @@ def test_follow_survives_truncation_and_rotation_and_ends_on_sigterm(tmp_path):
         writer.stdin.write("append first 800 6\n")
         writer.stdin.flush()
         onsets = [int(writer.stdout.readline())]
-        watcher = subprocess.Popen([sys.executable, "-m", "cli.main", "watch", str(log), "--follow", "--format", "json",
-                                    "--poll", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env=env)
+        watcher = subprocess.Popen([sys.executable, "-m", "entropy_dynamics", "watch", str(log), "--follow",
+                                    "--format", "json", "--poll", "0.05"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env)
         events, warnings = _lines(watcher.stdout), _lines(watcher.stderr)
         found = [_eruption_of(events, "first")]
         # a new, shorter run truncates the log in place; then the log is rotated and a third run starts

@@ -101,7 +101,7 @@ def test_callback_can_stop_and_existing_log_needs_resume(fast_overrides):
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main())", *args]
+    return [sys.executable, "-m", "entropy_dynamics", *args]
 
 
 @pytest.mark.slow

@@ -82,7 +82,7 @@ def credit_batch():
     """A hand-made rollout of :data:`CREDIT_EPISODES` (penalty 0.1 per invalid turn, win bonus on the last turn)."""
     import torch
 
-    from entropy_dynamics.train.rollout.play import Episode, RolloutBatch, TurnSample
+    from entropy_dynamics.train.rollout.play import EpisodeOutcome, RolloutBatch, TurnSample
 
     episodes, samples = [], []
     for index, (group, won, valid) in enumerate(CREDIT_EPISODES):
@@ -94,7 +94,7 @@ def credit_batch():
                 episode=index, group=group, turn=turn, prompt_ids=[1], response_ids=torch.tensor([5, 6, 7][: turn + 1]),
                 old_logp=torch.zeros(turn + 1), entropy=torch.zeros(turn + 1), reward=reward, valid=ok,
                 format_ok=True, truncated=False, observation=f"room {turn % 2}", response_text="", action="look"))
-        episodes.append(Episode(index=index, group=group, seed=group, won=won, turns=len(valid),
+        episodes.append(EpisodeOutcome(index=index, group=group, seed=group, won=won, turns=len(valid),
                                 invalid=sum(not ok for ok in valid), ret=ret, done=True))
     return RolloutBatch(samples, episodes)
 

@@ -176,7 +176,7 @@ def _flatten(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def iter_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_jsonl_records(path: Path, strict: bool, stats: ReadStats) -> Iterator[tuple[int, dict[str, Any]]]:
     """Parsed JSON objects with their 1-based line numbers. A final line without a newline that
     does not parse is a write in progress: skipped silently. Bad lines elsewhere are counted (or
     raise in strict mode). Lines may end in ``\\n``, ``\\r\\n`` or ``\\r``; UTF-16/32 files are decoded."""
@@ -245,7 +245,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     records: list[tuple[int, dict[str, Any]]] = []
     kinds: set[str] = set()
     checker = RecordChecker(path, stats, strict, allow_null=True)
-    for lineno, obj in iter_records(path, strict, stats):
+    for lineno, obj in iter_jsonl_records(path, strict, stats):
         kind = obj.get("type")
         if kind == "header":
             if not header:

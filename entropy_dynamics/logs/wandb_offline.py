@@ -37,7 +37,7 @@ _BLOCK = 32768
 _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
 
 
-def iter_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
+def iter_wandb_records(path: Path, stats: ReadStats, strict: bool) -> Iterator[tuple[int, Any]]:
     """``(record_number, Record)`` for every complete record (numbered from 1). A corrupt chunk (bad
     CRC, unknown type, a length that leaves its block) skips to the next 32 KiB block, where chunks
     start afresh; the stretch is reported (``--strict``: an error)."""
@@ -113,7 +113,7 @@ def read_wandb_file(path: Path, strict: bool = False) -> Run:
     meta: dict[str, Any] = {}
     records: list[tuple[int, dict[str, Any]]] = []
     finished = False
-    for number, record in iter_records(path, stats, strict):
+    for number, record in iter_wandb_records(path, stats, strict):
         kind = record.WhichOneof("record_type")
         if kind == "history":
             row = _items(record.history.item)

@@ -5,6 +5,7 @@ The names of the former ``entropy_dynamics.train.rollout`` module (now :mod:`.pl
 
 from entropy_dynamics.train.rollout.play import (
     Episode,
+    EpisodeOutcome,
     RolloutBatch,
     RolloutSettings,
     TurnSample,
@@ -16,5 +17,5 @@ from entropy_dynamics.train.rollout.play import (
     turn_prompt,
 )
 
-__all__ = ["Episode", "RolloutBatch", "RolloutSettings", "TurnSample", "all_admissible", "decode_reply",
-           "encode_prompt", "play", "rollout_metrics", "turn_prompt"]
+__all__ = ["Episode", "EpisodeOutcome", "RolloutBatch", "RolloutSettings", "TurnSample", "all_admissible",
+           "decode_reply", "encode_prompt", "play", "rollout_metrics", "turn_prompt"]

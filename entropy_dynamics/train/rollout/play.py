@@ -61,7 +61,10 @@ class TurnSample:
 
 
 @dataclass
-class Episode:
+class EpisodeOutcome:
+    """How one trajectory of a training step went (not :class:`entropy_dynamics.envs.Episode`, the record of a
+    played episode's turns)."""
+
     index: int
     group: int
     seed: int
@@ -72,10 +75,14 @@ class Episode:
     done: bool = False
 
 
+#: The name before 2026-12-06 (it clashed with :class:`entropy_dynamics.envs.Episode`); kept for old imports.
+Episode = EpisodeOutcome
+
+
 @dataclass
 class RolloutBatch:
     samples: list[TurnSample]
-    episodes: list[Episode]
+    episodes: list[EpisodeOutcome]
     rollout_s: float = 0.0
     generated_tokens: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -129,7 +136,7 @@ def play(
     start = time.perf_counter()
     was_training = lm.training
     lm.eval()
-    episodes = [Episode(index=i, group=g, seed=s) for i, (s, g) in enumerate(zip(seeds, groups, strict=True))]
+    episodes = [EpisodeOutcome(index=i, group=g, seed=s) for i, (s, g) in enumerate(zip(seeds, groups, strict=True))]
     state: list[dict[str, Any]] = []
     for env, seed in zip(envs, seeds, strict=True):
         reset = env.reset(seed)

@@ -11,7 +11,7 @@ from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.train.algorithms.credit import all_fail_samples, assign_credit, first_turns, turn_scores
 from entropy_dynamics.train.algorithms.seal import label_shares, seal_labels
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.rollout.play import Episode, RolloutBatch, TurnSample
+from entropy_dynamics.train.rollout.play import EpisodeOutcome, RolloutBatch, TurnSample
 
 PENALTY = 0.1
 
@@ -28,7 +28,7 @@ def _batch(episodes: list[tuple[int, bool, list[bool]]]) -> RolloutBatch:
                 episode=index, group=group, turn=turn, prompt_ids=[1], response_ids=torch.tensor([5, 6]),
                 old_logp=torch.zeros(2), entropy=torch.zeros(2), reward=reward, valid=ok, format_ok=True,
                 truncated=False, observation=f"room {turn}", response_text="", action="look"))
-        eps.append(Episode(index=index, group=group, seed=group, won=won, turns=len(valid),
+        eps.append(EpisodeOutcome(index=index, group=group, seed=group, won=won, turns=len(valid),
                            invalid=sum(not ok for ok in valid), ret=ret, done=True))
     return RolloutBatch(samples, eps)
 

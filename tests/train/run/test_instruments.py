@@ -13,7 +13,7 @@ from entropy_dynamics.envs.reply import parse_reply
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.rollout.play import Episode, RolloutBatch, TurnSample
+from entropy_dynamics.train.rollout.play import EpisodeOutcome, RolloutBatch, TurnSample
 from entropy_dynamics.train.run.instruments import (
     INTERFERENCE_KEYS,
     REPR_KEYS,
@@ -139,7 +139,7 @@ def test_text_metrics_of_a_looping_hallucinating_episode():
         _sample(0, 2, "You can't go that way.", reply + " -= Kitchen =-", "go north", False),
         _sample(1, 0, "-= Pantry =- You see a shelf.", unicorn, "take the golden unicorn", False),
     ]
-    batch = RolloutBatch(samples, [Episode(0, 0, 0), Episode(1, 0, 0)])
+    batch = RolloutBatch(samples, [EpisodeOutcome(0, 0, 0), EpisodeOutcome(1, 0, 0)])
     metrics = text_metrics(batch, markers=["-= Kitchen =-"])
     assert set(TEXT_KEYS) <= set(metrics)
     assert metrics["degen/repeat_action_rate"] == pytest.approx((3 / 3 + 0.0) / 2)  # episode 0 loops, 1 does not

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from entropy_dynamics.analysis.options import DetectorOptions, option_help
 from entropy_dynamics.analysis.stream import follow_jsonl, replay
 from entropy_dynamics.analysis.types import PhaseEvent
 from entropy_dynamics.cli.common import StepColumnOpt, clean, fail, out, warn, warn_reads
@@ -33,6 +34,11 @@ def watch(
     total_steps: Annotated[int | None, typer.Option("--total-steps", min=1, hidden=True, help="Ignored since "
                                                     "2026-12-06: the phase definitions do not depend on the run's "
                                                     "length (accepted so old commands keep working).")] = None,
+    refit_every: Annotated[int | None, typer.Option("--refit-every", help=option_help("refit_every",
+                                                    DetectorOptions))] = None,
+    lookback: Annotated[int | None, typer.Option("--lookback", help=option_help("lookback", DetectorOptions))]
+    = None,
+    confirm: Annotated[int | None, typer.Option("--confirm", help=option_help("confirm", DetectorOptions))] = None,
     step_column: StepColumnOpt = None,
 ) -> None:
     """Print phase transitions as the online detector confirms them (without --follow the log as it
@@ -41,7 +47,8 @@ def watch(
         fail(f"--format must be text or json, not {format!r}")
     if follow and replay_log:
         fail("choose one of --follow and --replay")
-    options = {} if total_steps is None else {"total_steps": total_steps}
+    options: dict = {} if total_steps is None else {"total_steps": total_steps}
+    options["detector"] = DetectorOptions().updated(refit_every=refit_every, lookback=lookback, confirm=confirm)
     if follow:
         previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends following as Ctrl-C does: exit 0
         try:

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from entropy_dynamics.analysis.eruptions import NOISE_POINTS, EruptionTracker, is_erupted
-from entropy_dynamics.analysis.options import PhaseOptions
+from entropy_dynamics.analysis.options import DetectorOptions, PhaseOptions
 from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
+from entropy_dynamics.errors import ConfigError
 
 SQRT2 = math.sqrt(2.0)
 
@@ -53,18 +54,25 @@ class _Buffer:
 class OnlineDetector:
     """Streaming phase detector. ``update(step, value)`` returns the events confirmed at that step."""
 
-    def __init__(self, run: str = "", *, options: PhaseOptions | None = None, refit_every: int = 10,
-                 lookback: int = 200, confirm: int = 2, total_steps: int | None = None, **overrides: Any) -> None:
-        """``options`` / ``overrides``: the phase definitions (:class:`PhaseOptions`). ``total_steps`` is
-        accepted for older callers and unused: the definitions do not depend on the run's length."""
-        if refit_every < 1 or lookback < 20 or confirm < 1:
-            raise ValueError("need refit_every >= 1, lookback >= 20, confirm >= 1")
+    def __init__(self, run: str = "", *, options: PhaseOptions | None = None,
+                 detector: DetectorOptions | None = None, refit_every: int | None = None,
+                 lookback: int | None = None, confirm: int | None = None, total_steps: int | None = None,
+                 **overrides: Any) -> None:
+        """``options`` / ``overrides``: the phase definitions (:class:`PhaseOptions`); ``detector`` /
+        ``refit_every``, ``lookback``, ``confirm``: how trends are confirmed (:class:`DetectorOptions`).
+        ``total_steps`` is accepted for older callers and unused: the definitions do not depend on the run's
+        length."""
         del total_steps
         self.run = run
         self.opts = (options or PhaseOptions()).updated(**overrides)
-        self.refit_every = refit_every
-        self.lookback = lookback
-        self.confirm = confirm
+        try:
+            self.detector_options = (detector or DetectorOptions()).updated(refit_every=refit_every,
+                                                                            lookback=lookback, confirm=confirm)
+        except ConfigError as exc:  # the detector has always refused bad settings with a ValueError
+            raise ValueError(str(exc)) from None
+        self.refit_every = self.detector_options.refit_every
+        self.lookback = self.detector_options.lookback
+        self.confirm = self.detector_options.confirm
         self.events: list[PhaseEvent] = []
         self._steps = _Buffer()
         self._y = _Buffer()

@@ -110,8 +110,34 @@ class PhaseOptions:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def option_help(name: str) -> str:
-    """The documented meaning of one option with its default (for CLI help texts and the docs)."""
-    spec = next(f for f in fields(PhaseOptions) if f.name == name)
+@dataclass(frozen=True)
+class DetectorOptions:
+    """How the live detector (:class:`~entropy_dynamics.analysis.online.OnlineDetector`) confirms descents,
+    rises, plateaus and subsidences (eruptions need none of these: they are confirmed as offline)."""
+
+    refit_every: int = field(default=10, metadata={"help": (
+        "The live detector re-segments the recent points every this many points."
+    )})
+    lookback: int = field(default=200, metadata={"help": (
+        "...over this many most recent points (>= 20)."
+    )})
+    confirm: int = field(default=2, metadata={"help": (
+        "A descent, rise, plateau or subsidence is reported once this many refits in a row agree on it."
+    )})
+
+    def __post_init__(self) -> None:
+        if self.refit_every < 1 or self.lookback < 20 or self.confirm < 1:
+            raise ConfigError(f"need refit_every >= 1, lookback >= 20, confirm >= 1 (got {self.refit_every}, "
+                              f"{self.lookback}, {self.confirm})")
+
+    def updated(self, **overrides: Any) -> DetectorOptions:
+        """A copy with ``overrides`` (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def option_help(name: str, options: type = PhaseOptions) -> str:
+    """The documented meaning of one option of ``options`` (:class:`PhaseOptions` or :class:`DetectorOptions`)
+    with its default (for CLI help texts and the docs)."""
+    spec = next(f for f in fields(options) if f.name == name)
     default = spec.default if spec.default is not MISSING else None
     return f"{spec.metadata['help']} (default {default})"

@@ -67,8 +67,9 @@ class PhaseConfig:
     seal_max: float = _f(0.1, "... up to this cap (needs SEAL on).")
     total_steps: Any = _f("auto", "Ignored since 2026-12-06 (accepted so old configs keep working): the phase "  # noqa: RUF009
                           "definitions no longer depend on the run's length.")
-    detector: dict = _f({}, "Keyword options of the online detector: refit_every, lookback, confirm and any "  # noqa: RUF009
-                        "PhaseOptions field (min_ratio, min_rise, max_rise_steps, ...).")
+    detector: dict = _f({}, "Options of the online detector: any DetectorOptions field (refit_every, lookback, "  # noqa: RUF009
+                        "confirm) or PhaseOptions field (min_ratio, min_rise, max_rise_steps, ...); "
+                        "entropy_dynamics/analysis/options.py documents each with its default.")
 
 
 @dataclass

@@ -8,6 +8,9 @@ Llama (real TextWorld games, one torch thread), and the analyzer on every log un
     PYTHONPATH=$PWD OMP_NUM_THREADS=1 python benchmarks/behaviour_baseline.py --record   # write the fixture
 
 Exit status 0 when every number is identical (exact float equality), 1 otherwise.
+
+The imports use the paths from before the issue-18 layout on purpose (they still work as aliases), so the same
+script records on an older tree and compares on a newer one.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def _log_metrics(path: Path) -> dict[str, Any]:
 
 def train_case(overrides: list[str]) -> dict[str, Any]:
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.run.loop import train
+    from entropy_dynamics.train.loop import train
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = load_config(None, [*FAST, *overrides, f"output_dir={tmp}/run"])
@@ -82,7 +85,7 @@ def credit_batch():
     """A hand-made rollout of :data:`CREDIT_EPISODES` (penalty 0.1 per invalid turn, win bonus on the last turn)."""
     import torch
 
-    from entropy_dynamics.train.rollout.play import EpisodeOutcome, RolloutBatch, TurnSample
+    from entropy_dynamics.train.rollout import Episode, RolloutBatch, TurnSample
 
     episodes, samples = [], []
     for index, (group, won, valid) in enumerate(CREDIT_EPISODES):
@@ -94,7 +97,7 @@ def credit_batch():
                 episode=index, group=group, turn=turn, prompt_ids=[1], response_ids=torch.tensor([5, 6, 7][: turn + 1]),
                 old_logp=torch.zeros(turn + 1), entropy=torch.zeros(turn + 1), reward=reward, valid=ok,
                 format_ok=True, truncated=False, observation=f"room {turn % 2}", response_text="", action="look"))
-        episodes.append(EpisodeOutcome(index=index, group=group, seed=group, won=won, turns=len(valid),
+        episodes.append(Episode(index=index, group=group, seed=group, won=won, turns=len(valid),
                                 invalid=sum(not ok for ok in valid), ret=ret, done=True))
     return RolloutBatch(samples, episodes)
 
@@ -103,8 +106,8 @@ def credit_case(overrides: list[str]) -> dict[str, Any]:
     """Token advantages and SEAL targets of :func:`credit_batch` (PPO: with fixed value predictions)."""
     import torch
 
-    from entropy_dynamics.train.algorithms.credit import assign_credit
     from entropy_dynamics.train.config_io import load_config
+    from entropy_dynamics.train.credit import assign_credit
 
     cfg = load_config(None, ["invalid_action_penalty=0.1", *overrides])
     batch = credit_batch()
@@ -121,14 +124,14 @@ def update_case(overrides: list[str]) -> dict[str, Any]:
     """Metrics of one policy update of the tests' tiny Llama on its own sampled replies with fixed advantages."""
     import torch
 
-    from entropy_dynamics.train.algorithms.credit import Credit
+    from entropy_dynamics.train.builder import build_optimizer
     from entropy_dynamics.train.config_io import load_config
-    from entropy_dynamics.train.models.builder import build_optimizer
-    from entropy_dynamics.train.models.policy import build_policy, build_tiny_lm
-    from entropy_dynamics.train.models.tokenizer import train_bpe_tokenizer
-    from entropy_dynamics.train.rollout.play import TurnSample
-    from entropy_dynamics.train.rollout.sampling import sample_replies
-    from entropy_dynamics.train.run.update import update_policy
+    from entropy_dynamics.train.credit import Credit
+    from entropy_dynamics.train.models import build_policy, build_tiny_lm
+    from entropy_dynamics.train.rollout import TurnSample
+    from entropy_dynamics.train.sampling import sample_replies
+    from entropy_dynamics.train.tokenizer import train_bpe_tokenizer
+    from entropy_dynamics.train.update import update_policy
 
     corpus = ["You are in a kitchen. There is a fridge, a counter and a red apple. Admissible actions: take apple",
               "<think>I need the apple, so I take it.</think>\n<action>take red apple from counter</action>",
@@ -166,7 +169,7 @@ def sample_log_paths() -> list[Path]:
 
 
 def analyze_case(path: Path) -> Any:
-    from entropy_dynamics.cli.main import main
+    from cli.main import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

@@ -1,9 +1,10 @@
 """Live phase detection with the offline definitions (:mod:`.options`), one point at a time.
 
-* **Eruptions** are found exactly as offline: each point's smoothed value is final once half the median window
-  (:func:`~.eruptions.median_window`, fixed by the first 11 steps) of later points have arrived; it is tested against its trailing low and local noise, and grouped by the same
-  :class:`~.eruptions.EruptionTracker`. The event's ``start_step`` is the offline onset, known the moment the
-  eruption is confirmed (half a window after the first erupted point).
+* **Eruptions** are found exactly as offline: each point's smoothed value is final once half the median
+  window (:func:`~.eruptions.median_window`, fixed by the first 11 steps) of later points have arrived; it is
+  tested against its trailing low and local noise, and grouped by the same :class:`~.eruptions.EruptionTracker`.
+  The event's ``start_step`` is the offline onset, known the moment the eruption is confirmed (half a
+  window after the first erupted point).
 * **Descent, rise, plateau, subsidence**: every ``refit_every`` points the offline segmenter runs on the last
   ``lookback`` points; the phase of the segment holding the newest final point becomes an event once
   ``confirm`` refits in a row agree. A decline after an eruption is a subsidence.

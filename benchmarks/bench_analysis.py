@@ -22,7 +22,7 @@ from entropy_dynamics.analysis.evaluate import score_suite
 from entropy_dynamics.analysis.labelled import load_labels, score_labelled
 from entropy_dynamics.analysis.stream import replay
 from entropy_dynamics.logs import MetricLogWriter, read_runs
-from entropy_dynamics.synthetic import make_run, synthetic_series, synthetic_suite
+from entropy_dynamics.synthetic import make_run, shapes_suite, synthetic_series, synthetic_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "sample_logs" / "public" / "deep_grpo"
@@ -80,6 +80,11 @@ def accuracy(quick: bool) -> None:
               f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
               f"phase accuracy mean {score.mean_accuracy:.3f} min {min(score.phase_accuracy):.3f}; "
               f"exact cycle count {score.exact_share:.0%}; eruptions on monotone runs {score.eruptions_on_monotone}")
+    score = score_suite(shapes_suite(n, seed=1))
+    print(f"offline, {n} synthetic runs of real-run shapes (early / stays up / wavy rise / collapse / end, 40-600 "
+          f"points): onset F1 {score.onsets.f1:.3f} (P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, "
+          f"{score.onsets.n_true} onsets); phase accuracy mean {score.mean_accuracy:.3f}; "
+          f"exact cycle count {score.exact_share:.0%}")
     m = 12 if quick else 40
     score = score_suite(synthetic_suite(m, seed=5, lengths=(300, 800, 1500, 3000)), live=True)
     live = score.live

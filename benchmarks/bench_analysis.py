@@ -103,6 +103,10 @@ def labelled() -> None:
     for c in score.curves:
         print(f"  {c.name:52s} onsets {c.onsets}  missed {c.misses}  false alarms {c.false_alarms}  "
               f"phases {c.phase_agree}/{c.phase_steps}")
+    slack = score_labelled(load_labels(LABELS), slack_points=1)
+    print(f"  the same, an onset within one logged point of a labelled range counted as inside it (the foot of a "
+          f"climb or its first rising point): found {slack.hits}/{slack.required}, false alarms "
+          f"{slack.false_alarms} (F1 {slack.f1:.2f})")
 
 
 def real_logs() -> None:

@@ -2,7 +2,8 @@
 
 Every number a segment shows is a smoothed value (:func:`~.eruptions.running_median`), and its label follows
 from those numbers alone: a piece whose smoothed value changes by ``min_change`` (and 2 noise units) or more
-falls (*descent*, or *subsidence* for the first decline after an eruption's peak, until the decline ends) or
+falls (*descent*, or *subsidence* for the first decline after an eruption's peak, until the decline ends or the
+entropy is back at the low the eruption rose from) or
 grows (*rise*); any other piece is a *plateau*. Neighbours with the same label are joined and judged again
 until nothing changes.
 """
@@ -47,11 +48,26 @@ def piece_end(a: int, b: int, lows: dict[int, int]) -> int:
     return low if a <= low < b else b - 1
 
 
-def label_pieces(s: np.ndarray, bounds: list[int], lows: dict[int, int], threshold: float
-                 ) -> tuple[list[int], list[Phase]]:
+def returns_to_base(s: np.ndarray, spans: list[tuple[int, int, int]]) -> list[int]:
+    """Where each eruption's subsidence ends at the latest: the first point after its peak whose smoothed value
+    is back down at the low it rose from (a fall below that is a new descent, not the eruption subsiding).
+
+    s: (n,) smoothed values; spans: ``(low, peak, stop)`` per eruption, ``stop`` = the next eruption's onset (or
+    n). Returns the indices found, in order."""
+    found = []
+    for low, peak, stop in spans:
+        back = np.flatnonzero(s[peak + 1: stop] <= s[low])
+        if back.size and back[0] > 0:
+            found.append(peak + 1 + int(back[0]))
+    return found
+
+
+def label_pieces(s: np.ndarray, bounds: list[int], lows: dict[int, int], threshold: float,
+                 returns: frozenset[int] = frozenset()) -> tuple[list[int], list[Phase]]:
     """Label the pieces ``[bounds[i], bounds[i+1])`` of the smoothed series ``s`` (n,); the pieces that start at
     an eruption's onset (a key of ``lows``: onset index -> the index of the low it rose from) are eruptions and
-    are never joined. Returns the joined bounds and phases."""
+    are never joined; a subsidence ends at the latest where a piece starts at an index in ``returns``
+    (:func:`returns_to_base`). Returns the joined bounds and phases."""
     eruption_starts = set(lows)
     bounds = list(bounds)
     fixed_starts = dict.fromkeys(eruption_starts, "eruption")
@@ -63,6 +79,8 @@ def label_pieces(s: np.ndarray, bounds: list[int], lows: dict[int, int], thresho
                 phases.append(fixed_starts[a])
                 after_eruption = True
                 continue
+            if a in returns:
+                after_eruption = False  # back at the eruption's low: any further decline is a descent
             trend = trend_of(float(s[piece_end(a, b, lows)] - s[a]), threshold)
             if trend == "decline":
                 phases.append("subsidence" if after_eruption else "descent")

@@ -28,7 +28,13 @@ from entropy_dynamics.analysis.eruptions import (
     running_median,
     trailing_noise,
 )
-from entropy_dynamics.analysis.labels import change_threshold, label_pieces, make_segment, piece_end
+from entropy_dynamics.analysis.labels import (
+    change_threshold,
+    label_pieces,
+    make_segment,
+    piece_end,
+    returns_to_base,
+)
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.trend_cost import CostLinearTrend, TrendSums
 from entropy_dynamics.analysis.types import Segment
@@ -148,7 +154,10 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
             bounds.append(span.peak + 1)
     lows = {span.onset: span.low for span in spans}
     threshold = change_threshold(opts, sigma, level, log_scale)
-    bounds, phases = label_pieces(s, bounds, lows, threshold)
+    stops = [span.onset for span in spans[1:]] + [steps.size]
+    returns = returns_to_base(s, [(span.low, span.peak, stop) for span, stop in zip(spans, stops, strict=False)])
+    bounds = sorted(set(bounds) | set(returns))
+    bounds, phases = label_pieces(s, bounds, lows, threshold, frozenset(returns))
     by_onset = {span.onset: span for span in spans}
     segments = []
     for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
@@ -177,7 +186,8 @@ def eruption_segment(seg: Segment, span: EruptionSpan, t: np.ndarray, level: np.
 def trend_detail(seg: Segment, threshold: float, log_scale: bool) -> str:
     """Why a descent / rise / plateau / subsidence got its label (the smallest trend it had to reach)."""
     if log_scale and seg.ratio is not None:
-        need = f"x{math.exp(threshold):.3g} or x{math.exp(-threshold):.3g}"
+        bound = min(threshold, 700.0)  # a degenerate series (a value near 1e-308) must not overflow the text
+        need = f"x{math.exp(bound):.3g} or x{math.exp(-bound):.3g}"
         return f"x{seg.ratio:.3g} over {seg.steps} steps (a trend needs {need})"
     return f"{seg.change:+.3g} over {seg.steps} steps (a trend needs +-{threshold:.3g})"
 

@@ -89,7 +89,6 @@ def test_a_short_eruption_logged_every_five_steps_is_not_smoothed_away():
         assert abs(found - every_step) <= every, every
 
 
-@pytest.mark.parametrize("every", [1, 5, "mixed"])
 def test_a_plateau_before_an_eruption_is_judged_up_to_the_low_the_eruption_rose_from():
     """The smoothed values of a plateau's last points already see the climb; the plateau ends at the eruption's
     low, so its numbers run on where the eruption's begin and a flat stretch never reads as a rise."""
@@ -100,6 +99,24 @@ def test_a_plateau_before_an_eruption_is_judged_up_to_the_low_the_eruption_rose_
     assert segments[0].end_value == segments[1].start_value
 
 
+def test_a_subsidence_ends_back_at_the_low_the_eruption_rose_from():
+    """After an eruption the entropy falls back to where it rose from and then collapses further: the fall back
+    is the subsidence, the collapse below the eruption's low is a descent."""
+    steps = np.arange(1, 301)
+    up = np.clip((steps - 100) / 5, 0, 1) - np.clip((steps - 105) / 20, 0, 1)  # back at the base by step 125
+    collapse = np.clip((steps - 125) / 100, 0, 1)
+    values = 0.5 * np.exp(np.log(4.0) * up - np.log(8.0) * collapse
+                          + np.random.default_rng(0).normal(0, 0.03, steps.size))
+    segments = segment(steps, values).segments
+    phases = [s.phase for s in segments]
+    assert phases[:3] == ["plateau", "eruption", "subsidence"], phases
+    subsidence = segments[2]
+    assert 115 <= subsidence.end_step <= 130
+    descent = next(s for s in segments[3:] if s.phase == "descent")
+    assert descent.end_value < 0.5 * subsidence.end_value
+
+
+@pytest.mark.parametrize("every", [1, 5, "mixed"])
 def test_live_equals_offline_whatever_the_logging_interval(every):
     s = synthetic_series(400, 2, seed=4, noise=0.05, log_every=every)
     offline = [seg.start_step for seg in segment(s.steps, s.values).segments if seg.phase == "eruption"]

@@ -95,7 +95,7 @@ class WandbSink(Callback):
     Besides the metrics it logs ``phase`` every step (the live detector's phase as a number, see
     :data:`~entropy_dynamics.train.run_phase.PHASE_CODES`), sends each ``phase`` event as a W&B alert when
     ``alerts`` is on, and at the end puts the run's cycle statistics (``cycles/eruptions``, ``cycles/max_amplitude``,
-    ... of :func:`~entropy_dynamics.sweep.project.phase_statistics` on the JSONL log) in the run summary.
+    ... of :func:`~entropy_dynamics.analysis.project.phase_statistics` on the JSONL log) in the run summary.
     Hooks after the end are ignored (nothing is written to a finished run).
     """
 

@@ -18,10 +18,10 @@ def phase_metric(extra: dict[str, Any]) -> dict[str, int]:
 
 
 def cycle_summary(log_path: Path) -> dict[str, float]:
-    """The run's :func:`~entropy_dynamics.sweep.project.phase_statistics` from its JSONL log, as numbers under
+    """The run's :func:`~entropy_dynamics.analysis.project.phase_statistics` from its JSONL log, as numbers under
     ``cycles/`` (booleans as 0/1, missing values left out); empty when there is no log yet."""
+    from entropy_dynamics.analysis.project import phase_statistics
     from entropy_dynamics.logs import read_runs
-    from entropy_dynamics.sweep.project import phase_statistics
 
     if not log_path.is_file() or log_path.stat().st_size == 0:
         return {}

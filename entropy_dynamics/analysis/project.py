@@ -3,7 +3,7 @@
 Each row holds the run's name and source, its config columns (nested configs flattened with ``.``; only the
 keys whose values differ between runs, unless asked for all) and its phase statistics
 (:func:`phase_statistics`, the same numbers as ``compare`` and ``sweep summary``). The table is a
-``pandas.DataFrame`` written as text, JSON, CSV or a sortable HTML page (:mod:`entropy_dynamics.sweep.project_html`).
+``pandas.DataFrame`` written as text, JSON, CSV or a sortable HTML page (:mod:`entropy_dynamics.report.project_page`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis import PhaseOptions, analyze_run
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.tables import summarize
-from entropy_dynamics.sweep.summary import COLLAPSE_BELOW
 
+#: A run has collapsed when its final success is below this (it has, at the end, almost stopped winning).
+COLLAPSE_BELOW = 0.02
 #: The statistics columns of a row, with what they mean (the JSON output carries this as ``definitions``).
 STATISTICS: dict[str, str] = {
     "last_step": "last logged step",
@@ -32,10 +33,12 @@ STATISTICS: dict[str, str] = {
 }
 
 
-def phase_statistics(run: Run, collapse_below: float = COLLAPSE_BELOW) -> dict[str, Any]:
-    """The :data:`STATISTICS` of one run; runs without an entropy metric get no phase values (None)."""
+def phase_statistics(run: Run, metric: str | None = None, options: PhaseOptions | None = None,
+                     collapse_below: float = COLLAPSE_BELOW) -> dict[str, Any]:
+    """The :data:`STATISTICS` of one run (``metric`` and ``options`` as for
+    :func:`~entropy_dynamics.analysis.analyze_run`); a run without that metric gets no phase values (None)."""
     try:
-        row = summarize(run.name, run, analyze_run(run))
+        row = summarize(run.name, run, analyze_run(run, metric, options=options))
     except MetricNotFoundError:
         return {"last_step": run.last_step, **dict.fromkeys(list(STATISTICS)[1:])}
     final = row.final_success
@@ -110,3 +113,27 @@ def finite_cells(table: pd.DataFrame) -> list[dict[str, Any]]:
         return value
 
     return [{k: clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def setting_effects(table: pd.DataFrame, max_values: int = 20) -> pd.DataFrame:
+    """Which settings erupt: per config column and value (columns with at most ``max_values`` values), the runs
+    with that value, the share of them with an eruption, their mean eruption count, collapse share and mean final
+    success. Sorted by column, then by erupting share (highest first)."""
+    rows = []
+    for column in (c for c in table.columns if c.startswith("config.")):
+        values = table[column].map(repr)
+        if values.nunique() > max_values:
+            continue
+        for _, members in table.groupby(values, sort=False):
+            eruptions = pd.to_numeric(members["eruptions"], errors="coerce").dropna()
+            collapsed = members["collapsed"].dropna().astype(float)
+            rows.append({"column": column.removeprefix("config."), "value": members[column].iloc[0],
+                         "runs": len(members),
+                         "erupting_share": float((eruptions > 0).mean()) if len(eruptions) else None,
+                         "mean_eruptions": float(eruptions.mean()) if len(eruptions) else None,
+                         "collapse_share": float(collapsed.mean()) if len(collapsed) else None,
+                         "mean_final_success": pd.to_numeric(members["final_success"], errors="coerce").mean()})
+    effects = pd.DataFrame(rows, columns=["column", "value", "runs", "erupting_share", "mean_eruptions",
+                                          "collapse_share", "mean_final_success"])
+    return effects.sort_values(["column", "erupting_share"], ascending=[True, False], na_position="last",
+                               kind="stable").reset_index(drop=True)

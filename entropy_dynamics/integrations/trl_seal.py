@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from trl import GRPOConfig, GRPOTrainer
 
 from entropy_dynamics.errors import ConfigError
+from entropy_dynamics.integrations.hidden_capture import HiddenStateCapture
 from entropy_dynamics.train.seal import SealHead, response_hidden_states, seal_loss
 
 #: ``seal_zero_adv_label`` spellings -> :func:`~entropy_dynamics.train.seal.seal_labels`'s ``zero_adv_label``.
@@ -92,15 +93,6 @@ def seal_aggregation(loss_type: str, *, batch_size: int, max_completion_length: 
     raise ConfigError(f"SEAL: TRL loss_type {loss_type!r} is not supported")
 
 
-def policy_backbone(model: nn.Module) -> nn.Module:
-    """The module whose output's ``last_hidden_state`` TRL's fused LM head reads (PEFT unwrapped)."""
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    backbone = getattr(inner, "base_model", None)
-    if backbone is None or backbone is inner:
-        raise ConfigError(f"SEAL: cannot find the backbone of {type(inner).__name__} (no base_model)")
-    return backbone
-
-
 class SealGRPOTrainer(GRPOTrainer):
     """TRL's ``GRPOTrainer`` plus the SEAL auxiliary loss; configure it with :class:`SealGRPOConfig`.
 
@@ -114,7 +106,7 @@ class SealGRPOTrainer(GRPOTrainer):
         if not isinstance(cfg, SealGRPOConfig):
             raise ConfigError("SealGRPOTrainer needs args=SealGRPOConfig(...)")
         self.seal_coef = float(cfg.seal_coef)
-        self._captured: list[Tensor] | None = None
+        self._capture: HiddenStateCapture | None = None
         unwrapped = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         if self.seal_coef > 0 and not hasattr(unwrapped, "seal_head"):
             hidden_size = unwrapped.config.get_text_config().hidden_size
@@ -122,7 +114,7 @@ class SealGRPOTrainer(GRPOTrainer):
             head = SealHead(hidden_size, num_layers=cfg.seal_layers, dropout=cfg.seal_dropout)
             unwrapped.seal_head = head.to(device=weight.device, dtype=torch.float32)
         if hasattr(unwrapped, "seal_head"):
-            policy_backbone(self.model).register_forward_hook(self._keep_hidden_states)
+            self._capture = HiddenStateCapture(self.model)
 
     @property
     def seal_head(self) -> SealHead | None:
@@ -130,20 +122,15 @@ class SealGRPOTrainer(GRPOTrainer):
         model = model.get_base_model() if hasattr(model, "get_base_model") else model
         return getattr(model, "seal_head", None)
 
-    def _keep_hidden_states(self, module: nn.Module, args: Any, output: Any) -> None:
-        if self._captured is not None:
-            self._captured.append(output.last_hidden_state)
-
     def _compute_loss(self, model: nn.Module, inputs: dict[str, Any]) -> Tensor:
-        if self.seal_coef <= 0 or self.seal_head is None:
+        if self.seal_coef <= 0 or self._capture is None:
             return super()._compute_loss(model, inputs)
-        self._captured = []
+        self._capture.start()
         try:
             loss = super()._compute_loss(model, inputs)
-            hidden = torch.cat(self._captured, dim=0)
         finally:
-            self._captured = None
-        return loss + self._seal_term(hidden, inputs)
+            states = self._capture.stop()
+        return loss + self._seal_term(torch.cat(states, dim=0), inputs)
 
     def _seal_term(self, hidden: Tensor, inputs: dict[str, Any]) -> Tensor:
         """``seal_coef`` x the SEAL loss of one micro-batch, normalised like TRL's policy loss."""

@@ -47,9 +47,10 @@ def analyze(
     config_columns: Annotated[str, typer.Option("--config-columns", help="--table: 'varying' (config keys that "
                                                 "differ between runs), 'all', or keys a,b,c.")] = "varying",
     jobs: Annotated[int, typer.Option("--jobs", help="W&B projects: runs fetched at once.")] = 16,
-    cache: Annotated[Path | None, typer.Option("--cache", help="W&B projects: cache folder (default "
-                                               "~/.cache/entropy-dynamics/wandb).")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="W&B projects: fetch every run again.")] = False,
+    cache: Annotated[Path | None, typer.Option("--cache", help="W&B projects: cache folder of the runs and their "
+                                               "statistics (default ~/.cache/entropy-dynamics/wandb).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="W&B projects: fetch and analyse every run "
+                                           "again.")] = False,
     filters: Annotated[str | None, typer.Option("--filters", help="W&B projects: a JSON filter, e.g. "
                                                 "'{\"config.lr\": 1e-5}'.")] = None,
 ) -> None:
@@ -61,11 +62,12 @@ def analyze(
     options = PhaseOptions().updated(min_ratio=min_ratio, min_rise=min_rise, max_rise_steps=max_rise_steps,
                                      min_change=min_change, penalty_factor=penalty)
     if table or any(is_project_target(p) for p in paths):
+        cache = None if no_cache else cache or DEFAULT_CACHE
         runs = load_project_runs(paths, reader=reader, strict=strict, step_column=step_column, jobs=jobs,
-                                 cache=None if no_cache else cache or DEFAULT_CACHE, filters=filters)
+                                 cache=cache, filters=filters)
         warn_reads(runs)
         emit_project_table(runs, metric=metric, options=options, format=format, out_file=out_file, sort=sort,
-                           descending=desc, config_columns=config_columns)
+                           descending=desc, config_columns=config_columns, cache=cache)
         return
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not {format!r}")

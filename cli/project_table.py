@@ -13,8 +13,8 @@ from cli.common import emit_json, fail, out, plain
 from entropy_dynamics.analysis import PhaseOptions
 from entropy_dynamics.analysis.project import (
     STATISTICS,
+    cached_statistics,
     finite_cells,
-    phase_statistics,
     project_table,
     setting_effects,
     sort_table,
@@ -56,8 +56,9 @@ def load_project_runs(paths: list[str], *, reader: str | None, strict: bool, ste
 
 
 def emit_project_table(runs: list[Run], *, metric: str | None, options: PhaseOptions, format: str,
-                       out_file: Path | None, sort: str | None, descending: bool, config_columns: str) -> None:
-    """Compute each run's phase statistics and write the table in ``format``."""
+                       out_file: Path | None, sort: str | None, descending: bool, config_columns: str,
+                       cache: Path | None = None) -> None:
+    """Compute each run's phase statistics (W&B runs' kept under ``cache/statistics``) and write the table."""
     if format not in TABLE_FORMATS:
         fail(f"--format must be one of {', '.join(TABLE_FORMATS)} with a project table, not {format!r}")
     columns = config_columns if config_columns in ("varying", "all") else [c for c in config_columns.split(",") if c]
@@ -65,7 +66,8 @@ def emit_project_table(runs: list[Run], *, metric: str | None, options: PhaseOpt
         sort_table(project_table(runs, columns, [dict.fromkeys(STATISTICS)] * len(runs)), sort)
     except KeyError as exc:
         fail(f"--sort: {exc.args[0]}")
-    table = project_table(runs, columns, [phase_statistics(run, metric, options) for run in runs])
+    stats = cached_statistics(runs, metric, options, None if cache is None else Path(cache) / "statistics")
+    table = project_table(runs, columns, stats)
     table = sort_table(table, sort, descending)
     effects = setting_effects(table)
     if format == "json":

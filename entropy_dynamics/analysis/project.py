@@ -8,8 +8,12 @@ keys whose values differ between runs, unless asked for all) and its phase stati
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -45,6 +49,35 @@ def phase_statistics(run: Run, metric: str | None = None, options: PhaseOptions 
     return {"last_step": run.last_step, "eruptions": row.cycles, "max_amplitude": row.largest_ratio,
             "eruption_share": row.eruption_share, "mean_entropy": row.mean_value, "final_success": final,
             "collapsed": None if final is None else bool(final < collapse_below)}
+
+
+def statistics_key(run: Run, metric: str | None, options: PhaseOptions | None) -> str:
+    """What a run's statistics depend on, hashed: its source, last step and point count, metric and options."""
+    payload = [run.source, run.last_step, int(run.metrics.notna().to_numpy().sum()), metric,
+               asdict(options or PhaseOptions()), COLLAPSE_BELOW]
+    return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cached_statistics(runs: Sequence[Run], metric: str | None = None, options: PhaseOptions | None = None,
+                      folder: Path | None = None) -> list[dict[str, Any]]:
+    """:func:`phase_statistics` of each run; with ``folder``, those of W&B runs are kept there as
+    ``<statistics_key>.json`` and read back while the run and the options are unchanged."""
+    out = []
+    for run in runs:
+        path = None if folder is None or not run.source.startswith("wandb://") else \
+            folder / f"{statistics_key(run, metric, options)}.json"
+        if path is not None and path.is_file():
+            try:
+                out.append(json.loads(path.read_text()))
+                continue
+            except ValueError:
+                pass
+        stats = phase_statistics(run, metric, options)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stats))
+        out.append(stats)
+    return out
 
 
 def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -52,6 +52,7 @@ def test_a_200_run_project_gives_one_row_per_run_and_is_cached(tmp_path, capsys,
     assert settings[("seal_coef", 0.0)]["erupting_share"] == 1.0 and settings[("seal_coef", 0.02)]["runs"] == 100
     assert settings[("seal_coef", 0.02)]["erupting_share"] == 0.0
     assert set(table["definitions"]) >= {"eruptions", "max_amplitude", "collapsed", "final_success"}
+    assert len(list((tmp_path / "cache" / "statistics").glob("*.json"))) == N_RUNS
 
     # a second call reads every finished run from the cache; a run that grew is fetched again
     grown = project._projects["ent/sweep"][7]
@@ -63,6 +64,8 @@ def test_a_200_run_project_gives_one_row_per_run_and_is_cached(tmp_path, capsys,
     assert again["runs"][7]["last_step"] == 159
     assert [r for i, r in enumerate(again["runs"]) if i != 7] == [r for i, r in enumerate(rows) if i != 7]
     assert again["runs"][0]["source"] == "wandb://ent/sweep/s000"
+    # the statistics of the 199 unchanged runs came from the cache; the grown run's are new
+    assert len(list((tmp_path / "cache" / "statistics").glob("*.json"))) == N_RUNS + 1
 
 
 def test_html_page_is_sortable_and_csv_has_a_line_per_run(tmp_path, capsys, monkeypatch):

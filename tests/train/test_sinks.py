@@ -102,3 +102,23 @@ def test_wandb_sink_ignores_hooks_after_finish(tmp_path: Path) -> None:
     (folder,) = (out / "wandb").glob("offline-run-*")
     (run,) = _finished_wandb_run(folder)
     assert run.last_step == 5 and math.isfinite(run.metrics.at[5, "policy/entropy"])
+
+
+def test_a_resumed_run_shows_in_tensorboard_as_it_continued(tmp_path: Path) -> None:
+    """The resumed writer purges the first session's points after the checkpoint step (as the JSONL log is
+    truncated there): TensorBoard and our reader show steps 1-3 of the first session, then the second's (which
+    stopped at step 4)."""
+    for resumed, steps, value in ((None, range(1, 6), 1.0), (3, range(4, 5), 2.0)):
+        sink = TensorBoardSink(tmp_path / "tb")
+        state = TrainState(config=None, run_name="r", output_dir=tmp_path)
+        sink.on_train_start(state, {"config": {}, "resumed_from_step": resumed})
+        for step in steps:
+            state.step = step
+            sink.on_step_end(state, {"policy/entropy": value})
+        sink.on_train_end(state)
+        if resumed is None:
+            (first,) = (tmp_path / "tb").glob("*tfevents*")
+            first.rename(first.with_name(first.name.replace("events.out", "events.out.0")))  # file name order
+    (run,) = read_runs(tmp_path / "tb")
+    assert run.metrics["policy/entropy"].to_dict() == {1: 1.0, 2: 1.0, 3: 1.0, 4: 2.0}  # old step 5 purged
+    assert run.stats.duplicate_steps == 0

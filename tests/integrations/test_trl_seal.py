@@ -87,6 +87,17 @@ def test_seal_term_equals_our_seal_loss_on_the_same_batch(tmp_path: Path, loss_t
     assert logged["seal/coef"] == [0.02]
 
 
+def test_seal_loss_logged_per_micro_batch_under_a_global_token_count(tmp_path: Path) -> None:
+    """dapo divides by the tokens of the whole accumulation window; the logged seal/loss is the micro-batch's own."""
+    trainer = _trainer(tmp_path)
+    inputs = _batch()
+    own = _seal_term(trainer, inputs)
+    trainer = _trainer(tmp_path)
+    window = {**inputs, "num_items_in_batch": 2 * inputs["num_items_in_batch"]}
+    torch.testing.assert_close(_seal_term(trainer, window), own / 2)
+    assert trainer._metrics["train"]["seal/loss"] == [pytest.approx(float(own.detach()), rel=1e-5)]
+
+
 @pytest.mark.parametrize("detach", [False, True])
 def test_seal_gradient_reaches_the_backbone_unless_detached(tmp_path: Path, detach: bool) -> None:
     trainer = _trainer(tmp_path, seal_detach_backbone=detach)

@@ -21,7 +21,7 @@ restores it). Loading the saved model with ``AutoModelForCausalLM.from_pretraine
 weights with a warning, which is what you want for inference. With a PEFT model the adapter checkpoint does not
 contain the head; pass ``seal_head`` in the LoRA config's ``modules_to_save`` to keep it.
 
-Logged (TRL's own ``log``, so every ``report_to`` backend sees them): ``seal/loss`` (coef x the SEAL loss of each
+Logged (TRL's own ``log``, so every ``report_to`` backend sees them): ``loss/seal`` (coef x the SEAL loss of each
 micro-batch on its own tokens or sequences, before the gradient-accumulation scaling), ``seal/bce``,
 ``seal/head_acc``, ``seal/head_auroc``, ``seal/coef``.
 """
@@ -161,7 +161,7 @@ class SealGRPOTrainer(GRPOTrainer):
         own_tokens = float(mask.sum().clamp(min=1))
         logged = scaled.detach() * (global_tokens / own_tokens if global_tokens is not None else 1.0)
         metrics = self._metrics[mode]
-        metrics["seal/loss"].append(float(self.accelerator.gather(logged).mean()))
+        metrics["loss/seal"].append(float(self.accelerator.gather(logged).mean()))
         for name, value in stats.items():
             metrics[name].append(value)
         metrics["seal/coef"].append(self.seal_coef)

@@ -82,20 +82,20 @@ def test_seal_term_equals_our_seal_loss_on_the_same_batch(tmp_path: Path, loss_t
     assert float(ours.detach()) > 0
     torch.testing.assert_close(term, 0.02 * ours, rtol=1e-5, atol=1e-7)
     logged = trainer._metrics["train"]
-    assert logged["seal/loss"] == [pytest.approx(0.02 * float(ours.detach()), rel=1e-5)]
+    assert logged["loss/seal"] == [pytest.approx(0.02 * float(ours.detach()), rel=1e-5)]
     assert logged["seal/bce"] == [pytest.approx(stats["seal/bce"], rel=1e-5)]
     assert logged["seal/coef"] == [0.02]
 
 
 def test_seal_loss_logged_per_micro_batch_under_a_global_token_count(tmp_path: Path) -> None:
-    """dapo divides by the tokens of the whole accumulation window; the logged seal/loss is the micro-batch's own."""
+    """dapo divides by the tokens of the whole accumulation window; the logged loss/seal is the micro-batch's own."""
     trainer = _trainer(tmp_path)
     inputs = _batch()
     own = _seal_term(trainer, inputs)
     trainer = _trainer(tmp_path)
     window = {**inputs, "num_items_in_batch": 2 * inputs["num_items_in_batch"]}
     torch.testing.assert_close(_seal_term(trainer, window), own / 2)
-    assert trainer._metrics["train"]["seal/loss"] == [pytest.approx(float(own.detach()), rel=1e-5)]
+    assert trainer._metrics["train"]["loss/seal"] == [pytest.approx(float(own.detach()), rel=1e-5)]
 
 
 @pytest.mark.parametrize("detach", [False, True])
@@ -142,11 +142,11 @@ def test_grpo_run_with_seal_trains_logs_and_checkpoints_the_head(tmp_path: Path)
     backbone_before = trainer.model.model.layers[0].self_attn.q_proj.weight.detach().clone()
     trainer.train()
 
-    steps = [row for row in logs.rows if "seal/loss" in row]
+    steps = [row for row in logs.rows if "loss/seal" in row]
     assert len(steps) == 3
     for row in steps:
-        assert row["seal/loss"] > 0 and 0 <= row["seal/head_acc"] <= 1 and row["seal/coef"] == 0.02
-        assert row["seal/bce"] == pytest.approx(row["seal/loss"] / 0.02, rel=1e-6)
+        assert row["loss/seal"] > 0 and 0 <= row["seal/head_acc"] <= 1 and row["seal/coef"] == 0.02
+        assert row["seal/bce"] == pytest.approx(row["loss/seal"] / 0.02, rel=1e-6)
     after = trainer.seal_head.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before), "the head did not train"
     assert not torch.equal(backbone_before, trainer.model.model.layers[0].self_attn.q_proj.weight)

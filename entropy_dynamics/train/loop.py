@@ -40,6 +40,7 @@ from entropy_dynamics.train.games import EnvPool, GameSampler, group_layout
 from entropy_dynamics.train.progress import print_above_progress
 from entropy_dynamics.train.rollout import RolloutSettings, play
 from entropy_dynamics.train.step_metrics import batch_metrics, sample_trajectories
+from entropy_dynamics.train.tensorboard_sink import TensorBoardSink
 from entropy_dynamics.train.update import predict_values, update_policy
 
 LOG_NAME = "metrics.jsonl"
@@ -124,7 +125,9 @@ def _train(cfg: TrainConfig, resume: bool, callbacks: Iterable[Callback], echo: 
     if dist.is_main:
         sinks: list[Callback] = [JsonlSink(log_path)]
         if cfg.wandb != "disabled":
-            sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
+            sinks.append(WandbSink(cfg.wandb, cfg.wandb_project, alerts=cfg.wandb_alerts))
+        if cfg.tensorboard:
+            sinks.append(TensorBoardSink(out / "tensorboard"))
         # every callback before the sinks: metrics they add reach the log
         hooks = CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
     hooks.train_start(state, {"run": run_name, "config": to_dict(cfg), "versions": versions(),

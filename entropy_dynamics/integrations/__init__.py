@@ -1,0 +1,1 @@
+"""Bring SEAL and the instruments to where users train: TRL, verl."""

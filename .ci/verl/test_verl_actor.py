@@ -1,15 +1,9 @@
 """SEAL and the metrics hook against verl's REAL classes (``DataParallelPPOActor.update_policy``, ``Tracking``).
 
-verl is not a dependency of this project (it pins ``transformers<5.11`` and pulls in ray); this module runs where
-verl 0.7.x imports, e.g. a throwaway venv::
-
-    python3 -m venv --system-site-packages /work/venv_verl   # + a .pth to the project venv's site-packages
-    /work/venv_verl/bin/pip install --no-deps verl==0.7.1 && /work/venv_verl/bin/pip install ray codetiming \\
-        hydra-core omegaconf pybind11 dill "tensordict>=0.8,<=0.10" torchdata pylatexenc
-    PYTHONPATH=. /work/venv_verl/bin/python -m pytest tests/integrations/test_verl_actor.py
-
-Elsewhere it is skipped (verl missing); tests/integrations/test_verl.py covers the same functions on tensors of
-verl's shapes in every environment.
+verl is not a dependency of this project (it pins ``transformers<5.11`` and pulls in ray), so this check lives
+outside ``tests/`` and the README's test command: ``bash .ci/verl/run`` makes a throwaway venv with verl 0.7.1
+beside the project's ``.venv`` and runs it there. tests/integrations/test_verl.py covers the same functions on
+tensors of verl's shapes in every environment.
 """
 
 from __future__ import annotations
@@ -19,18 +13,16 @@ import os
 
 import pytest
 import torch
+from tensordict import TensorDict
+from verl import DataProto
+from verl.trainer.ppo import core_algos
+from verl.utils.tracking import Tracking
+from verl.workers.actor import dp_actor
+from verl.workers.config.actor import FSDPActorConfig, PolicyLossConfig
 
-dp_actor = pytest.importorskip("verl.workers.actor.dp_actor", reason="verl 0.7.x is not installed here")
-
-from tensordict import TensorDict  # noqa: E402
-from verl import DataProto  # noqa: E402
-from verl.trainer.ppo import core_algos  # noqa: E402
-from verl.utils.tracking import Tracking  # noqa: E402
-from verl.workers.config.actor import FSDPActorConfig, PolicyLossConfig  # noqa: E402
-
-from entropy_dynamics.integrations import verl as seal_verl  # noqa: E402
-from entropy_dynamics.train.seal import seal_loss  # noqa: E402
-from tests.tiny_llama import tiny_llama  # noqa: E402
+from entropy_dynamics.integrations import verl as seal_verl
+from entropy_dynamics.train.seal import seal_loss
+from tests.tiny_llama import tiny_llama
 
 B, P, R = 4, 5, 6
 

@@ -174,8 +174,9 @@ def analyze_case(path: Path) -> Any:
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         code = main(["analyze", str(path), "--format", "json"])
-    message = stderr.getvalue().strip().replace(str(ROOT), "<root>")
-    return {"exit": code, "result": json.loads(stdout.getvalue()) if code == 0 else message}
+    # paths relative to the checkout, so the record compares across checkouts
+    text, message = (stream.getvalue().replace(str(ROOT), "<root>") for stream in (stdout, stderr))
+    return {"exit": code, "result": json.loads(text) if code == 0 else message.strip()}
 
 
 def measure(train_names: list[str] | None = None, analyze: bool = True) -> dict[str, Any]:

@@ -52,6 +52,22 @@ def running_median(y: np.ndarray, points: int) -> np.ndarray:
     return out
 
 
+#: The first step differences of a run that fix its logging interval (the first ones, so that the live detector
+#: knows the smoothing window as soon as the offline analyzer would).
+INTERVAL_DIFFS = 10
+
+
+def median_window(t: np.ndarray, smooth_points: int) -> int:
+    """Points in the running median: ``smooth_points`` when every step is logged; with sparser logging (the
+    median of the first :data:`INTERVAL_DIFFS` step differences) as many as cover ``smooth_points`` steps, odd
+    and at least 3, so a short eruption logged every 5 steps is not smoothed away. t: (n,) ascending steps."""
+    if smooth_points < 3 or t.size < 2:
+        return smooth_points
+    interval = float(np.median(np.diff(t[: INTERVAL_DIFFS + 1])))
+    points = int(smooth_points / max(interval, 1.0))
+    return max(3, points if points % 2 else points - 1)
+
+
 def robust_noise(y: np.ndarray) -> float:
     """Noise standard deviation per point from the MAD of first differences. y: (n,)."""
     if y.size < 3:
@@ -163,9 +179,11 @@ class EruptionTracker:
     part is a ``rise``, not a longer eruption. A new eruption's onset is fixed from the points up to it.
     """
 
-    def __init__(self, opts: PhaseOptions, log_scale: bool) -> None:
+    def __init__(self, opts: PhaseOptions, log_scale: bool, window: int) -> None:
+        """``window``: points in the running median (:func:`median_window`); an onset looks half of it ahead."""
         self.opts = opts
         self.log_scale = log_scale
+        self.ahead = window // 2
         self.spans: list[EruptionSpan] = []
         self._current: dict[str, int] | None = None
 
@@ -182,7 +200,7 @@ class EruptionTracker:
                 return None
             low = new_low
         self.close(s)
-        onset = onset_of(y, s, low, j, self.opts.smooth_points // 2)
+        onset = onset_of(y, s, low, j, self.ahead)
         self._current = {"low": low, "onset": onset, "top": j, "last": j}
         return onset
 
@@ -213,11 +231,11 @@ class EruptionTracker:
 
 
 def find_eruptions(t: np.ndarray, y: np.ndarray, s: np.ndarray, level: np.ndarray, sigma: np.ndarray,
-                   opts: PhaseOptions, log_scale: bool) -> list[EruptionSpan]:
+                   opts: PhaseOptions, log_scale: bool, window: int) -> list[EruptionSpan]:
     """Every eruption of a series, in order. t, y: (n,) steps and analysed values; s, level, sigma: (n,) as in
-    :func:`erupted_points`."""
+    :func:`erupted_points`; ``window``: the points of the running median that gave ``s``."""
     erupted, low = erupted_points(t, s, level, sigma, opts, log_scale)
-    tracker = EruptionTracker(opts, log_scale)
+    tracker = EruptionTracker(opts, log_scale, window)
     for j in np.flatnonzero(erupted).tolist():
         tracker.feed(t, y, s, j, int(low[j]), float(sigma[j]))
     tracker.close(s)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from entropy_dynamics.analysis.evaluate import OnsetScore
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.run_analysis import analyze_run
@@ -81,12 +83,24 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
     return curves
 
 
-def score_curve(curve: dict[str, Any], options: PhaseOptions) -> CurveScore:
-    """Analyse one labelled curve and score it."""
+def widen(lo: int, hi: int, steps: np.ndarray, points: int) -> tuple[int, int]:
+    """The range ``[lo, hi]`` widened by ``points`` logged steps on each side. steps: (n,) ascending."""
+    if points <= 0 or steps.size == 0:
+        return lo, hi
+    i = max(0, int(np.searchsorted(steps, lo, side="left")) - points)
+    j = min(steps.size - 1, int(np.searchsorted(steps, hi, side="right")) - 1 + points)
+    return min(lo, int(steps[i])), max(hi, int(steps[j]))
+
+
+def score_curve(curve: dict[str, Any], options: PhaseOptions, slack_points: int = 0) -> CurveScore:
+    """Analyse one labelled curve and score it; an onset within ``slack_points`` logged points of a labelled
+    range counts as inside it."""
     run = read_runs(curve["path"])[int(curve.get("run", 0))]
     analysis = analyze_run(run, curve.get("metric"), options=options)
     onsets = [seg.start_step for seg in analysis.segments if seg.phase == "eruption"]
-    ranges = [(e["onset"][0], e["onset"][1], bool(e.get("optional"))) for e in curve["eruptions"]]
+    steps = np.asarray(run.metrics.index, dtype=np.int64)
+    ranges = [(*widen(e["onset"][0], e["onset"][1], steps, slack_points), bool(e.get("optional")))
+              for e in curve["eruptions"]]
     hit_ranges: set[int] = set()
     false_alarms = []
     for onset in onsets:
@@ -109,7 +123,9 @@ def score_curve(curve: dict[str, Any], options: PhaseOptions) -> CurveScore:
     return CurveScore(curve["name"], hits, misses, false_alarms, optional_found, steps_total, agree, onsets)
 
 
-def score_labelled(curves: list[dict[str, Any]], options: PhaseOptions | None = None) -> LabelledScore:
-    """Score the analyzer with ``options`` on every labelled curve."""
+def score_labelled(curves: list[dict[str, Any]], options: PhaseOptions | None = None,
+                   slack_points: int = 0) -> LabelledScore:
+    """Score the analyzer with ``options`` on every labelled curve. ``slack_points``: see :func:`score_curve`
+    (1 forgives the foot-or-first-climbing-point ambiguity of an onset placed by eye)."""
     opts = options or PhaseOptions()
-    return LabelledScore([score_curve(curve, opts) for curve in curves])
+    return LabelledScore([score_curve(curve, opts, slack_points) for curve in curves])

@@ -2,7 +2,8 @@
 
 Every number a segment shows is a smoothed value (:func:`~.eruptions.running_median`), and its label follows
 from those numbers alone: a piece whose smoothed value changes by ``min_change`` (and 2 noise units) or more
-falls (*descent*, or *subsidence* for the first decline after an eruption's peak, until the decline ends) or
+falls (*descent*, or *subsidence* for the first decline after an eruption's peak, until the decline ends or the
+entropy is back at the low the eruption rose from) or
 grows (*rise*); any other piece is a *plateau*. Neighbours with the same label are joined and judged again
 until nothing changes.
 """
@@ -39,10 +40,35 @@ def trend_of(change: float, threshold: float) -> str:
     return "growth" if change >= threshold else "flat"
 
 
-def label_pieces(s: np.ndarray, bounds: list[int], eruption_starts: set[int], threshold: float
-                 ) -> tuple[list[int], list[Phase]]:
+def piece_end(a: int, b: int, lows: dict[int, int]) -> int:
+    """The point whose smoothed value ends the piece ``[a, b)``: the low of the eruption that starts at ``b`` when
+    it lies in the piece (the climb's first points belong to the eruption, not to the piece before), else
+    ``b - 1``. ``lows``: eruption onset index -> its low index."""
+    low = lows.get(b, b - 1)
+    return low if a <= low < b else b - 1
+
+
+def returns_to_base(s: np.ndarray, spans: list[tuple[int, int, int]]) -> list[int]:
+    """Where each eruption's subsidence ends at the latest: the first point after its peak whose smoothed value
+    is back down at the low it rose from (a fall below that is a new descent, not the eruption subsiding).
+
+    s: (n,) smoothed values; spans: ``(low, peak, stop)`` per eruption, ``stop`` = the next eruption's onset (or
+    n). Returns the indices found, in order."""
+    found = []
+    for low, peak, stop in spans:
+        back = np.flatnonzero(s[peak + 1: stop] <= s[low])
+        if back.size and back[0] > 0:
+            found.append(peak + 1 + int(back[0]))
+    return found
+
+
+def label_pieces(s: np.ndarray, bounds: list[int], lows: dict[int, int], threshold: float,
+                 returns: frozenset[int] = frozenset()) -> tuple[list[int], list[Phase]]:
     """Label the pieces ``[bounds[i], bounds[i+1])`` of the smoothed series ``s`` (n,); the pieces that start at
-    an index in ``eruption_starts`` are eruptions and are never joined. Returns the joined bounds and phases."""
+    an eruption's onset (a key of ``lows``: onset index -> the index of the low it rose from) are eruptions and
+    are never joined; a subsidence ends at the latest where a piece starts at an index in ``returns``
+    (:func:`returns_to_base`). Returns the joined bounds and phases."""
+    eruption_starts = set(lows)
     bounds = list(bounds)
     fixed_starts = dict.fromkeys(eruption_starts, "eruption")
     while True:
@@ -53,7 +79,9 @@ def label_pieces(s: np.ndarray, bounds: list[int], eruption_starts: set[int], th
                 phases.append(fixed_starts[a])
                 after_eruption = True
                 continue
-            trend = trend_of(float(s[b - 1] - s[a]), threshold)
+            if a in returns:
+                after_eruption = False  # back at the eruption's low: any further decline is a descent
+            trend = trend_of(float(s[piece_end(a, b, lows)] - s[a]), threshold)
             if trend == "decline":
                 phases.append("subsidence" if after_eruption else "descent")
             else:
@@ -68,11 +96,14 @@ def label_pieces(s: np.ndarray, bounds: list[int], eruption_starts: set[int], th
 
 
 def make_segment(t: np.ndarray, level: np.ndarray, a: int, b: int, phase: Phase, log_scale: bool,
-                 detail: str = "") -> Segment:
-    """The :class:`Segment` of the points ``[a, b)``, its numbers read from the smoothed ``level`` (n,)."""
-    v0, v1 = float(level[a]), float(level[b - 1])
-    span = float(t[b - 1] - t[a])
+                 detail: str = "", end: int | None = None) -> Segment:
+    """The :class:`Segment` of the points ``[a, b)``, its numbers read from the smoothed ``level`` (n,) at ``a``
+    and ``end`` (default ``b - 1``; see :func:`piece_end`)."""
+    end = b - 1 if end is None else end
+    v0, v1 = float(level[a]), float(level[end])
+    span = float(t[end] - t[a])
+    steps = int(t[b - 1] - t[a])
     ratio = v1 / v0 if log_scale and v0 > 0 else None
     return Segment(start_step=int(t[a]), end_step=int(t[b - 1]), phase=phase,
                    slope=(v1 - v0) / span if span > 0 else 0.0, start_value=v0, end_value=v1,
-                   ratio=ratio, change=v1 - v0, steps=int(span), detail=detail)
+                   ratio=ratio, change=v1 - v0, steps=steps, detail=detail)

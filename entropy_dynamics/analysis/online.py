@@ -1,9 +1,10 @@
 """Live phase detection with the offline definitions (:mod:`.options`), one point at a time.
 
-* **Eruptions** are found exactly as offline: each point's smoothed value is final once ``smooth_points // 2``
-  later points have arrived; it is tested against its trailing low and local noise, and grouped by the same
-  :class:`~.eruptions.EruptionTracker`. The event's ``start_step`` is the offline onset, known the moment the
-  eruption is confirmed (``smooth_points // 2`` points after the first erupted point).
+* **Eruptions** are found exactly as offline: each point's smoothed value is final once half the median
+  window (:func:`~.eruptions.median_window`, fixed by the first 11 steps) of later points have arrived; it is
+  tested against its trailing low and local noise, and grouped by the same :class:`~.eruptions.EruptionTracker`.
+  The event's ``start_step`` is the offline onset, known the moment the eruption is confirmed (half a
+  window after the first erupted point).
 * **Descent, rise, plateau, subsidence**: every ``refit_every`` points the offline segmenter runs on the last
   ``lookback`` points; the phase of the segment holding the newest final point becomes an event once
   ``confirm`` refits in a row agree. A decline after an eruption is a subsidence.
@@ -21,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from entropy_dynamics.analysis.eruptions import NOISE_POINTS, EruptionTracker, is_erupted
+from entropy_dynamics.analysis.eruptions import (
+    INTERVAL_DIFFS,
+    NOISE_POINTS,
+    EruptionTracker,
+    is_erupted,
+    median_window,
+)
 from entropy_dynamics.analysis.options import DetectorOptions, PhaseOptions
 from entropy_dynamics.analysis.segmenter import segment
 from entropy_dynamics.analysis.types import Phase, PhaseEvent
@@ -80,7 +87,8 @@ class OnlineDetector:
         self._sigma = _Buffer()
         self._diffs: deque[float] = deque(maxlen=NOISE_POINTS)
         self._devs: deque[float] = deque(maxlen=NOISE_POINTS)
-        self._tracker = EruptionTracker(self.opts, log_scale=True)
+        self._tracker: EruptionTracker | None = None
+        """Made once the smoothing window is known (:meth:`_window_known`)."""
         self._pending: tuple[Phase, int, int] | None = None
 
     @property
@@ -95,13 +103,15 @@ class OnlineDetector:
         if self._steps.size and step <= self._steps.view[-1]:
             return []
         self._append_raw(int(step), math.log(value))
-        half = self.opts.smooth_points // 2
-        final = self._y.size - 1 - half  # the newest point whose smoothed value is final
-        if final < 0:
-            return []
-        events = self._finalise(final, int(step))
-        if (final + 1) % self.refit_every == 0:
-            events += self._refit(final, int(step))
+        if self._tracker is None and self._y.size <= INTERVAL_DIFFS:
+            return []  # the logging interval, and with it the smoothing window, is not known yet
+        tracker = self._window_known()
+        final = self._y.size - 1 - tracker.ahead  # the newest point whose smoothed value is final
+        events: list[PhaseEvent] = []
+        for j in range(self._s.size, final + 1):
+            events += self._finalise(j, int(step))
+            if (j + 1) % self.refit_every == 0:
+                events += self._refit(j, int(step))
         return events
 
     def finish(self) -> list[PhaseEvent]:
@@ -109,6 +119,7 @@ class OnlineDetector:
         if not self._y.size:
             return []
         step = int(self._steps.view[-1])
+        self._window_known()
         events: list[PhaseEvent] = []
         for j in range(self._s.size, self._y.size):
             events += self._finalise(j, step)
@@ -128,9 +139,18 @@ class OnlineDetector:
         self._steps.append(float(step))
         self._y.append(y)
 
+    def _window_known(self) -> EruptionTracker:
+        """The eruption tracker, made on first use with the smoothing window the offline analyzer would pick from
+        the steps seen so far (the first :data:`INTERVAL_DIFFS` differences, or all of a shorter run)."""
+        if self._tracker is None:
+            window = median_window(self._steps.view, self.opts.smooth_points)
+            self._tracker = EruptionTracker(self.opts, log_scale=True, window=window)
+        return self._tracker
+
     def _finalise(self, j: int, step: int) -> list[PhaseEvent]:
         """Smooth point ``j`` (its window is complete, or cut at the run's end) and test it for an eruption."""
-        half = self.opts.smooth_points // 2
+        tracker = self._window_known()
+        half = tracker.ahead
         y = self._y.view
         self._s.append(float(np.median(y[max(0, j - half): j + half + 1])))
         s, t = self._s.view, self._steps.view
@@ -143,7 +163,7 @@ class OnlineDetector:
             k -= 1
         if not is_erupted(float(s[j]), float(s[low]), sigma, self.opts, log_scale=True):
             return []
-        onset = self._tracker.feed(t, y, s, j, low, sigma)
+        onset = tracker.feed(t, y, s, j, low, sigma)
         if onset is None:
             return []
         return self._emit("eruption", int(t[onset]), step)

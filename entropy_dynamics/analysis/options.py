@@ -4,10 +4,12 @@ Every threshold is a field with its default and the reason for it; the CLI's ``-
 them from here. The definitions (README, "What the phases mean"):
 
 * **smoothed entropy**: the running median of ``smooth_points`` logged points of log(entropy) (fewer at the
-  ends of the run); every number the analyzer prints is a smoothed value.
+  ends of the run; with logging sparser than every step, as many points as cover ``smooth_points`` steps, at
+  least 3); every number the analyzer prints is a smoothed value.
 * **eruption**: the smoothed entropy rises to at least ``min_ratio`` times, *and* at least ``min_rise`` (in the
   metric's units, nats for entropy) above, the lowest smoothed value of the ``max_rise_steps`` steps before.
-  It starts at its *onset*, where the climb from that low begins (the knot of a flat-then-straight-rise fit),
+  It starts at its *onset*, where the climb from that low begins (the last point still in the lower half, in log,
+  of the smoothed climb to the first point that stands that high),
   and ends at its *peak*, the first point within ``peak_band`` of the highest value it reaches within
   ``max_rise_steps`` of the onset.
 * **subsidence**: the first decline after an eruption's peak, until the decline ends.
@@ -48,7 +50,8 @@ class PhaseOptions:
         "A descent, rise or subsidence changes the smoothed entropy by at least this factor (1.2 = 20 %)."
     )})
     smooth_points: int = field(default=5, metadata={"help": (
-        "Logged points in the running median (odd). A burst of fewer than half of them is a spike, not a "
+        "Logged points in the running median (odd) when every step is logged; with sparser logging the "
+        "window covers as many steps (at least 3 points). A burst of fewer than half of them is a spike, not a "
         "phase."
     )})
     peak_band: float = field(default=0.1, metadata={"help": (

@@ -2,7 +2,8 @@
 
 Method (the definitions are in :mod:`.options`; all in log space when every value is positive):
 
-1. smooth: running median of ``smooth_points`` points (:func:`~.eruptions.running_median`);
+1. smooth: running median of ``smooth_points`` points, covering as many steps when logging is sparser
+   (:func:`~.eruptions.median_window`, :func:`~.eruptions.running_median`);
 2. eruptions, straight from their definition, at full resolution (:func:`~.eruptions.find_eruptions`);
 3. between eruptions, ruptures ``Pelt`` with a piecewise linear-trend cost (:class:`CostLinearTrend`) cuts the
    stretch where its trend changes (long stretches are binned for Pelt, then every change point is refined at
@@ -22,11 +23,18 @@ import ruptures as rpt
 from entropy_dynamics.analysis.eruptions import (
     EruptionSpan,
     find_eruptions,
+    median_window,
     robust_noise,
     running_median,
     trailing_noise,
 )
-from entropy_dynamics.analysis.labels import change_threshold, label_pieces, make_segment
+from entropy_dynamics.analysis.labels import (
+    change_threshold,
+    label_pieces,
+    make_segment,
+    piece_end,
+    returns_to_base,
+)
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.trend_cost import CostLinearTrend, TrendSums
 from entropy_dynamics.analysis.types import Segment
@@ -55,11 +63,13 @@ class Segmentation:
     warnings: list[str] = field(default_factory=list)
 
 
-def smoothed(values: np.ndarray, opts: PhaseOptions) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``(y, s, log_scale)``: the analysed values (log when allowed) and their running median. values: (n,)."""
+def smoothed(t: np.ndarray, values: np.ndarray, opts: PhaseOptions) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """``(y, s, log_scale, window)``: the analysed values (log when allowed), their running median and its
+    window in points (:func:`~.eruptions.median_window`). t, values: (n,)."""
     log_scale = opts.log_scale and bool(np.all(values > 0))
     y = np.log(values) if log_scale else values.astype(float)
-    return y, running_median(y, opts.smooth_points), log_scale
+    window = median_window(t, opts.smooth_points)
+    return y, running_median(y, window), log_scale, window
 
 
 def bin_means(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -123,7 +133,7 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
     order = np.argsort(steps, kind="stable")
     steps, values = steps[order], values[order]
     warnings: list[str] = []
-    y, s, log_scale = smoothed(values, opts)
+    y, s, log_scale, window = smoothed(steps, values, opts)
     if opts.log_scale and not log_scale and values.size:
         warnings.append("values <= 0 found: segmented on the linear scale instead of log (eruptions by min_rise only)")
     level = np.exp(s) if log_scale else s
@@ -132,7 +142,7 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
         return Segmentation([], [], steps, level, 0.0, log_scale, [], warnings)
     t = steps.astype(float)
     sigma = robust_noise(y)
-    spans = find_eruptions(t, y, s, level, trailing_noise(y), opts, log_scale)
+    spans = find_eruptions(t, y, s, level, trailing_noise(y), opts, log_scale, window)
     despiked = np.where(np.abs(y - s) > 4.0 * sigma, s, y) if sigma > 0 else y
     bounds = [0]
     for span in [*spans, None]:
@@ -142,13 +152,16 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
             bounds += [a + c for c in trend_changes(t[a:stop], despiked[a:stop], sigma, opts)] + [stop]
         if span is not None:
             bounds.append(span.peak + 1)
-    eruption_starts = {span.onset for span in spans}
-    bounds, phases = label_pieces(s, bounds, eruption_starts, change_threshold(opts, sigma, level, log_scale))
+    lows = {span.onset: span.low for span in spans}
     threshold = change_threshold(opts, sigma, level, log_scale)
+    stops = [span.onset for span in spans[1:]] + [steps.size]
+    returns = returns_to_base(s, [(span.low, span.peak, stop) for span, stop in zip(spans, stops, strict=False)])
+    bounds = sorted(set(bounds) | set(returns))
+    bounds, phases = label_pieces(s, bounds, lows, threshold, frozenset(returns))
     by_onset = {span.onset: span for span in spans}
     segments = []
     for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
-        seg = make_segment(t, level, a, b, phase, log_scale)
+        seg = make_segment(t, level, a, b, phase, log_scale, end=piece_end(a, b, lows))
         if phase == "eruption":
             seg = eruption_segment(seg, by_onset[a], t, level, log_scale)
         else:
@@ -173,7 +186,8 @@ def eruption_segment(seg: Segment, span: EruptionSpan, t: np.ndarray, level: np.
 def trend_detail(seg: Segment, threshold: float, log_scale: bool) -> str:
     """Why a descent / rise / plateau / subsidence got its label (the smallest trend it had to reach)."""
     if log_scale and seg.ratio is not None:
-        need = f"x{math.exp(threshold):.3g} or x{math.exp(-threshold):.3g}"
+        bound = min(threshold, 700.0)  # a degenerate series (a value near 1e-308) must not overflow the text
+        need = f"x{math.exp(bound):.3g} or x{math.exp(-bound):.3g}"
         return f"x{seg.ratio:.3g} over {seg.steps} steps (a trend needs {need})"
     return f"{seg.change:+.3g} over {seg.steps} steps (a trend needs +-{threshold:.3g})"
 

@@ -7,7 +7,11 @@ A run is built in log space on a grid of ``n_points`` logged steps:
   steps, at least 2 logged intervals, entropy times 2-4 and up by at least 0.35 nats: eruptions take steps,
   not a share of the run), a gradual **subsidence** (2-4 times as long as the rise, at least 10 steps and
   5 logged intervals) down to a slightly higher base (habits persist), and a **plateau** until the next slot;
-* or, with ``monotone=True``, one curved descent over the whole run (no eruption at all).
+* or, with ``monotone=True``, one curved descent over the whole run (no eruption at all);
+* or one of the ``shape`` s that real runs have (:data:`SHAPES`): an eruption in the first steps that
+  stays up (``early``), an eruption that never subsides (``stays_up``), a wavy slow rise with no eruption
+  (``wavy_rise``), a collapse to ~0.05 nats with bursts too small in nats to be eruptions (``collapse``), an
+  eruption in the last few logged points (``end``).
 
 On top: Gaussian noise in log space (``noise``, with optional AR(1) ``noise_ar``), ``spikes``
 isolated outliers (a spike is not an eruption), NaN gaps (``nan_fraction`` of points, in blocks of
@@ -31,7 +35,10 @@ import pandas as pd
 
 from entropy_dynamics.logs.model import Run, frame_to_run
 
-PHASE_CODES = ("descent", "eruption", "subsidence", "plateau")
+PHASE_CODES = ("descent", "eruption", "subsidence", "plateau", "rise")
+
+#: The shapes of real runs :func:`synthetic_series` can draw besides ``cycles`` (see the module docstring).
+SHAPES = ("early", "stays_up", "wavy_rise", "collapse", "end")
 
 
 @dataclass
@@ -94,10 +101,13 @@ def synthetic_series(
     start_value: float | None = None,
     with_metrics: bool = False,
     lead_steps: int | None = None,
+    shape: str = "cycles",
 ) -> SyntheticSeries:
     """One synthetic entropy run with known phases (see the module docstring)."""
     if not 40 <= n_points <= 1_000_000:
         raise ValueError(f"n_points must be in 40..1,000,000, got {n_points}")
+    if shape != "cycles":
+        return shaped_series(shape, n_points, seed=seed, noise=noise, log_every=log_every)
     if not 0 <= n_cycles <= 4:
         raise ValueError(f"n_cycles must be in 0..4, got {n_cycles}")
     if monotone and n_cycles:
@@ -168,6 +178,76 @@ def synthetic_series(
               "spikes": spikes, "nan_fraction": nan_fraction, "log_every": log_every, "monotone": monotone}
     return SyntheticSeries(steps=steps, values=values, phases=np.array(PHASE_CODES, dtype=object)[code],
                            onsets=onsets, cycles=cycles, metrics=metrics, params=params)
+
+
+def _ramp(u: np.ndarray, start: float, stop: float) -> np.ndarray:
+    """0 before ``start``, 1 after ``stop``, linear between. u: (n,)."""
+    return np.clip((u - start) / max(stop - start, 1e-12), 0.0, 1.0)
+
+
+def shaped_series(shape: str, n_points: int = 300, *, seed: int = 0, noise: float = 0.05,
+                  log_every: int | str = 1) -> SyntheticSeries:
+    """One run of a real-run ``shape`` (:data:`SHAPES`; see the module docstring), with its true phases and
+    onsets. Rises are in steps: the eruptions take 3-10 steps (``end``: 2-4 logged intervals) and go up x2.5-6 and
+    at least 0.4 nats; the wavy rise goes up x1.8-2.5 over at least 150 steps (waves of x1.08)."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)} or 'cycles', got {shape!r}")
+    rng = np.random.default_rng(seed)
+    steps = _steps(n_points, log_every, rng).astype(float)
+    interval = float(np.median(np.diff(steps)))
+    t = steps - steps[0]
+    code = np.full(n_points, 3, dtype=np.int8)
+    onsets: list[int] = []
+    base = np.log(rng.uniform(0.3, 0.8))
+    jump = np.log(max(rng.uniform(2.5, 6.0), 1.0 + 0.4 / np.exp(base)))
+    if shape in ("early", "stays_up", "end"):
+        if shape == "early":
+            onset = float(rng.integers(0, 5)) * interval
+        elif shape == "stays_up":
+            onset = float(t[int(rng.uniform(0.3, 0.7) * n_points)])
+        else:
+            onset = float(t[n_points - int(rng.integers(5, 8))])
+        rise = max(rng.uniform(3.0, 10.0), 2.0 * interval) if shape != "end" else rng.integers(2, 5) * interval
+        log_h = base + jump * _ramp(t, onset, onset + rise)
+        code[(t >= onset) & (t < onset + rise)] = 1
+        if shape == "early":  # a slow partial subsidence after the early eruption
+            fall_end = onset + rise + rng.uniform(0.3, 0.6) * (t[-1] - onset - rise)
+            log_h -= 0.5 * jump * _ramp(t, onset + rise, fall_end)
+            code[(t >= onset + rise) & (t < fall_end)] = 2
+        onsets.append(int(steps[np.searchsorted(t, onset)]))
+    elif shape == "wavy_rise":
+        # x1.8-2.5 over at least 150 steps (a short run shows only the part of the rise it holds)
+        start = rng.uniform(0.1, 0.3) * t[-1]
+        duration = max(150.0, rng.uniform(0.5, 0.7) * t[-1])
+        wave = 0.08 * np.sin(2 * np.pi * t / rng.uniform(30.0, 60.0))
+        log_h = base + np.log(rng.uniform(1.8, 2.5)) * _ramp(t, start, start + duration) + wave
+        code[t >= start] = 4
+        code[t >= start + duration] = 3
+    else:  # collapse: down to ~0.05 nats, then bursts of x2-4 that stay under 0.2 nats
+        floor = np.log(rng.uniform(0.03, 0.06))
+        stop = rng.uniform(0.1, 0.25) * t[-1]
+        log_h = base + (floor - base) * _ramp(t, 0.0, stop)
+        code[t < stop] = 0
+        for centre in rng.uniform(stop + 10, t[-1], size=3):
+            width = rng.uniform(2.0, 5.0) * interval
+            height = min(np.log(rng.uniform(2.0, 4.0)), np.log(0.2 / np.exp(floor)))
+            log_h = log_h + height * np.clip(1 - np.abs(t - centre) / width, 0.0, None)
+    values = np.exp(log_h + _noise(n_points, noise, 0.0, rng))
+    cycles = [{"onset": o, "peak": o, "end": o} for o in onsets]
+    return SyntheticSeries(steps=steps.astype(np.int64), values=values,
+                           phases=np.array(PHASE_CODES, dtype=object)[code], onsets=onsets, cycles=cycles,
+                           params={"shape": shape, "n_points": n_points, "seed": seed, "noise": noise,
+                                   "log_every": log_every})
+
+
+def shapes_suite(count: int, seed: int = 0, lengths: tuple[int, ...] = (40, 60, 150, 300, 600),
+                 noise: tuple[float, float] = (0.03, 0.1)) -> list[dict[str, Any]]:
+    """Settings of ``count`` runs of the real-run :data:`SHAPES` for :func:`synthetic_series`, in turn, with
+    lengths, noise and logging intervals drawn as in :func:`synthetic_suite`."""
+    rng = np.random.default_rng(seed)
+    return [{"shape": SHAPES[i % len(SHAPES)], "n_points": int(rng.choice(lengths)), "seed": seed * 100_003 + i,
+             "noise": float(rng.uniform(*noise)), "log_every": [1, 2, 5, "mixed"][int(rng.integers(0, 4))]}
+            for i in range(count)]
 
 
 def _correlated_metrics(steps: np.ndarray, log_h: np.ndarray, onsets: list[int], cycles: list[dict[str, int]],

@@ -119,6 +119,7 @@ ALIASES: dict[str, str] = {
     "actor/grad_norm": "optim/grad_norm",
     "actor/lr": "optim/lr",
     "actor/classification_loss": "loss/seal",
+    "actor/seal_loss": "loss/seal",  # entropy_dynamics.integrations.verl
     "actor/pg_clipfrac_lower": "policy/clip_frac_lower",
     "critic/vf_loss": "loss/value",
     "response_length/clip_ratio": "response/truncated_ratio",

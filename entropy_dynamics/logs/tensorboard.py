@@ -24,11 +24,29 @@ from entropy_dynamics.logs.model import ReadStats, Run, frame_to_run
 from entropy_dynamics.logs.tfrecord import read_records
 
 EVENT_GLOB = "*tfevents*"
+#: Marks a session restart among the scalar points (never a column of the run).
+PURGE = "\x00purge"
+
+
+def _drop_purged(points: pd.DataFrame) -> pd.DataFrame:
+    """The points (in file, then event order) without the ones a later session restart purges (step >= its
+    step), and without the restart markers; as TensorBoard shows a resumed run."""
+    is_purge = (points["tag"] == PURGE).to_numpy()
+    if not is_purge.any():
+        return points
+    steps = points["step"].to_numpy()
+    purge_steps = np.where(is_purge, steps, np.iinfo("int64").max)
+    later_min = np.minimum.accumulate(purge_steps[::-1])[::-1]  # smallest restart step at or after each point
+    after = np.append(later_min[1:], np.iinfo("int64").max)
+    return points.loc[~is_purge & (steps < after)]
 
 
 def _scalars(path: Path, stats: ReadStats, strict: bool) -> tuple[list[int], list[str], list[float], list[int]]:
     """Steps, tags, values and event numbers (1-based) of every scalar in one event file. Corrupt
-    stretches are skipped up to the next sound record and reported (``--strict``: an error)."""
+    stretches are skipped up to the next sound record and reported (``--strict``: an error).
+
+    A session restart (``SessionLog.START`` at step s, what ``SummaryWriter(purge_step=s)`` writes on resume) is
+    returned as a point of tag :data:`PURGE` at step s: TensorBoard drops the earlier points at steps >= s."""
     found = read_records(path.read_bytes())
     if not found.payloads:
         raise LogReadError(path, "not a TensorBoard event file (no record passes its CRC check)")
@@ -49,6 +67,11 @@ def _scalars(path: Path, stats: ReadStats, strict: bool) -> tuple[list[int], lis
         except DecodeError:
             reject_record(path, stats, strict, f"event {number} does not decode", key=f"decode:{path}")
             continue
+        if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
+            steps.append(event.step)
+            tags.append(PURGE)
+            values.append(0.0)
+            numbers.append(number)
         for value in event.summary.value:
             kind = value.WhichOneof("value")
             if kind == "simple_value":
@@ -84,7 +107,7 @@ def read_event_folder(folder: Path, files: list[Path], name: str, strict: bool) 
                 }
             )
         )
-    points = pd.concat(parts, ignore_index=True)
+    points = _drop_purged(pd.concat(parts, ignore_index=True)).reset_index(drop=True)
     finite = np.isfinite(points["value"].to_numpy())
     running_max = points.groupby("tag", sort=False)["step"].cummax()
     previous_max = running_max.groupby(points["tag"], sort=False).shift(1)

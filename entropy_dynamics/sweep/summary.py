@@ -23,12 +23,12 @@ from typing import Any
 import pandas as pd
 
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.project import COLLAPSE_BELOW
 from entropy_dynamics.logs import Run, frame_to_run
 from entropy_dynamics.logs.jsonl import finite_or_none
 from entropy_dynamics.report.tables import summarize
 from entropy_dynamics.sweep.stats import fisher_p, mann_whitney_p, mean_ci
 
-COLLAPSE_BELOW = 0.02
 #: Per-run values summarised per arm: (key, heading).
 RUN_VALUES = [("final_success", "final success"), ("mean_entropy", "mean entropy"),
               ("eruptions", "eruption count"), ("amplitude", "largest eruption (x)")]

@@ -197,6 +197,8 @@ class TrainConfig:
     n_sample_trajectories: int = _f(4, "Trajectories per `samples` record.")
     wandb: str = _f("disabled", "W&B sink: 'online', 'offline' or 'disabled'.")
     wandb_project: str = _f("entropy-dynamics", "W&B project.")
+    wandb_alerts: bool = _f(False, "Send each live phase transition as a W&B alert (needs wandb on).")
+    tensorboard: bool = _f(False, "TensorBoard sink: event files in output_dir/tensorboard.")
     device: str = _f("auto", "'auto' (cuda if available), 'cpu', 'cuda', 'cuda:N'.")
     dtype: str = _f("auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in backward (saves GPU memory).")

@@ -54,6 +54,7 @@ def validate(cfg: Any) -> None:
            f"'group_size' must be >= 2 for {cfg.algorithm} (group baselines need several trajectories)")
     _check(cfg.wandb in ("online", "offline", "disabled"), f"'wandb' must be online, offline or disabled "
                                                             f"(got {cfg.wandb!r})")
+    _check(not cfg.wandb_alerts or cfg.wandb != "disabled", "'wandb_alerts' needs wandb online or offline")
     _check(cfg.dtype in ("auto", "float32", "bfloat16", "float16"), f"'dtype' must be auto, float32, bfloat16 "
                                                                      f"or float16 (got {cfg.dtype!r})")
     _check(cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"),

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from entropy_dynamics.analysis import PhaseOptions, analyze_run, segment
+from entropy_dynamics.analysis import OnlineDetector, PhaseOptions, analyze_run, segment
 from entropy_dynamics.analysis.eruptions import erupted_points, trailing_noise
 from entropy_dynamics.analysis.stream import replay
 from entropy_dynamics.analysis.synthetic import synthetic_series
@@ -72,6 +72,62 @@ def test_logging_every_two_or_five_steps_moves_onsets_by_at_most_one_interval():
         assert abs(found - full) <= every, every
 
 
+def spike_run(every: int, seed: int = 0):
+    """Flat at 0.4 nats, x2.4 over steps 500-510, back down by step 540, logged every ``every`` steps."""
+    steps = np.arange(every, 1000 + every, every)
+    up = np.clip((steps - 500) / 10, 0, 1) - np.clip((steps - 510) / 30, 0, 1)
+    values = 0.4 * np.exp(np.log(2.4) * up + np.random.default_rng(seed).normal(0, 0.03, steps.size))
+    return steps, values
+
+
+def test_a_short_eruption_logged_every_five_steps_is_not_smoothed_away():
+    """The running median covers about smooth_points *steps*: a 10-step eruption logged every 5 steps (3 points
+    up) stays an eruption, at the onset found when every step is logged (within one interval)."""
+    (every_step,) = onsets(*spike_run(1))
+    for every in (2, 5):
+        (found,) = onsets(*spike_run(every))
+        assert abs(found - every_step) <= every, every
+
+
+def test_a_plateau_before_an_eruption_is_judged_up_to_the_low_the_eruption_rose_from():
+    """The smoothed values of a plateau's last points already see the climb; the plateau ends at the eruption's
+    low, so its numbers run on where the eruption's begin and a flat stretch never reads as a rise."""
+    steps, values = spike_run(1)
+    segments = segment(steps, values).segments
+    phases = [s.phase for s in segments]
+    assert phases[:2] == ["plateau", "eruption"]
+    assert segments[0].end_value == segments[1].start_value
+
+
+def test_a_subsidence_ends_back_at_the_low_the_eruption_rose_from():
+    """After an eruption the entropy falls back to where it rose from and then collapses further: the fall back
+    is the subsidence, the collapse below the eruption's low is a descent."""
+    steps = np.arange(1, 301)
+    up = np.clip((steps - 100) / 5, 0, 1) - np.clip((steps - 105) / 20, 0, 1)  # back at the base by step 125
+    collapse = np.clip((steps - 125) / 100, 0, 1)
+    values = 0.5 * np.exp(np.log(4.0) * up - np.log(8.0) * collapse
+                          + np.random.default_rng(0).normal(0, 0.03, steps.size))
+    segments = segment(steps, values).segments
+    phases = [s.phase for s in segments]
+    assert phases[:3] == ["plateau", "eruption", "subsidence"], phases
+    subsidence = segments[2]
+    assert 115 <= subsidence.end_step <= 130
+    descent = next(s for s in segments[3:] if s.phase == "descent")
+    assert descent.end_value < 0.5 * subsidence.end_value
+
+
+@pytest.mark.parametrize("every", [1, 5, "mixed"])
+def test_live_equals_offline_whatever_the_logging_interval(every):
+    s = synthetic_series(400, 2, seed=4, noise=0.05, log_every=every)
+    offline = [seg.start_step for seg in segment(s.steps, s.values).segments if seg.phase == "eruption"]
+    detector = OnlineDetector()
+    for step, value in zip(s.steps.tolist(), s.values.tolist(), strict=True):
+        detector.update(step, value)
+    detector.finish()
+    assert offline
+    assert [e.start_step for e in detector.events if e.phase == "eruption"] == offline
+
+
 def test_scale_matters_only_through_the_absolute_floor():
     steps, values = step_run(400, 200, 3.0, base=0.4)
     assert onsets(steps, values) == onsets(steps, values * 10)
@@ -113,9 +169,14 @@ def test_no_other_segment_holds_a_rise_of_eruption_size(name):
             assert seg.ratio >= opts.min_ratio and seg.change >= opts.min_rise
             continue
         a, b = np.searchsorted(t, seg.start_step), np.searchsorted(t, seg.end_step) + 1
-        assert seg.start_value == result.smooth[a] and seg.end_value == result.smooth[b - 1]
+        assert seg.start_value == result.smooth[a]
         if k + 1 < len(result.segments) and result.segments[k + 1].phase == "eruption":
+            # the piece ends at the low the eruption rose from, when that low lies in the piece
+            following = result.segments[k + 1]
+            assert seg.end_value in (result.smooth[b - 1], following.start_value)
             b -= opts.smooth_points // 2
+        else:
+            assert seg.end_value == result.smooth[b - 1]
         owned = {j for e in result.eruptions for j in range(e.onset, e.last_erupted + 1)}
         inside = [j for j in range(a, b) if erupted[j] and low[j] >= a and j not in owned]
         assert not inside, (seg, inside)

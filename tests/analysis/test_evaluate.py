@@ -3,7 +3,7 @@
 import numpy as np
 
 from entropy_dynamics.analysis.evaluate import live_score, onset_score, phase_accuracy, score_suite
-from entropy_dynamics.analysis.synthetic import synthetic_suite
+from entropy_dynamics.analysis.synthetic import shapes_suite, synthetic_suite
 from entropy_dynamics.analysis.types import PhaseEvent, Segment
 
 
@@ -26,6 +26,15 @@ def test_offline_targets_on_a_synthetic_set():
     assert score.mean_accuracy >= 0.85
     assert score.exact_share >= 0.8
     assert score.eruptions_on_monotone == 0
+
+
+def test_the_shapes_of_real_runs_are_labelled_as_they_were_drawn():
+    # an eruption in the first steps, one that never subsides, one in the last points; wavy slow rises and
+    # bursts of a collapsed run that must not be eruptions; 40-600 points
+    score = score_suite(shapes_suite(20, seed=1))
+    assert score.onsets.n_true == 12
+    assert score.onsets.f1 >= 0.95
+    assert score.mean_accuracy >= 0.8
 
 
 def test_short_noisy_runs_find_eruptions_without_false_ones_on_monotone_runs():

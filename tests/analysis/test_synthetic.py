@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from entropy_dynamics.analysis.synthetic import make_run, synthetic_series, synthetic_suite
+from entropy_dynamics.analysis.synthetic import SHAPES, make_run, shapes_suite, synthetic_series, synthetic_suite
 
 
 @pytest.mark.parametrize("cycles", [0, 1, 4])
@@ -36,3 +36,32 @@ def test_make_run_gives_a_run_with_truth():
     assert run.name == "demo" and "policy/entropy" in run.metrics.columns
     assert run.metadata["truth"]["onsets"] and "reward/mean" in run.metrics.columns
     assert len(synthetic_suite(5, seed=2)) == 5
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_real_run_shapes_have_the_truth_they_claim(shape):
+    s = synthetic_series(300, shape=shape, seed=2, noise=0.0)
+    truth = np.log(s.values)
+    if shape in ("wavy_rise", "collapse"):
+        assert s.onsets == []
+        # no x1.8 climb within 30 steps anywhere (the bursts of a collapse stay under +0.2 nats)
+        for j in range(s.steps.size):
+            before = truth[(s.steps >= s.steps[j] - 30) & (s.steps <= s.steps[j])]
+            assert truth[j] - before.min() < np.log(1.8) or s.values[j] - np.exp(before.min()) < 0.3
+    else:
+        (onset,) = s.onsets
+        i = np.searchsorted(s.steps, onset)
+        assert s.phases[i] == "eruption"
+        assert s.values.max() / s.values[i] >= 2.5 and s.values.max() - s.values[i] >= 0.4
+    if shape == "early":
+        assert onset <= s.steps[4]
+    if shape == "end":
+        assert onset >= s.steps[-8]
+    if shape == "collapse":
+        assert s.values[-1] < 0.1
+    with pytest.raises(ValueError):
+        synthetic_series(100, shape="zigzag")
+
+
+def test_the_shapes_suite_cycles_through_the_shapes():
+    assert [kw["shape"] for kw in shapes_suite(len(SHAPES), seed=1)] == list(SHAPES)

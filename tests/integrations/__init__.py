@@ -1,0 +1,1 @@
+"""Tests of entropy_dynamics.integrations."""

@@ -69,3 +69,33 @@ def make_api(n_steps: int = 2500) -> FakeApi:
                  for s in range(10)]
     return FakeApi({"ent/proj": [FakeRun("r1", "base", {"lr": 1e-5, "seal_coef": 0.0}, base_rows),
                                  FakeRun("r2", "seal", {"lr": 1e-5, "seal_coef": 0.02, "_wandb": {}}, seal_rows)]})
+
+
+def sweep_rows(n_steps: int, erupts: bool, seed: int) -> list[dict[str, Any]]:
+    """History rows of one sweep run: entropy descending slowly (and erupting x4 at 60 % of the run when
+    ``erupts``), success rising (falling to 0 after an eruption), a little deterministic noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_steps)
+    entropy = 0.8 - 0.5 * t / n_steps
+    success = np.clip(t / n_steps, 0, 0.9)
+    if erupts:
+        onset = int(0.6 * n_steps)
+        rise = np.clip((t - onset) / 10, 0, 1)
+        entropy = entropy + 1.2 * rise * np.exp(-np.clip(t - onset - 10, 0, None) / (0.2 * n_steps))
+        success = np.where(t > onset, 0.0, success)
+    entropy = entropy + rng.normal(0, 0.003, n_steps)
+    return [{"_step": int(s), "actor/entropy": float(e), "env/success_rate": float(r)}
+            for s, e, r in zip(t, entropy, success, strict=True)]
+
+
+def make_sweep_api(n_runs: int = 200, n_steps: int = 300, run_class: type[FakeRun] = FakeRun) -> FakeApi:
+    """Project ent/sweep: ``n_runs`` runs over lr x seal_coef x seed; runs with ``seal_coef == 0`` erupt."""
+    runs = []
+    for i in range(n_runs):
+        config = {"lr": [1e-6, 1e-5][i % 2], "seal_coef": [0.0, 0.02][(i // 2) % 2], "seed": i // 4,
+                  "model": {"name": "tiny", "layers": 2}}
+        runs.append(run_class(f"s{i:03d}", f"sweep-{i:03d}", config,
+                              sweep_rows(n_steps, erupts=config["seal_coef"] == 0.0, seed=i)))
+    return FakeApi({"ent/sweep": runs})

@@ -48,6 +48,7 @@ def test_seal_shorthand(value, coef):
         ("loss_agg_mode=sum", "'loss_agg_mode' must be one of"),
         ("kl_coef=0.1", "needs use_ref_model"),
         ("wandb=yes", "'wandb' must be online, offline or disabled"),
+        ("wandb_alerts=true", "'wandb_alerts' needs wandb online or offline"),
         ("noequals", "expected key=value"),
     ],
 )

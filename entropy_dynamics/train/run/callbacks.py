@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.logs import MetricLogWriter
+from entropy_dynamics.train.run_phase import cycle_summary, phase_metric
 
 #: What ``on_step_end`` may ask of the loop.
 ACTIONS = ("stop", "checkpoint", "samples")
@@ -89,10 +90,17 @@ class JsonlSink(Callback):
 
 
 class WandbSink(Callback):
-    """Weights & Biases as a second sink (``mode`` online or offline); resumes the same W&B run id."""
+    """Weights & Biases as a second sink (``mode`` online or offline); resumes the same W&B run id.
 
-    def __init__(self, mode: str, project: str) -> None:
-        self.mode, self.project = mode, project
+    Besides the metrics it logs ``phase`` every step (the live detector's phase as a number, see
+    :data:`~entropy_dynamics.train.run_phase.PHASE_CODES`), sends each ``phase`` event as a W&B alert when
+    ``alerts`` is on, and at the end puts the run's cycle statistics (``cycles/eruptions``, ``cycles/max_amplitude``,
+    ... of :func:`~entropy_dynamics.analysis.project.phase_statistics` on the JSONL log) in the run summary.
+    Hooks after the end are ignored (nothing is written to a finished run).
+    """
+
+    def __init__(self, mode: str, project: str, alerts: bool = False) -> None:
+        self.mode, self.project, self.alerts = mode, project, alerts
         self.run = None
 
     def on_train_start(self, state: TrainState, header: Mapping[str, Any]) -> None:
@@ -105,13 +113,20 @@ class WandbSink(Callback):
                               mode=self.mode, dir=str(state.output_dir), config=header["config"])
 
     def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:
-        self.run.log(dict(metrics), step=state.step)
+        if self.run is not None:
+            self.run.log({**metrics, **phase_metric(state.extra)}, step=state.step)
 
     def on_event(self, state: TrainState, event: str, fields: Mapping[str, Any]) -> None:
+        if self.run is None:
+            return
         self.run.log({f"event/{event}": 1}, step=state.step)
+        if self.alerts and event == "phase":
+            self.run.alert(title=f"{state.run_name}: {fields.get('phase')} at step {fields.get('start_step')}",
+                           text=", ".join(f"{k}={v}" for k, v in fields.items()), level="WARN")
 
     def on_train_end(self, state: TrainState) -> None:
         if self.run is not None:
+            self.run.summary.update(cycle_summary(state.output_dir / "metrics.jsonl"))
             self.run.finish()
             self.run = None
 

@@ -44,6 +44,7 @@ from entropy_dynamics.train.run.distributed import (
 from entropy_dynamics.train.run.progress import print_above_progress
 from entropy_dynamics.train.run.step_metrics import batch_metrics, sample_trajectories
 from entropy_dynamics.train.run.update import predict_values, update_policy
+from entropy_dynamics.train.tensorboard_sink import TensorBoardSink
 from entropy_dynamics.versions import run_versions
 
 LOG_NAME = "metrics.jsonl"
@@ -148,7 +149,9 @@ def _callbacks(cfg: TrainConfig, out: Path, callbacks: Iterable[Callback], echo:
         return CallbackList([])
     sinks: list[Callback] = [JsonlSink(out / LOG_NAME)]
     if cfg.wandb != "disabled":
-        sinks.append(WandbSink(cfg.wandb, cfg.wandb_project))
+        sinks.append(WandbSink(cfg.wandb, cfg.wandb_project, alerts=cfg.wandb_alerts))
+    if cfg.tensorboard:
+        sinks.append(TensorBoardSink(out / "tensorboard"))
     return CallbackList([*with_default_callbacks(cfg, callbacks, echo), *sinks])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import Run
+from entropy_dynamics.report.formatting import percent, ratio, sig, signed
 from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 
 #: Logged points averaged for the "final" values of a run.
@@ -21,23 +21,9 @@ MAX_CONFIG_ROWS = 400
 MAX_VALUE_CHARS = 300
 
 
-def unique_labels(runs: Sequence[Run]) -> list[str]:
-    """Run names, with ``#k`` appended where several runs share a name."""
-    counts, seen = Counter(r.name for r in runs), Counter()
-    labels = []
-    for run in runs:
-        seen[run.name] += 1
-        labels.append(run.name if counts[run.name] == 1 else f"{run.name} #{seen[run.name]}")
-    return labels
-
-
-def fmt(value: Any, digits: int = 4) -> str:
-    """A compact human string for numbers and None."""
-    if value is None:
-        return "—"
-    if isinstance(value, (float, np.floating)):
-        return "—" if not np.isfinite(value) else f"{value:.{digits}g}"
-    return str(value)
+def fmt(value: Any, digits: int = 3) -> str:
+    """A compact human string for numbers (``digits`` significant digits) and None."""
+    return sig(value, digits)
 
 
 def cycle_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
@@ -49,7 +35,7 @@ def cycle_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
         "subsided": "still subsiding" if c.subsidence_end_step is None else fmt(c.subsidence_end_step),
         "base": fmt(c.base_value),
         "peak_value": fmt(c.peak_value),
-        "ratio": f"×{c.amplitude_ratio:.2f}",
+        "ratio": ratio(c.amplitude_ratio),
         "rise": fmt(c.rise_steps),
         "decay": fmt(c.decay_steps),
         "period": fmt(c.period_steps),
@@ -60,7 +46,7 @@ def segment_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """One row per phase segment."""
     return [{
         "phase": s.phase, "start": fmt(s.start_step), "end": fmt(s.end_step),
-        "steps": fmt(s.end_step - s.start_step + 1), "slope": f"{s.slope:+.3g}",
+        "steps": fmt(s.end_step - s.start_step + 1), "slope": signed(s.slope),
         "from": fmt(s.start_value), "to": fmt(s.end_value), "why": s.detail,
     } for s in analysis.segments]
 
@@ -120,18 +106,28 @@ class RunSummary:
     mean_success: float | None = None
     """Mean of the success metric over the whole run."""
 
-    def cells(self, metric_names: bool = True) -> dict[str, str]:
-        """Formatted cells; ``metric_names`` adds the success / degeneration metric after their values."""
-        success, degen = (f" ({self.success_metric})", f" ({self.degen_metric})") if metric_names else ("", "")
+    def cells(self) -> dict[str, str]:
+        """Formatted cells (values only: the metric names go in the table's headings, see
+        :func:`summary_headings`)."""
         return {
-            "mean": "—" if self.mean_value is None else f"{self.mean_value:.3g}",
-            "mean_success": "—" if self.mean_success is None else f"{self.mean_success:.3g}",
+            "mean": sig(self.mean_value), "mean_success": sig(self.mean_success),
             "run": self.label, "source": self.source, "steps": self.steps, "cycles": str(self.cycles),
-            "largest": "—" if self.largest_ratio is None else f"×{self.largest_ratio:.2f}",
-            "share": "—" if self.eruption_share is None else f"{100 * self.eruption_share:.1f}%",
-            "success": "—" if self.final_success is None else f"{self.final_success:.3g}{success}",
-            "degen": "—" if self.final_degen is None else f"{self.final_degen:.3g}{degen}",
+            "largest": ratio(self.largest_ratio), "share": percent(self.eruption_share),
+            "success": sig(self.final_success), "degen": sig(self.final_degen),
         }
+
+
+def summary_headings(summaries: Sequence[RunSummary]) -> dict[str, str]:
+    """The metric each summary column reads, for its heading: ``{"success": "env/success_rate", ...}``; a column
+    whose runs read different metrics gets ``"per run: a, b"``."""
+    headings = {}
+    for key, names in (("success", [s.success_metric for s in summaries]),
+                       ("mean_success", [s.success_metric for s in summaries]),
+                       ("degen", [s.degen_metric for s in summaries])):
+        distinct = sorted({n for n in names if n})
+        if distinct:
+            headings[key] = distinct[0] if len(distinct) == 1 else "per run: " + ", ".join(distinct)
+    return headings
 
 
 def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:

@@ -97,5 +97,5 @@ def test_labels_name_the_runs_and_long_sources_are_cut_in_the_middle(tmp_path):
 
 def test_bad_smoothing_is_refused(tmp_path):
     runs = _runs(tmp_path, ["grpo"])
-    with pytest.raises(EntropyDynamicsError, match="between 0 and 0.99"):
+    with pytest.raises(EntropyDynamicsError, match=r"between 0 and 0\.99"):
         render_comparison(runs, tmp_path / "c.html", analyses=[plan_analysis(runs[0])], smoothing=1.5)

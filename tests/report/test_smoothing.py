@@ -42,7 +42,7 @@ def test_weight_zero_is_the_raw_series_and_bad_weights_are_refused():
     values = np.array([1.0, 3.0, 2.0])
     assert np.array_equal(ema(np.arange(3), values, 0.0), values)
     for bad in (-0.1, 1.0, float("nan")):
-        with pytest.raises(EntropyDynamicsError, match="between 0 and 0.99"):
+        with pytest.raises(EntropyDynamicsError, match=r"between 0 and 0\.99"):
             check_smoothing(bad)
 
 

@@ -21,13 +21,15 @@ from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, ba
 
 ENTROPY_ROW_PX = 300
 PANEL_ROW_PX = 175
+#: Height of one legend entry: a panel grows so that its legend never runs into the next panel's.
+LEGEND_ENTRY_PX = 20
 GAP_PX = 56
 #: Width of a cycle label as a share of the step axis (about 60 px of an 850 px plot).
 LABEL_WIDTH_FRACTION = 0.075
 #: Height of one level of cycle labels as a share of the curve's value span.
 LABEL_LEVEL_FRACTION = 0.13
 #: The legend of a multi-row figure: beside the plots, top right.
-SIDE_LEGEND = {"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "font": {"size": 11}}
+SIDE_LEGEND = {"x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top", "font": {"size": 11}, "tracegroupgap": 0}
 
 
 def marked_steps(analysis: PhaseAnalysis) -> np.ndarray:
@@ -206,14 +208,15 @@ def timeline_figure(
     column = run.resolve(analysis.metric)
     keep = marked_steps(analysis)
     rows = 1 + len(panels)
-    total_px = ENTROPY_ROW_PX + PANEL_ROW_PX * len(panels) + GAP_PX * (rows - 1)
+    heights = [ENTROPY_ROW_PX] + [max(PANEL_ROW_PX, LEGEND_ENTRY_PX * len(p.columns)) for p in panels]
+    total_px = sum(heights) + GAP_PX * (rows - 1)
     shown = analysis.source_metric or column
     is_entropy = "entropy" in column.lower() or "entropy" in shown.lower()
     head = f"Entropy ({esc(shown)})" if is_entropy else f"{esc(shown)} (segmented metric)"
     titles = [head] + [esc(p.spec.title) for p in panels]
     curve = "entropy" if is_entropy else short_label(shown)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=GAP_PX / total_px,
-                        row_heights=[ENTROPY_ROW_PX] + [PANEL_ROW_PX] * len(panels), subplot_titles=titles)
+                        row_heights=heights, subplot_titles=titles)
     steps, values = light_series(run, column, max_points, keep)
     gap = logging_gap(run.series(column).index.to_numpy())
     traces = [*smoothed_lines(steps, values, gap, smoothing, name=curve, color="#111827", width=1.8,
@@ -238,7 +241,7 @@ def timeline_figure(
     for r in range(2, rows + 1):
         domain = fig.layout[f"yaxis{r}"].domain
         layout[f"legend{r}"] = {"x": 1.01, "xanchor": "left", "y": domain[1], "yanchor": "top",
-                                "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)"}
+                                "font": {"size": 11}, "bgcolor": "rgba(255,255,255,0)", "tracegroupgap": 0}
     finite = values[np.isfinite(values)]
     x_span = float(steps[-1] - steps[0]) if len(steps) > 1 else 1.0
     labels, leaders, y_range = cycle_labels(analysis, x_span, float(finite.min()) if len(finite) else 0.0,

@@ -22,10 +22,10 @@ LABELS = ["GRPO=sample_logs/grpo", "GRPO+SEAL=sample_logs/grpo_seal", "GRPO seed
           "GRPO+SEAL seed 1=sample_logs/grpo_seal_seed1"]
 #: (png name, CLI arguments, how many pixels of the page to keep from the top)
 SHOTS = [
-    ("report.png", ["report", "sample_logs/grpo"], 1900),
-    ("compare.png", ["compare", *(a for lab in LABELS for a in ("--label", lab))], 2000),
+    ("report.png", ["report", "sample_logs/grpo"], 1500),
+    ("compare.png", ["compare", *(a for lab in LABELS for a in ("--label", lab))], 1480),
     ("compare_overlay.png", ["compare", "--layout", "overlay", *(a for lab in LABELS for a in ("--label", lab))],
-     1500),
+     1240),
 ]
 
 
@@ -47,7 +47,7 @@ def main(out_dir: Path) -> None:
             page.close()
             image = Image.open(full)
             image = image.crop((0, 0, image.width, min(keep, image.height))).convert("RGB")
-            image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            image = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             image.save(out_dir / name, optimize=True)
             print(f"{out_dir / name}: {(out_dir / name).stat().st_size / 1e3:.0f} kB")
         browser.close()

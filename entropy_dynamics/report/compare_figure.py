@@ -14,7 +14,7 @@ from entropy_dynamics.logs import Run
 from entropy_dynamics.report.lines import smoothed_lines
 from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 from entropy_dynamics.report.smoothing import logging_gap
-from entropy_dynamics.report.theme import PALETTE, PHASE_SOLID, base_layout, esc, short_label
+from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, base_layout, esc, short_label
 from entropy_dynamics.report.timeline import (
     axis_refs,
     finish_step_axes,
@@ -56,11 +56,11 @@ def _moved(shapes: list[dict], axis: int) -> list[dict]:
     return [{**s, "xref": xref, "yref": yref} for s in shapes]
 
 
-def phase_key(analyses: Sequence[PhaseAnalysis]) -> list[tuple[str, str]]:
-    """(phase, solid colour) of each phase some run's bands show, in first-seen order: the key above the
-    small multiples."""
-    return [(phase, PHASE_SOLID.get(phase, "#999")) for phase in dict.fromkeys(
-        s.phase for a in analyses for s in a.segments)]
+def phase_key(analyses: Sequence[PhaseAnalysis]) -> list[tuple[str, str, str]]:
+    """(phase, band fill, solid colour) of each phase some run's bands show, in first-seen order: the key above
+    the small multiples."""
+    return [(phase, PHASE_COLORS.get(phase, PHASE_COLORS["plateau"]), PHASE_SOLID.get(phase, "#999"))
+            for phase in dict.fromkeys(s.phase for a in analyses for s in a.segments)]
 
 
 def small_multiples_figure(runs: Sequence[Run], analyses: Sequence[PhaseAnalysis], labels: Sequence[str],

@@ -42,7 +42,7 @@ def test_small_multiples_one_row_per_run_with_its_own_bands(tmp_path, real_logs)
     assert fig.layout.yaxis.matches == fig.layout.yaxis4.matches == "y7"
     assert fig.layout.xaxis.matches == "x7"
     assert not fig.layout.showlegend  # the phase key is on the page, next to the bands
-    assert [p for p, _ in phase_key(analyses)][:3] == ["descent", "plateau", "eruption"]
+    assert [p for p, _, _ in phase_key(analyses)][:3] == ["descent", "plateau", "eruption"]
 
 
 def test_overlay_has_a_legend_of_runs_and_no_phase_entries(tmp_path):

@@ -6,7 +6,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -72,7 +72,7 @@ def _same_form(path: str) -> str:
 
 def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Path, metric: str | None,
          reader: str | None, strict: bool, title: str | None, max_points: int, format: str,
-         step_column: str | None, smoothing: float | None, labels: list[str], **options: str) -> None:
+         step_column: str | None, smoothing: float | None, labels: list[str], **options: Any) -> None:
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
     if smoothing is not None:

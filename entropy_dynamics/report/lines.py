@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from entropy_dynamics.report.smoothing import ema, logging_gap
+from entropy_dynamics.report.smoothing import ema
 
 #: Opacity of the raw series under its smoothed curve.
 RAW_OPACITY = 0.22
@@ -30,7 +30,7 @@ def smoothed_lines(
 ) -> list[go.Scatter]:
     """The raw series (faint, no legend entry of its own) and its EMA (legend, hover) as two traces.
 
-    ``gap``: the series' logging interval before downsampling (:func:`logging_gap`), so that the slider
+    ``gap``: the series' logging interval before downsampling (``smoothing.logging_gap``), so that the slider
     smooths over the same number of steps whatever the plotted point count. ``common``: trace attributes both
     share (``legendgroup``, ``legend``, ``xaxis``...). The smoothed trace's ``meta`` names the raw trace's
     ``uid`` and the gap; the page script reads them.
@@ -46,6 +46,3 @@ def smoothed_lines(
                         name=name, legendgroup=group, showlegend=legend, line={"color": color, "width": width},
                         meta={"smooth_of": uid, "gap": gap}, hovertemplate=template, **common)
     return [raw, smooth]
-
-
-__all__ = ["RAW_OPACITY", "hex_to_rgba", "logging_gap", "smoothed_lines"]

@@ -24,7 +24,7 @@ from entropy_dynamics.report.analyses import analyses_for
 from entropy_dynamics.report.compare_figure import LAYOUTS
 from entropy_dynamics.report.labels import parse_label, run_labels
 from entropy_dynamics.report.smoothing import COMPARE_SMOOTHING, DEFAULT_SMOOTHING, check_smoothing
-from entropy_dynamics.report.tables import RunSummary, summarize
+from entropy_dynamics.report.tables import SUMMARY_COLUMNS, RunSummary, filled_columns, summarize
 
 OptionalPathsArg = Annotated[list[str] | None, typer.Argument(
     help="Log files or folders, or wandb://ENTITY/PROJECT/RUN_ID (or give them with --label).", show_default=False)]
@@ -124,20 +124,15 @@ def _analysis(run: Run, metric: str | None) -> PhaseAnalysis:
                          n_points=0, first_step=None, last_step=None, warnings=[note])
 
 
-#: Columns of the printed summary: (cell key, heading), as in the page's summary table.
-SUMMARY_COLUMNS = [("run", "run"), ("steps", "steps"), ("cycles", "eruption cycles"), ("largest", "largest eruption"),
-                   ("share", "steps in eruption"), ("mean", "mean entropy"), ("mean_success", "mean success"),
-                   ("success", "final success"), ("degen", "degeneration at the end")]
-
-
 def summary_table(summaries: list[RunSummary]) -> Table:
     """The comparison's summary (one row per run) as a terminal table; the metric names go in the caption."""
     table = Table(title="Summary per run", title_justify="left", caption_justify="left")
-    for _, heading in SUMMARY_COLUMNS:
+    rows = [summary.cells() for summary in summaries]
+    columns = filled_columns(rows, SUMMARY_COLUMNS)  # no success metric in any run: no success columns
+    for _, heading in columns:
         table.add_column(heading, overflow="fold")
-    for summary in summaries:
-        cells = summary.cells()
-        table.add_row(*(plain(cells[key]) for key, _ in SUMMARY_COLUMNS))
+    for cells in rows:
+        table.add_row(*(plain(cells[key]) for key, _ in columns))
     metrics = sorted({m for s in summaries for m in (s.success_metric, s.degen_metric) if m})
     table.caption = plain("final = mean of the last logged points" + (
         f"; success and degeneration: {', '.join(metrics)}" if metrics else ""), None)

@@ -15,10 +15,18 @@ from entropy_dynamics.report.formatting import middle_ellipsis
 from entropy_dynamics.report.html import figure_div, render_page, write_page
 from entropy_dynamics.report.labels import run_labels
 from entropy_dynamics.report.smoothing import COMPARE_SMOOTHING, check_smoothing
-from entropy_dynamics.report.tables import TAIL_POINTS, cycle_rows, summarize, summary_headings
+from entropy_dynamics.report.tables import (
+    SUMMARY_COLUMNS,
+    TAIL_POINTS,
+    cycle_rows,
+    filled_columns,
+    summarize,
+    summary_headings,
+)
 
-#: Longest source path shown in the summary table (the full path is its tooltip).
+#: Longest source path and run name shown in the summary table (the whole one is the cell's tooltip).
 SOURCE_CHARS = 36
+NAME_CHARS = 40
 
 
 def render_comparison(
@@ -43,13 +51,15 @@ def render_comparison(
     found = analyses_for(runs, analyses, metric, analyze_options)
     names = run_labels(runs, labels)
     summaries = [summarize(label, run, analysis) for label, run, analysis in zip(names, runs, found, strict=True)]
-    rows = [{**s.cells(), "source": middle_ellipsis(s.source, SOURCE_CHARS), "source__title": s.source}
+    rows = [{**s.cells(), "source": middle_ellipsis(s.source, SOURCE_CHARS), "source__title": s.source,
+             "run": middle_ellipsis(s.label, NAME_CHARS), "run__title": s.label if len(s.label) > NAME_CHARS else ""}
             for s in summaries]
+    columns = [*filled_columns(rows, SUMMARY_COLUMNS), ("source", "source")]
     details = [{"label": label, "warnings": [*a.warnings, *run.stats.warnings], "cycles": cycle_rows(a)}
                for label, run, a in zip(names, runs, found, strict=True)]
     figure = figure_div(comparison_figure(runs, found, names, max_points, smoothing, layout), "compare-figure")
     heading = title or f"Comparison of {len(runs)} run{'s' if len(runs) != 1 else ''}"
     page = render_page("compare.html.j2", title=heading, subtitle=" · ".join(names), figure=figure, summaries=rows,
-                       metric_of=summary_headings(summaries), details=details, tail_points=TAIL_POINTS,
+                       columns=columns, metric_of=summary_headings(summaries), details=details, tail_points=TAIL_POINTS,
                        smoothing=smoothing, layout=layout, phases=phase_key(found) if layout == "multiples" else [])
     return write_page(page, out)

@@ -12,9 +12,13 @@ import numpy as np
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import Run
-from entropy_dynamics.report.formatting import percent, ratio, sig, signed
+from entropy_dynamics.report.formatting import MISSING, percent, ratio, sig, signed
 from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 
+#: Columns of the comparison's summary table: (cell key, heading); the page adds "source".
+SUMMARY_COLUMNS = [("run", "run"), ("steps", "steps"), ("cycles", "eruption cycles"), ("largest", "largest eruption"),
+                   ("share", "steps in eruption"), ("mean", "mean entropy"), ("mean_success", "mean success"),
+                   ("success", "final success"), ("degen", "degeneration at the end")]
 #: Logged points averaged for the "final" values of a run.
 TAIL_POINTS = 10
 MAX_CONFIG_ROWS = 400
@@ -115,6 +119,11 @@ class RunSummary:
             "largest": ratio(self.largest_ratio), "share": percent(self.eruption_share),
             "success": sig(self.final_success), "degen": sig(self.final_degen),
         }
+
+
+def filled_columns(rows: Sequence[Mapping[str, str]], columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``columns`` less those whose cell is ``—`` in every row (no run logs a success metric: no success columns)."""
+    return [(key, heading) for key, heading in columns if any(row.get(key, MISSING) != MISSING for row in rows)]
 
 
 def summary_headings(summaries: Sequence[RunSummary]) -> dict[str, str]:

@@ -109,3 +109,10 @@ def test_a_run_written_to_a_generic_folder_gets_a_telling_default_label(capsys, 
     assert code == 0, err
     assert json.loads(stdout)["labels"] == ["demo (grpo+SEAL)"]  # the log's config: algorithm grpo, seal 0.02
     assert "<title>demo (grpo+SEAL)</title>" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_the_printed_summary_leaves_out_columns_no_run_fills(capsys, tmp_path, real_logs):
+    csv = real_logs / "deep_grpo" / "training_dynamics_entropy.csv"  # entropy only
+    code, stdout, err = _run(capsys, "compare", str(csv), "--out", str(tmp_path / "c.html"))
+    assert code == 0, err
+    assert "eruption cycles" in stdout and "success" not in stdout and "degeneration" not in stdout

@@ -99,3 +99,13 @@ def test_bad_smoothing_is_refused(tmp_path):
     runs = _runs(tmp_path, ["grpo"])
     with pytest.raises(EntropyDynamicsError, match=r"between 0 and 0\.99"):
         render_comparison(runs, tmp_path / "c.html", analyses=[plan_analysis(runs[0])], smoothing=1.5)
+
+
+def test_columns_no_run_fills_are_left_out_and_long_names_are_cut(tmp_path, real_logs):
+    runs = read_runs(real_logs / "deep_grpo" / "training_dynamics_entropy.csv")  # entropy only: no success
+    html = render_comparison(runs, tmp_path / "c.html").read_text(encoding="utf-8")
+    head = html.split("<thead>")[1].split("</thead>")[0]
+    assert "eruption cycles" in head and "source" in head
+    assert "final success" not in head and "degeneration" not in head
+    long = max((r.name for r in runs), key=len)
+    assert len(long) > 40 and f'<td title="{long}">' in html  # cut in the middle, the whole name on hover

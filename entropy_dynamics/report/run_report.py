@@ -15,7 +15,7 @@ from entropy_dynamics.analysis import fit_entropy_reward
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.analyses import analyses_for, cross_stats
-from entropy_dynamics.report.formatting import percent, ratio, signed
+from entropy_dynamics.report.formatting import percent, ratio, sig, signed
 from entropy_dynamics.report.html import figure_div, render_page, write_page
 from entropy_dynamics.report.labels import run_labels
 from entropy_dynamics.report.panels import reward_column, select_panels
@@ -23,7 +23,7 @@ from entropy_dynamics.report.persistence import persistence_figure, persistence_
 from entropy_dynamics.report.samples import SampleGroup, sample_groups
 from entropy_dynamics.report.scatter import entropy_reward_figure, paired_points
 from entropy_dynamics.report.smoothing import DEFAULT_SMOOTHING, check_smoothing
-from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, fmt, segment_rows
+from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, segment_rows
 from entropy_dynamics.report.timeline import timeline_figure
 
 MIN_FIT_POINTS = 5
@@ -117,7 +117,7 @@ def lead_lag_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     for name, stats in cross_stats(analysis, "lead_lag").items():
         lags = stats.get("lags") or []
         median = stats.get("median_lag")
-        rows.append({"metric": name, "lags": ", ".join(fmt(g) for g in lags) or "—",
+        rows.append({"metric": name, "lags": ", ".join(sig(g) for g in lags) or "—",
                      "median": "—" if median is None else signed(round(median)),
                      "reading": lag_reading(median)})
     return rows
@@ -141,7 +141,7 @@ def run_view(run: Run, analysis: PhaseAnalysis, index: int, label: str, max_poin
     versions = run.metadata.get("versions") or {}
     return RunView(
         anchor=prefix, name=label, source=run.source, reader=run.reader,
-        steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}", n_metrics=len(run.metrics.columns),
+        steps=f"{sig(run.first_step)}–{sig(run.last_step)}", n_metrics=len(run.metrics.columns),
         metric=analysis.metric, source_metric=analysis.source_metric, n_points=analysis.n_points,
         n_change_points=len(analysis.change_points),
         largest=ratio(largest), share=percent(share),

@@ -25,33 +25,28 @@ MAX_CONFIG_ROWS = 400
 MAX_VALUE_CHARS = 300
 
 
-def fmt(value: Any, digits: int = 3) -> str:
-    """A compact human string for numbers (``digits`` significant digits) and None."""
-    return sig(value, digits)
-
-
 def cycle_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """One row per cycle."""
     return [{
         "cycle": f"C{i}",
-        "onset": fmt(c.eruption_start_step),
-        "peak": fmt(c.peak_step),
-        "subsided": "still subsiding" if c.subsidence_end_step is None else fmt(c.subsidence_end_step),
-        "base": fmt(c.base_value),
-        "peak_value": fmt(c.peak_value),
+        "onset": sig(c.eruption_start_step),
+        "peak": sig(c.peak_step),
+        "subsided": "still subsiding" if c.subsidence_end_step is None else sig(c.subsidence_end_step),
+        "base": sig(c.base_value),
+        "peak_value": sig(c.peak_value),
         "ratio": ratio(c.amplitude_ratio),
-        "rise": fmt(c.rise_steps),
-        "decay": fmt(c.decay_steps),
-        "period": fmt(c.period_steps),
+        "rise": sig(c.rise_steps),
+        "decay": sig(c.decay_steps),
+        "period": sig(c.period_steps),
     } for i, c in enumerate(analysis.cycles, start=1)]
 
 
 def segment_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """One row per phase segment."""
     return [{
-        "phase": s.phase, "start": fmt(s.start_step), "end": fmt(s.end_step),
-        "steps": fmt(s.end_step - s.start_step + 1), "slope": signed(s.slope),
-        "from": fmt(s.start_value), "to": fmt(s.end_value), "why": s.detail,
+        "phase": s.phase, "start": sig(s.start_step), "end": sig(s.end_step),
+        "steps": sig(s.end_step - s.start_step + 1), "slope": signed(s.slope),
+        "from": sig(s.start_value), "to": sig(s.end_value), "why": s.detail,
     } for s in analysis.segments]
 
 
@@ -143,7 +138,7 @@ def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
     """The comparison row of one run."""
     success, degen = first_logged([run], SUCCESS_METRICS), first_logged([run], DEGEN_METRICS, varying=True)
     return RunSummary(
-        label=label, source=run.source, steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}",
+        label=label, source=run.source, steps=f"{sig(run.first_step)}–{sig(run.last_step)}",
         cycles=len(analysis.cycles),
         largest_ratio=max((c.amplitude_ratio for c in analysis.cycles), default=None),
         eruption_share=eruption_share(run, analysis),

@@ -1,4 +1,5 @@
-"""The comparison figure: runs overlaid on shared metrics, then one row per run with its own phase bands."""
+"""The comparison figures: small multiples (one row per run, one column per metric, shared axes, each run's
+entropy with its phase bands) or smoothed overlays (one panel per metric, every run in it)."""
 
 from __future__ import annotations
 
@@ -8,82 +9,148 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.errors import EntropyDynamicsError
 from entropy_dynamics.logs import Run
+from entropy_dynamics.report.lines import smoothed_lines
 from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
-from entropy_dynamics.report.theme import PALETTE, base_layout, esc, short_label
+from entropy_dynamics.report.smoothing import logging_gap
+from entropy_dynamics.report.theme import PALETTE, PHASE_COLORS, PHASE_SOLID, base_layout, esc, short_label
 from entropy_dynamics.report.timeline import (
-    SIDE_LEGEND,
     axis_refs,
-    change_point_shapes,
     finish_step_axes,
     light_series,
     marked_steps,
     phase_band_shapes,
-    phase_legend_traces,
+    step_range,
 )
 
-OVERLAY_ROW_PX = 260
-RUN_ROW_PX = 150
-GAP_PX = 56
+#: The layouts ``compare --layout`` offers.
+LAYOUTS = ("multiples", "overlay")
+MULTIPLE_ROW_PX = 170
+OVERLAY_ROW_PX = 280
+GAP_PX = 44
+TOP_PX = 56
 
-def _shift_shapes(shapes: list[dict], row: int) -> list[dict]:
-    """Move single-row shapes (built for row 1) onto ``row``."""
-    xref, yref = axis_refs(row)
+
+def compared_metrics(runs: Sequence[Run], analyses: Sequence[PhaseAnalysis]) -> list[tuple[str, str | None]]:
+    """(heading, metric) of each compared metric: the analysed entropy (metric None), then success or reward and
+    a degeneration metric where some run logs them."""
+    success, degen = first_logged(runs, SUCCESS_METRICS), first_logged(runs, DEGEN_METRICS, varying=True)
+    analysed = {a.source_metric or a.metric for a in analyses}
+    head = f"entropy ({analysed.pop()})" if len(analysed) == 1 else "entropy (analysed metric)"
+    return [(head, None)] + [(m, m) for m in (success, degen) if m is not None]
+
+
+def _series(run: Run, analysis: PhaseAnalysis, metric: str | None, max_points: int):
+    """(steps, values, gap) of one compared metric of one run, or None when the run does not log it."""
+    column = run.resolve(analysis.metric) if metric is None else metric
+    if metric is not None and run.points().get(metric, 0) == 0:
+        return None
+    steps, values = light_series(run, column, max_points, marked_steps(analysis))
+    return steps, values, logging_gap(run.series(column).index.to_numpy())
+
+
+def _moved(shapes: list[dict], axis: int) -> list[dict]:
+    """Shapes built for the first axis pair moved onto axis number ``axis``."""
+    xref, yref = axis_refs(axis)
     return [{**s, "xref": xref, "yref": yref} for s in shapes]
 
 
-def comparison_figure(
-    runs: Sequence[Run], analyses: Sequence[PhaseAnalysis], labels: Sequence[str], max_points: int = 2000
-) -> go.Figure:
-    """Overlays (entropy; success or reward; degeneration, where logged) over one phase-band row per run."""
-    overlays: list[tuple[str, str | None]] = [("Entropy, all runs", None)]
-    success, degen = first_logged(runs, SUCCESS_METRICS), first_logged(runs, DEGEN_METRICS, varying=True)
-    overlays += [(f"{esc(m)}, all runs", m) for m in (success, degen) if m is not None]
-    rows = len(overlays) + len(runs)
-    heights = [OVERLAY_ROW_PX] * len(overlays) + [RUN_ROW_PX] * len(runs)
-    total_px = sum(heights) + GAP_PX * (rows - 1)
-    titles = [t for t, _ in overlays] + [f"{esc(label)}: phases of {esc(a.metric)}"
-                                         for label, a in zip(labels, analyses, strict=True)]
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=GAP_PX / total_px,
-                        row_heights=heights, subplot_titles=titles)
-    traces, trace_rows, shapes = [], [], []
+def phase_key(analyses: Sequence[PhaseAnalysis]) -> list[tuple[str, str, str]]:
+    """(phase, band fill, solid colour) of each phase some run's bands show, in first-seen order: the key above
+    the small multiples."""
+    return [(phase, PHASE_COLORS.get(phase, PHASE_COLORS["plateau"]), PHASE_SOLID.get(phase, "#999"))
+            for phase in dict.fromkeys(s.phase for a in analyses for s in a.segments)]
+
+
+def small_multiples_figure(runs: Sequence[Run], analyses: Sequence[PhaseAnalysis], labels: Sequence[str],
+                           max_points: int = 2000, smoothing: float = 0.0) -> go.Figure:
+    """One row per run, one column per compared metric; the y axes are shared down each column and the step
+    axis everywhere, so the panels compare at a glance. The entropy column carries each run's phase bands."""
+    metrics = compared_metrics(runs, analyses)
+    n_rows, n_cols = len(runs), len(metrics)
+    total_px = MULTIPLE_ROW_PX * n_rows + GAP_PX * (n_rows - 1)
+    fig = make_subplots(rows=n_rows, cols=n_cols, shared_xaxes="all", shared_yaxes="columns",
+                        vertical_spacing=GAP_PX / total_px, horizontal_spacing=0.045)
+    traces, rows, cols, shapes = [], [], [], []
     for i, (run, analysis, label) in enumerate(zip(runs, analyses, labels, strict=True)):
         color = PALETTE[i % len(PALETTE)]
-        keep = marked_steps(analysis)
-        column = run.resolve(analysis.metric)
-        steps, values = light_series(run, column, max_points, keep)
-        logged = run.points()
-        for r, (_, metric) in enumerate(overlays, start=1):
-            if metric is None:
-                s, v = steps, values
-            elif logged.get(metric, 0) > 0:
-                s, v = light_series(run, metric, max_points, keep)
-            else:
+        for c, (heading, metric) in enumerate(metrics, start=1):
+            found = _series(run, analysis, metric, max_points)
+            if found is None:
                 continue
-            traces.append(go.Scatter(x=s, y=v, mode="lines", name=short_label(label), legendgroup=f"run{i}",
-                                     showlegend=r == 1, line={"color": color, "width": 1.5},
-                                     hovertemplate=f"{esc(label)}: %{{y:.4g}}<extra></extra>"))
-            trace_rows.append(r)
-        own_row = len(overlays) + i + 1
-        traces.append(go.Scatter(x=steps, y=values, mode="lines", name=short_label(label), legendgroup=f"run{i}",
-                                 showlegend=False, line={"color": color, "width": 1.4},
-                                 hovertemplate=f"{esc(label)}: %{{y:.4g}}<extra></extra>"))
-        trace_rows.append(own_row)
+            steps, values, gap = found
+            pair = smoothed_lines(steps, values, gap, smoothing, name=esc(label), color=color, showlegend=False,
+                                  hover=f"{esc(label)}<br>{esc(heading)} %{{y:.4g}}<extra></extra>")
+            traces += pair
+            rows += [i + 1] * len(pair)
+            cols += [c] * len(pair)
         if analysis.cycles:
-            peaks = [c.peak_step for c in analysis.cycles]
             traces.append(go.Scatter(
-                x=peaks, y=[c.peak_value for c in analysis.cycles], mode="markers", showlegend=False,
-                marker={"symbol": "triangle-down", "size": 9, "color": "#dc2626"},
-                hovertext=[f"{esc(label)} C{k}: ×{c.amplitude_ratio:.2f} at step {c.peak_step}"
-                           for k, c in enumerate(analysis.cycles, start=1)], hoverinfo="text"))
-            trace_rows.append(own_row)
-        shapes += _shift_shapes(phase_band_shapes(analysis, 1) + change_point_shapes(analysis, 1), own_row)
-    legend_traces = phase_legend_traces(s.phase for a in analyses for s in a.segments)
-    traces += legend_traces
-    trace_rows += [len(overlays) + 1] * len(legend_traces)
-    fig.add_traces(traces, rows=trace_rows, cols=[1] * len(traces))
-    layout = base_layout(total_px + 90)
-    layout.update(margin={"l": 64, "r": 210, "t": 40, "b": 44}, shapes=shapes, hovermode="x", legend=SIDE_LEGEND)
+                x=[c.peak_step for c in analysis.cycles], y=[c.peak_value for c in analysis.cycles],
+                mode="markers", showlegend=False, hoverinfo="text",
+                marker={"symbol": "triangle-down", "size": 8, "color": PHASE_SOLID["eruption"]},
+                hovertext=[f"{esc(label)} C{k}: ×{c.amplitude_ratio:.3g} at step {c.peak_step}"
+                           for k, c in enumerate(analysis.cycles, start=1)]))
+            rows.append(i + 1)
+            cols.append(1)
+        shapes += _moved(phase_band_shapes(analysis, 1), i * n_cols + 1)
+    fig.add_traces(traces, rows=rows, cols=cols)
+    layout = base_layout(total_px + TOP_PX + 50)
+    # the phase colours are keyed in the page above the figure (phase_key), not in a plotly legend
+    layout.update(margin={"l": 56, "r": 20, "t": TOP_PX, "b": 44}, shapes=shapes, hovermode="closest",
+                  showlegend=False)
     fig.update_layout(**layout)
-    finish_step_axes(fig, rows)
+    finish_step_axes(fig, n_rows, step_range(runs))
+    fig.update_xaxes(title_text="step", row=n_rows)
+    for i, label in enumerate(labels):  # the run's name over its row, in its colour
+        top = fig.layout[f"yaxis{'' if i == 0 else i * n_cols + 1}"].domain[1]
+        fig.add_annotation(x=0, y=top, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                           yanchor="bottom", yshift=6, text=f"<b>{short_label(label, 80)}</b>",
+                           font={"size": 13, "color": PALETTE[i % len(PALETTE)]})
+    for c, (heading, _) in enumerate(metrics):
+        domain = fig.layout[f"xaxis{'' if c == 0 else c + 1}"].domain
+        fig.add_annotation(x=domain[0], y=1, xref="paper", yref="paper", yshift=30, showarrow=False,
+                           xanchor="left", yanchor="bottom", text=f"<b>{esc(heading)}</b>",
+                           font={"size": 13, "color": "#374151"})
     return fig
+
+
+def overlay_figure(runs: Sequence[Run], analyses: Sequence[PhaseAnalysis], labels: Sequence[str],
+                   max_points: int = 2000, smoothing: float = 0.0) -> go.Figure:
+    """One panel per compared metric with every run in it, raw faint and smoothed; no phase bands (each run has
+    its own), so no phase legend either."""
+    metrics = compared_metrics(runs, analyses)
+    n_rows = len(metrics)
+    total_px = OVERLAY_ROW_PX * n_rows + GAP_PX * (n_rows - 1)
+    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=GAP_PX / total_px,
+                        subplot_titles=[esc(h) for h, _ in metrics])
+    traces, rows = [], []
+    for i, (run, analysis, label) in enumerate(zip(runs, analyses, labels, strict=True)):
+        for r, (_, metric) in enumerate(metrics, start=1):
+            found = _series(run, analysis, metric, max_points)
+            if found is None:
+                continue
+            steps, values, gap = found
+            pair = smoothed_lines(steps, values, gap, smoothing, name=short_label(label, 40),
+                                  color=PALETTE[i % len(PALETTE)], legendgroup=f"run{i}", showlegend=r == 1,
+                                  hover=f"{esc(label)}: %{{y:.4g}}<extra></extra>")
+            traces += pair
+            rows += [r] * len(pair)
+    fig.add_traces(traces, rows=rows, cols=[1] * len(traces))
+    layout = base_layout(total_px + 110)
+    layout.update(margin={"l": 56, "r": 20, "t": 64, "b": 44}, hovermode="x",
+                  legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
+                          "yref": "container", "font": {"size": 12}})
+    fig.update_layout(**layout)
+    finish_step_axes(fig, n_rows, step_range(runs))
+    return fig
+
+
+def comparison_figure(runs: Sequence[Run], analyses: Sequence[PhaseAnalysis], labels: Sequence[str],
+                      max_points: int = 2000, smoothing: float = 0.0, layout: str = "multiples") -> go.Figure:
+    """The comparison figure in ``layout`` (``multiples`` or ``overlay``)."""
+    if layout not in LAYOUTS:
+        raise EntropyDynamicsError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    build = small_multiples_figure if layout == "multiples" else overlay_figure
+    return build(runs, analyses, labels, max_points, smoothing)

@@ -15,12 +15,15 @@ from entropy_dynamics.analysis import fit_entropy_reward
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.analyses import analyses_for, cross_stats
+from entropy_dynamics.report.formatting import percent, ratio, sig, signed
 from entropy_dynamics.report.html import figure_div, render_page, write_page
+from entropy_dynamics.report.labels import run_labels
 from entropy_dynamics.report.panels import reward_column, select_panels
 from entropy_dynamics.report.persistence import persistence_figure, persistence_rows
 from entropy_dynamics.report.samples import SampleGroup, sample_groups
 from entropy_dynamics.report.scatter import entropy_reward_figure, paired_points
-from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, fmt, segment_rows, unique_labels
+from entropy_dynamics.report.smoothing import DEFAULT_SMOOTHING, check_smoothing
+from entropy_dynamics.report.tables import cycle_rows, eruption_share, flatten_config, segment_rows
 from entropy_dynamics.report.timeline import timeline_figure
 
 MIN_FIT_POINTS = 5
@@ -44,6 +47,9 @@ class RunView:
     share: str
     warnings: list[str]
     missing: list[str]
+    """What the log lacks (metric families, samples, config)."""
+    skipped: list[str]
+    """What the log has but this run cannot show (e.g. persistence needs an eruption cycle)."""
     timeline: Markup
     cycles: list[dict[str, str]]
     segments: list[dict[str, str]]
@@ -58,24 +64,37 @@ class RunView:
     config: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _scatter(run: Run, analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | None, list[str]]:
+@dataclass
+class Gaps:
+    """Sections a run cannot fill: ``missing`` from the log, or ``skipped`` although the log has the metrics."""
+
+    missing: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _scatter(run: Run, analysis: PhaseAnalysis, prefix: str, gaps: Gaps) -> tuple[Markup | None, list[str]]:
     reward = reward_column(run)
     if reward is None:
-        return None, ["Entropy vs reward: no reward or success metric (reward/mean, env/success_rate)."]
+        gaps.missing.append("Entropy vs reward: no reward or success metric (reward/mean, env/success_rate).")
+        return None, []
     pairs = paired_points(run.series(analysis.metric), run.series(reward))
     if len(pairs) < MIN_FIT_POINTS:
-        return None, [f"Entropy vs reward: only {len(pairs)} steps log both entropy and {reward}."]
+        gaps.skipped.append(f"Entropy vs reward: only {len(pairs)} steps log both entropy and {reward}.")
+        return None, []
     fit = fit_entropy_reward(pairs["entropy"].to_numpy(), pairs["reward"].to_numpy())
     notes = [f"No fitted curve: {fit['reason']}."] if fit.get("reason") else []
     return figure_div(entropy_reward_figure(pairs, analysis, fit, reward), f"{prefix}-scatter"), notes
 
 
-def _persistence(analysis: PhaseAnalysis, prefix: str) -> tuple[Markup | None, list[dict[str, str]], list[str]]:
+def _persistence(analysis: PhaseAnalysis, prefix: str, gaps: Gaps
+                 ) -> tuple[Markup | None, list[dict[str, str]], list[str]]:
     persistence = cross_stats(analysis, "persistence")
     if not persistence:
-        return None, [], ["Degeneration persistence: no degeneration or hallucination metrics (degen/*, halluc/*)."]
+        gaps.missing.append("Degeneration persistence: no degeneration or hallucination metrics (degen/*, halluc/*).")
+        return None, [], []
     if not analysis.cycles:
-        return None, [], ["Degeneration persistence: no eruption cycle to compare with the first descent."]
+        gaps.skipped.append("Degeneration persistence: needs an eruption cycle to compare with the first descent.")
+        return None, [], []
     fig = persistence_figure(persistence)
     notes = [] if fig is not None else ["No chart — no level at the first descent end or at a subsidence end."]
     return (figure_div(fig, f"{prefix}-persistence") if fig is not None else None,
@@ -98,39 +117,36 @@ def lead_lag_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     for name, stats in cross_stats(analysis, "lead_lag").items():
         lags = stats.get("lags") or []
         median = stats.get("median_lag")
-        rows.append({"metric": name, "lags": ", ".join(fmt(g) for g in lags) or "—",
-                     "median": "—" if median is None else f"{median:+.0f}",
+        rows.append({"metric": name, "lags": ", ".join(sig(g) for g in lags) or "—",
+                     "median": "—" if median is None else signed(round(median)),
                      "reading": lag_reading(median)})
     return rows
 
 
-def run_view(run: Run, analysis: PhaseAnalysis, index: int, label: str, max_points: int) -> RunView:
-    """The template's view of one run; ``label`` is its unique display name."""
+def run_view(run: Run, analysis: PhaseAnalysis, index: int, label: str, max_points: int,
+             smoothing: float = 0.0) -> RunView:
+    """The template's view of one run; ``label`` is its display name, ``smoothing`` the curves' EMA weight."""
     prefix = f"run{index}-" + re.sub(r"[^A-Za-z0-9]+", "-", run.name)[:40].strip("-")
-    panels, missing = select_panels(run)
+    panels, absent = select_panels(run)
+    gaps = Gaps(missing=absent)
     share = eruption_share(run, analysis)
     largest = max((c.amplitude_ratio for c in analysis.cycles), default=None)
-    persistence, persistence_table, persistence_lines = _persistence(analysis, prefix)
-    scatter, scatter_lines = _scatter(run, analysis, prefix)
-    if scatter is None:
-        missing, scatter_lines = missing + scatter_lines, []
-    if not persistence_table:
-        missing, persistence_lines = missing + persistence_lines, []
+    persistence, persistence_table, persistence_lines = _persistence(analysis, prefix, gaps)
+    scatter, scatter_lines = _scatter(run, analysis, prefix, gaps)
     samples = sample_groups(run, analysis)
     if not samples:
-        missing.append("Sampled trajectories: the log has none.")
+        gaps.missing.append("Sampled trajectories: the log has none.")
     if not run.config:
-        missing.append("Config: the log holds none.")
+        gaps.missing.append("Config: the log holds none.")
     versions = run.metadata.get("versions") or {}
     return RunView(
         anchor=prefix, name=label, source=run.source, reader=run.reader,
-        steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}", n_metrics=len(run.metrics.columns),
+        steps=f"{sig(run.first_step)}–{sig(run.last_step)}", n_metrics=len(run.metrics.columns),
         metric=analysis.metric, source_metric=analysis.source_metric, n_points=analysis.n_points,
         n_change_points=len(analysis.change_points),
-        largest="—" if largest is None else f"×{largest:.2f}",
-        share="—" if share is None else f"{100 * share:.1f}%",
-        warnings=[*analysis.warnings, *run.stats.warnings], missing=missing,
-        timeline=figure_div(timeline_figure(run, analysis, panels, max_points), f"{prefix}-timeline"),
+        largest=ratio(largest), share=percent(share),
+        warnings=[*analysis.warnings, *run.stats.warnings], missing=gaps.missing, skipped=gaps.skipped,
+        timeline=figure_div(timeline_figure(run, analysis, panels, max_points, smoothing), f"{prefix}-timeline"),
         cycles=cycle_rows(analysis), segments=segment_rows(analysis),
         persistence=persistence, persistence_rows=persistence_table, persistence_notes=persistence_lines,
         lead_lag=lead_lag_rows(analysis),
@@ -148,6 +164,8 @@ def render_report(
     analyses: Sequence[PhaseAnalysis] | None = None,
     title: str | None = None,
     max_points: int = 2000,
+    smoothing: float = DEFAULT_SMOOTHING,
+    labels: Sequence[str] | None = None,
     **analyze_options: Any,
 ) -> Path:
     """Write one self-contained HTML report (plotly.js inlined once, works offline) for ``runs``.
@@ -160,14 +178,18 @@ def render_report(
             ``analyze_options``.
         title: page title (default: the run name, or "N runs").
         max_points: per-trace point budget of the plots (longer series are min/max downsampled).
+        smoothing: the curves' EMA weight when the page opens, 0 (raw) to 0.99; the page has a slider.
+        labels: display names, one per run (default: :func:`entropy_dynamics.report.labels.default_labels`).
 
     Returns:
         The path written.
     """
     found = analyses_for(runs, analyses, metric, analyze_options)
-    labels = unique_labels(runs)
-    views = [run_view(run, analysis, i, label, max_points)
-             for i, (run, analysis, label) in enumerate(zip(runs, found, labels, strict=True))]
-    heading = title or (runs[0].name if len(runs) == 1 else f"{len(runs)} runs")
+    smoothing = check_smoothing(smoothing)
+    names = run_labels(runs, labels)
+    views = [run_view(run, analysis, i, label, max_points, smoothing)
+             for i, (run, analysis, label) in enumerate(zip(runs, found, names, strict=True))]
+    heading = title or (names[0] if len(runs) == 1 else f"{len(runs)} runs")
     subtitle = "Entropy dynamics report: phases, eruption cycles and what moved with them"
-    return write_page(render_page("report.html.j2", title=heading, subtitle=subtitle, runs=views), out)
+    return write_page(render_page("report.html.j2", title=heading, subtitle=subtitle, runs=views,
+                                  smoothing=smoothing), out)

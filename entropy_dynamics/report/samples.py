@@ -9,6 +9,7 @@ import numpy as np
 
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
+from entropy_dynamics.report.formatting import sig
 
 MAX_TEXT_CHARS = 1500
 MAX_TRAJECTORIES = 4
@@ -51,7 +52,9 @@ def _turn(turn: Any) -> dict[str, Any]:
     if not isinstance(turn, dict):
         return {"response": _clip(turn)}
     view = {k: _clip(turn.get(k)) for k in TURN_FIELDS if turn.get(k) is not None}
-    view.update({k: turn[k] for k in ("valid", "reward", "advantage") if k in turn})
+    view.update({k: sig(turn[k]) for k in ("reward", "advantage") if k in turn})
+    if "valid" in turn:
+        view["valid"] = turn["valid"]
     return view
 
 

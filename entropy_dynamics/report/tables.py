@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,55 +12,41 @@ import numpy as np
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.errors import MetricNotFoundError
 from entropy_dynamics.logs import Run
+from entropy_dynamics.report.formatting import MISSING, percent, ratio, sig, signed
 from entropy_dynamics.report.panels import DEGEN_METRICS, SUCCESS_METRICS, first_logged
 
+#: Columns of the comparison's summary table: (cell key, heading); the page adds "source".
+SUMMARY_COLUMNS = [("run", "run"), ("steps", "steps"), ("cycles", "eruption cycles"), ("largest", "largest eruption"),
+                   ("share", "steps in eruption"), ("mean", "mean entropy"), ("mean_success", "mean success"),
+                   ("success", "final success"), ("degen", "degeneration at the end")]
 #: Logged points averaged for the "final" values of a run.
 TAIL_POINTS = 10
 MAX_CONFIG_ROWS = 400
 MAX_VALUE_CHARS = 300
 
 
-def unique_labels(runs: Sequence[Run]) -> list[str]:
-    """Run names, with ``#k`` appended where several runs share a name."""
-    counts, seen = Counter(r.name for r in runs), Counter()
-    labels = []
-    for run in runs:
-        seen[run.name] += 1
-        labels.append(run.name if counts[run.name] == 1 else f"{run.name} #{seen[run.name]}")
-    return labels
-
-
-def fmt(value: Any, digits: int = 4) -> str:
-    """A compact human string for numbers and None."""
-    if value is None:
-        return "—"
-    if isinstance(value, (float, np.floating)):
-        return "—" if not np.isfinite(value) else f"{value:.{digits}g}"
-    return str(value)
-
-
 def cycle_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """One row per cycle."""
     return [{
         "cycle": f"C{i}",
-        "onset": fmt(c.eruption_start_step),
-        "peak": fmt(c.peak_step),
-        "subsided": "still subsiding" if c.subsidence_end_step is None else fmt(c.subsidence_end_step),
-        "base": fmt(c.base_value),
-        "peak_value": fmt(c.peak_value),
-        "ratio": f"×{c.amplitude_ratio:.2f}",
-        "rise": fmt(c.rise_steps),
-        "decay": fmt(c.decay_steps),
-        "period": fmt(c.period_steps),
+        "onset": sig(c.eruption_start_step),
+        "peak": sig(c.peak_step),
+        "subsided": "still subsiding" if c.subsidence_end_step is None else sig(c.subsidence_end_step),
+        "base": sig(c.base_value),
+        "peak_value": sig(c.peak_value),
+        "ratio": ratio(c.amplitude_ratio),
+        "rise": sig(c.rise_steps),
+        "decay": sig(c.decay_steps),
+        "period": sig(c.period_steps),
     } for i, c in enumerate(analysis.cycles, start=1)]
 
 
 def segment_rows(analysis: PhaseAnalysis) -> list[dict[str, str]]:
     """One row per phase segment."""
     return [{
-        "phase": s.phase, "start": fmt(s.start_step), "end": fmt(s.end_step),
-        "steps": fmt(s.end_step - s.start_step + 1), "slope": f"{s.slope:+.3g}",
-        "from": fmt(s.start_value), "to": fmt(s.end_value), "why": s.detail,
+        "phase": s.phase, "start": sig(s.start_step), "end": sig(s.end_step),
+        "steps": sig(s.end_step - s.start_step + 1), "slope": signed(s.slope),
+        "from": sig(s.start_value), "to": sig(s.end_value), "why": s.detail,
     } for s in analysis.segments]
 
 
@@ -120,25 +105,40 @@ class RunSummary:
     mean_success: float | None = None
     """Mean of the success metric over the whole run."""
 
-    def cells(self, metric_names: bool = True) -> dict[str, str]:
-        """Formatted cells; ``metric_names`` adds the success / degeneration metric after their values."""
-        success, degen = (f" ({self.success_metric})", f" ({self.degen_metric})") if metric_names else ("", "")
+    def cells(self) -> dict[str, str]:
+        """Formatted cells (values only: the metric names go in the table's headings, see
+        :func:`summary_headings`)."""
         return {
-            "mean": "—" if self.mean_value is None else f"{self.mean_value:.3g}",
-            "mean_success": "—" if self.mean_success is None else f"{self.mean_success:.3g}",
+            "mean": sig(self.mean_value), "mean_success": sig(self.mean_success),
             "run": self.label, "source": self.source, "steps": self.steps, "cycles": str(self.cycles),
-            "largest": "—" if self.largest_ratio is None else f"×{self.largest_ratio:.2f}",
-            "share": "—" if self.eruption_share is None else f"{100 * self.eruption_share:.1f}%",
-            "success": "—" if self.final_success is None else f"{self.final_success:.3g}{success}",
-            "degen": "—" if self.final_degen is None else f"{self.final_degen:.3g}{degen}",
+            "largest": ratio(self.largest_ratio), "share": percent(self.eruption_share),
+            "success": sig(self.final_success), "degen": sig(self.final_degen),
         }
+
+
+def filled_columns(rows: Sequence[Mapping[str, str]], columns: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``columns`` less those whose cell is ``—`` in every row (no run logs a success metric: no success columns)."""
+    return [(key, heading) for key, heading in columns if any(row.get(key, MISSING) != MISSING for row in rows)]
+
+
+def summary_headings(summaries: Sequence[RunSummary]) -> dict[str, str]:
+    """The metric each summary column reads, for its heading: ``{"success": "env/success_rate", ...}``; a column
+    whose runs read different metrics gets ``"per run: a, b"``."""
+    headings = {}
+    for key, names in (("success", [s.success_metric for s in summaries]),
+                       ("mean_success", [s.success_metric for s in summaries]),
+                       ("degen", [s.degen_metric for s in summaries])):
+        distinct = sorted({n for n in names if n})
+        if distinct:
+            headings[key] = distinct[0] if len(distinct) == 1 else "per run: " + ", ".join(distinct)
+    return headings
 
 
 def summarize(label: str, run: Run, analysis: PhaseAnalysis) -> RunSummary:
     """The comparison row of one run."""
     success, degen = first_logged([run], SUCCESS_METRICS), first_logged([run], DEGEN_METRICS, varying=True)
     return RunSummary(
-        label=label, source=run.source, steps=f"{fmt(run.first_step)}–{fmt(run.last_step)}",
+        label=label, source=run.source, steps=f"{sig(run.first_step)}–{sig(run.last_step)}",
         cycles=len(analysis.cycles),
         largest_ratio=max((c.amplitude_ratio for c in analysis.cycles), default=None),
         eruption_share=eruption_share(run, analysis),

@@ -28,10 +28,12 @@ def test_compare_json_summary(capsys, tmp_path):
     assert code == 0, err
     payload = json.loads(stdout)
     summary = payload.pop("summary")
-    assert payload == {"out": str(out), "bytes": out.stat().st_size, "runs": ["grpo", "seal"]}
+    assert payload == {"out": str(out), "bytes": out.stat().st_size, "runs": ["grpo", "seal"],
+                       "labels": ["grpo", "seal"]}
     assert "<title>GRPO vs SEAL</title>" in out.read_text(encoding="utf-8")
     assert [row["run"] for row in summary] == ["grpo", "seal"]
     assert all(row["cycles"] == "2" and row["largest"].startswith("×") for row in summary)
+    assert all(row["success_metric"] == "env/success_rate" and "(" not in row["success"] for row in summary)
     for row, log in zip(summary, logs, strict=True):  # the whole-run means, as a user would compute them
         metrics = [json.loads(line)["metrics"] for line in log.read_text().splitlines()
                    if json.loads(line).get("type") == "metrics"]
@@ -54,6 +56,14 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, tmp_path):
         (["report", str(log), "--out", str(tmp_path / "r.html"), "--metric", "nope"], "no metric 'nope'"),
         (["compare", str(log), "--out", str(tmp_path / "c.html"), "--format", "yaml"], "--format must be"),
         (["report", str(log), "--out", str(tmp_path)], "is a folder"),
+        (["compare", "--label", str(log), "--out", str(tmp_path / "c.html")], "--label wants NAME=PATH"),
+        (["compare", "--label", f"={log}", "--out", str(tmp_path / "c.html")], "--label wants NAME=PATH"),
+        (["compare", "--label", f"a={log}", "--label", f"b={log}", "--out", str(tmp_path / "c.html")],
+         "labelled twice"),
+        (["compare", "--out", str(tmp_path / "c.html")], "give at least one log path"),
+        (["compare", str(log), "--smoothing", "1", "--out", str(tmp_path / "c.html")], "between 0 and 0.99"),
+        (["report", str(log), "--smoothing", "-0.5", "--out", str(tmp_path / "r.html")], "between 0 and 0.99"),
+        (["compare", str(log), "--layout", "grid", "--out", str(tmp_path / "c.html")], "--layout must be one of"),
     ]:
         code, _, err = _run(capsys, *args)
         assert code == 2, (args, err)
@@ -75,3 +85,34 @@ def test_a_log_without_entropy_is_drawn_with_a_note(capsys, tmp_path):
     assert code == 0 and "wrote" in stdout, err
     code, _, err = _run(capsys, "report", str(log), "--metric", "nope", "--out", str(tmp_path / "x.html"))
     assert code == 2 and "has no metric 'nope'" in err
+
+
+def test_labels_name_the_runs(capsys, tmp_path):
+    grpo = write_full_log(tmp_path / "grpo" / "metrics.jsonl", name="cycles_e2_ep15")
+    seal = write_full_log(tmp_path / "seal" / "metrics.jsonl", name="cycles_e2_ep15_seal", seed=1)
+    out = tmp_path / "c.html"
+    # one path given as an argument and labelled (written differently), one only through --label
+    code, stdout, err = _run(capsys, "compare", f"{grpo.parent}/", "--label", f"GRPO={grpo.parent}",
+                             "--label", f"GRPO+SEAL={seal}", "--out", str(out), "--format", "json",
+                             "--layout", "overlay", "--smoothing", "0.9")
+    assert code == 0, err
+    assert json.loads(stdout)["labels"] == ["GRPO", "GRPO+SEAL"]
+    html = out.read_text(encoding="utf-8")
+    assert "<tr><td>GRPO</td>" in html and "<tr><td>GRPO+SEAL</td>" in html and "cycles_e2_ep15_seal" not in html
+    assert 'id="smoothing" min="0" max="0.99" step="0.01" value="0.90"' in html
+    assert "Runs overlaid (smoothed" in html
+
+
+def test_a_run_written_to_a_generic_folder_gets_a_telling_default_label(capsys, tmp_path):
+    log = write_full_log(tmp_path / "demo" / "train" / "metrics.jsonl", name="train")
+    code, stdout, err = _run(capsys, "report", str(log), "--out", str(tmp_path / "r.html"), "--format", "json")
+    assert code == 0, err
+    assert json.loads(stdout)["labels"] == ["demo (grpo+SEAL)"]  # the log's config: algorithm grpo, seal 0.02
+    assert "<title>demo (grpo+SEAL)</title>" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_the_printed_summary_leaves_out_columns_no_run_fills(capsys, tmp_path, real_logs):
+    csv = real_logs / "deep_grpo" / "training_dynamics_entropy.csv"  # entropy only
+    code, stdout, err = _run(capsys, "compare", str(csv), "--out", str(tmp_path / "c.html"))
+    assert code == 0, err
+    assert "eruption cycles" in stdout and "success" not in stdout and "degeneration" not in stdout

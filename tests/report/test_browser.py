@@ -19,6 +19,7 @@ from PIL import Image
 from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.report import render_comparison, render_report
+from entropy_dynamics.report.smoothing import ema
 
 from .conftest import plan_analysis, write_full_log
 from .test_run_report import HOSTILE_NAME, write_hostile_log
@@ -130,3 +131,65 @@ def test_reports_of_the_real_logs_render(browser, tmp_path, real_logs):
     assert loaded.plots == len(runs)
     assert "Qwen2.5-0.5B-Instruct-TreeRL" in loaded.text
     loaded.page.close()
+
+
+def _smoothed_traces(page, div_id: str) -> list[dict]:
+    """Each smoothed trace of a plot with its raw trace: {x, raw, y, gap} as plain lists, read in the browser."""
+    return page.evaluate("""id => {
+        const gd = document.getElementById(id), plain = v => Array.from(v && v.bdata !== undefined
+            ? new ({f4: Float32Array, f8: Float64Array, i4: Int32Array, i2: Int16Array, u1: Uint8Array,
+                    i1: Int8Array, u2: Uint16Array, u4: Uint32Array})[v.dtype](
+                Uint8Array.from(atob(v.bdata), c => c.charCodeAt(0)).buffer) : v);
+        const byUid = Object.fromEntries(gd.data.filter(t => t.uid).map(t => [t.uid, t]));
+        return gd.data.filter(t => t.meta && t.meta.smooth_of).map(t => ({
+            x: plain(byUid[t.meta.smooth_of].x), raw: plain(byUid[t.meta.smooth_of].y), y: plain(t.y),
+            gap: t.meta.gap}));
+    }""", div_id)
+
+
+def _slide(page, value: float) -> None:
+    page.evaluate("""v => { const s = document.getElementById('smoothing'); s.value = String(v);
+                            s.dispatchEvent(new Event('input')); }""", value)
+    page.wait_for_function(f"document.getElementById('smoothing-value').textContent === '{value:.2f}'")
+    page.wait_for_timeout(300)  # the restyle runs on the next animation frame
+
+
+def test_the_smoothing_slider_restyles_every_smoothed_curve(browser, tmp_path):
+    run = read_runs(write_full_log(tmp_path / "r" / "metrics.jsonl"))[0]
+    out = render_report([run], tmp_path / "report.html", analyses=[plan_analysis(run)], smoothing=0.3)
+    loaded = open_page(browser, out, "report_smoothing.png")
+    assert_clean(loaded)
+    page = loaded.page
+    div = page.evaluate("document.querySelector('.js-plotly-plot').id")
+    before = _smoothed_traces(page, div)
+    assert len(before) > 10  # entropy and every panel curve
+    for trace in before:  # as written by Python at 0.3
+        assert np.allclose(trace["y"], ema(np.array(trace["x"]), np.array(trace["raw"]), 0.3, trace["gap"]),
+                           rtol=1e-5, atol=1e-6)
+    _slide(page, 0.9)
+    after = _smoothed_traces(page, div)
+    for old, new in zip(before, after, strict=True):
+        assert new["raw"] == old["raw"]  # the raw series stays as logged
+        expected = ema(np.array(new["x"]), np.array(new["raw"]), 0.9, new["gap"])
+        assert np.allclose(new["y"], expected, rtol=1e-5, atol=1e-6)
+    entropy = after[0]
+    assert np.std(np.diff(entropy["y"])) < np.std(np.diff(before[0]["y"]))  # visibly calmer
+    _slide(page, 0)
+    assert all(np.allclose(t["y"], t["raw"]) for t in _smoothed_traces(page, div))
+    assert loaded.errors == []
+    page.close()
+
+
+def test_comparison_layouts_render_and_slide(browser, tmp_path):
+    runs = [read_runs(write_full_log(tmp_path / f"r{i}" / "metrics.jsonl", name=n, seed=i))[0]
+            for i, n in enumerate(["grpo", "grpo+seal"])]
+    for layout in ("multiples", "overlay"):
+        out = render_comparison(runs, tmp_path / f"{layout}.html", layout=layout, labels=["GRPO", "SEAL"])
+        loaded = open_page(browser, out, f"compare_{layout}.png")
+        assert_clean(loaded)
+        _slide(loaded.page, 0.5)
+        for trace in _smoothed_traces(loaded.page, "compare-figure"):
+            assert np.allclose(trace["y"], ema(np.array(trace["x"]), np.array(trace["raw"]), 0.5, trace["gap"]),
+                               rtol=1e-5, atol=1e-6)
+        assert loaded.errors == []
+        loaded.page.close()

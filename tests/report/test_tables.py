@@ -53,9 +53,9 @@ def test_cycle_and_segment_rows():
     analysis = PhaseAnalysis("r", "r", "m", "m", 10, 0, 9, segments=[Segment(0, 9, "eruption", 0.5, 0.1, 0.9)],
                              cycles=[Cycle(0, 9, None, 0.1, 0.9, 9.0, 9, None, None)])
     (row,) = cycle_rows(analysis)
-    assert row["subsided"] == "still subsiding" and row["ratio"] == "×9.00" and row["period"] == "—"
+    assert row["subsided"] == "still subsiding" and row["ratio"] == "×9" and row["period"] == "—"
     (seg,) = segment_rows(analysis)
-    assert seg["steps"] == "10" and seg["phase"] == "eruption"
+    assert seg["steps"] == "10" and seg["phase"] == "eruption" and seg["slope"] == "+0.5"
 
 
 def test_flatten_config_dots_nested_keys_and_cuts_long_values():

@@ -27,7 +27,7 @@ def demo(
     with live phase detection for a few minutes, then write the log and the HTML report."""
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
-    from entropy_dynamics.train.demo import run_demo
+    from entropy_dynamics.workflows.demo import run_demo
     from entropy_dynamics.train.progress import print_above_progress
 
     result = run_demo(out_dir, minutes=minutes, steps=steps, overrides=overrides or [], progress=not quiet,

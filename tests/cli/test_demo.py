@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from cli.main import main
-from tests.train.test_demo import SHORT
+from tests.workflows.test_demo import SHORT
 
 
 def _sets() -> list[str]:

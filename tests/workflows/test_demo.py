@@ -11,7 +11,7 @@ from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.train.callbacks import TrainState
 from entropy_dynamics.train.config_io import load_config, to_dict
-from entropy_dynamics.train.demo import DEMO_SETTINGS, TimeBudget, demo_configs, run_demo
+from entropy_dynamics.workflows.demo import DEMO_SETTINGS, TimeBudget, demo_configs, run_demo
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -33,13 +33,13 @@ from entropy_dynamics.train.builder import build_optimizer
 from entropy_dynamics.train.callbacks import TrainState
 from entropy_dynamics.train.config_io import load_config
 from entropy_dynamics.train.credit import Credit
-from entropy_dynamics.workflows.demo import DEMO_SETTINGS, settings_overrides
 from entropy_dynamics.train.instruments import Instruments, interference_and_separation, text_metrics
 from entropy_dynamics.train.live_phase import LivePhase
 from entropy_dynamics.train.loop import train
 from entropy_dynamics.train.models import Policy
 from entropy_dynamics.train.seal import SealHead
 from entropy_dynamics.train.update import update_policy
+from entropy_dynamics.workflows.demo import DEMO_SETTINGS, settings_overrides
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int) -> float:

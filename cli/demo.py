@@ -19,7 +19,8 @@ def demo(
     = Path("runs/demo"),
     minutes: Annotated[float | None, typer.Option("--minutes", help="Wall-time budget of the GRPO part.")] = 5.0,
     steps: Annotated[int | None, typer.Option("--steps", help="Stop after this many GRPO steps.")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="Override a demo setting: key=value.")] = None,
+    overrides: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
+                                                                     help="Override a demo setting.")] = None,
     format: Annotated[str, typer.Option("--format", help="What to print at the end: text or json.")] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars or phase lines on stderr.")] = False,
 ) -> None:
@@ -27,8 +28,8 @@ def demo(
     with live phase detection for a few minutes, then write the log and the HTML report."""
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
-    from entropy_dynamics.workflows.demo import run_demo
     from entropy_dynamics.train.progress import print_above_progress
+    from entropy_dynamics.workflows.demo import run_demo
 
     result = run_demo(out_dir, minutes=minutes, steps=steps, overrides=overrides or [], progress=not quiet,
                       echo=None if quiet else print_above_progress)

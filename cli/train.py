@@ -86,7 +86,7 @@ def sft(config: ConfigArg = None, set_: SetOpt = None, format: FormatOpt = "text
 
     cfg = _config(config, set_)
     _stop_on_sigterm()
-    state = run_sft(cfg, callbacks=[ProgressBar("sft")])
+    state = run_sft(cfg, callbacks=[ProgressBar("sft", unit="epoch")])
     _finish(_summary(state, "sft"), format, out_file)
 
 

@@ -5,8 +5,11 @@
 2. GRPO + SEAL from that model with every instrument and live phase detection, from the config's
    ``instruments`` and ``phase`` sections as for ``entropy-dynamics train`` (phase events in the log and on the
    console, samples and a checkpoint at an eruption),
-   for ``minutes`` of wall time or ``steps`` steps, with a progress bar (step, reward, entropy, phase);
-3. the HTML report of the run (:func:`entropy_dynamics.report.render_report`).
+   for a fixed number of steps (:data:`DEMO_STEPS`), with a progress bar (step, reward, entropy, phase);
+3. the HTML report of the run (:func:`entropy_dynamics.report.render_report`) and a summary in plain words of
+   what happened (:func:`plain_summary`: the eruption, success, repetition).
+
+The games are generated first, two at a time, with a progress bar (cached: a second demo starts training at once).
 
 The settings are :data:`DEMO_SETTINGS` (the same as ``configs/demo.yaml``), overridable with ``key=value``.
 Layout of ``out``: ``sft/`` (its log and ``model/``), ``train/`` (``metrics.jsonl``, checkpoint, ``model/``),
@@ -30,8 +33,8 @@ from entropy_dynamics.train.config_io import load_config
 from entropy_dynamics.train.progress import ProgressBar, print_above_progress
 
 #: The embedded default (mirrored by configs/demo.yaml): the tiny preset on one-room cooking games, an SFT
-#: warm start that leaves room to learn, then an aggressive GRPO (Dr. GRPO scaling, 2 epochs at lr 5e-4:
-#: the knob that brings an eruption forward, shared/research/feasibility.md section 7.5) with SEAL 0.02.
+#: warm start that leaves room to learn, then an aggressive GRPO (Dr. GRPO scaling, 2 epochs x 2 minibatches:
+#: lr x optimizer steps per batch is the knob that brings an eruption forward; docs/training.md) with SEAL 0.02.
 DEMO_SETTINGS: dict[str, Any] = {
     "model": "tiny",
     "env": "textworld-cooking",
@@ -57,8 +60,8 @@ DEMO_SETTINGS: dict[str, Any] = {
     "phase": {"enabled": True, "on_eruption": ["samples", "checkpoint"]},
     "sft": {"epochs": 16, "lr": 2.0e-3, "batch_size": 32, "n_games": 40, "eval_games": 8, "eval_every": 4},
 }
-#: Steps when only a time budget bounds the run.
-UNBOUNDED_STEPS = 100_000
+#: GRPO steps of the demo: a fixed number, so every run tells the same story (``--steps`` changes it).
+DEMO_STEPS = 40
 
 
 @dataclass
@@ -73,6 +76,9 @@ class DemoResult:
     minutes: float
     phases: list[dict[str, Any]] = field(default_factory=list)
     final: dict[str, float] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+    """What happened, in plain words (one sentence a line): eruption, success, repetition."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,15 +95,21 @@ def settings_overrides(settings: Mapping[str, Any], prefix: str = "") -> list[st
     return items
 
 
-def demo_configs(out: Path, steps: int | None, overrides: Sequence[str] = ()) -> tuple[TrainConfig, TrainConfig]:
-    """(SFT config, GRPO config) of a demo writing under ``out``; ``overrides`` are ``key=value`` strings.
-
-    Without ``steps`` (a time-bounded run) the detector judges a rise against the steps seen so far."""
+def demo_configs(out: Path, steps: int, overrides: Sequence[str] = ()) -> tuple[TrainConfig, TrainConfig]:
+    """(SFT config, GRPO config) of a demo of ``steps`` GRPO steps writing under ``out``; ``overrides`` are
+    ``key=value`` strings."""
     base = [*settings_overrides(DEMO_SETTINGS), *overrides]
     sft = load_config(None, [*base, f"output_dir={out / 'sft'}"])
-    length = [f"steps={steps}"] if steps is not None else [f"steps={UNBOUNDED_STEPS}", "phase.total_steps=null"]
-    rl = load_config(None, [*base, f"output_dir={out / 'train'}", f"init_from={out / 'sft' / 'model'}", *length])
+    rl = load_config(None, [*base, f"output_dir={out / 'train'}", f"init_from={out / 'sft' / 'model'}",
+                            f"steps={steps}"])
     return sft, rl
+
+
+def demo_game_seeds(sft: TrainConfig) -> list[int]:
+    """Every game the demo plays: the SFT games, the GRPO pool and the SFT's held-out evaluation games."""
+    pool = range(sft.game_seed_start, sft.game_seed_start + max(sft.game_pool_size, sft.sft.n_games))
+    eval_start = pool.stop
+    return [*pool, *range(eval_start, eval_start + sft.sft.eval_games)]
 
 
 class TimeBudget(Callback):
@@ -127,53 +139,134 @@ class _LastMetrics(Callback):
 
 def run_demo(
     out: str | Path = "runs/demo",
-    minutes: float | None = 5.0,
-    steps: int | None = None,
+    steps: int = DEMO_STEPS,
+    minutes: float | None = None,
     overrides: Sequence[str] = (),
     progress: bool = True,
     echo: Callable[[str], None] | None = print_above_progress,
 ) -> DemoResult:
-    """Run the demo into ``out`` (see the module docstring); GRPO stops after ``minutes`` or ``steps``,
-    whichever comes first (at least one of them must be given)."""
-    if minutes is None and steps is None:
-        raise ConfigError("demo: give --minutes or --steps (or both)")
+    """Run the demo into ``out`` (see the module docstring): ``steps`` GRPO steps, or fewer if ``minutes``
+    (an optional wall-time cap on the GRPO part) run out first."""
+    if steps < 1:
+        raise ConfigError(f"demo: --steps must be >= 1, got {steps}")
     if minutes is not None and not minutes > 0:
         raise ConfigError(f"demo: --minutes must be > 0, got {minutes}")
-    if steps is not None and steps < 1:
-        raise ConfigError(f"demo: --steps must be >= 1, got {steps}")
     out = Path(out)
     if (out / "sft" / "metrics.jsonl").exists() or (out / "train" / "metrics.jsonl").exists():
         raise ConfigError(f"{out} already holds a demo run: choose another --out")
     sft_cfg, rl_cfg = demo_configs(out, steps, overrides)
+    quiet_libraries()
     from entropy_dynamics.logs import read_runs
     from entropy_dynamics.report import render_report
     from entropy_dynamics.train.loop import train
     from entropy_dynamics.train.sft import run_sft
 
     say = echo or (lambda line: None)
+    seconds: dict[str, float] = {}
+    clock = time.monotonic()
 
-    say(f"[demo] 1/3 SFT warm start of the {sft_cfg.model} preset on {sft_cfg.sft.n_games} {sft_cfg.env} games")
-    run_sft(sft_cfg, callbacks=[ProgressBar("sft", sft_cfg.sft.epochs)] if progress else [])
+    seeds = demo_game_seeds(sft_cfg)
+    say(f"[demo] 1/4 {len(seeds)} {sft_cfg.env} games (generated once, then cached)")
+    prepare_games(sft_cfg.env, sft_cfg.env_settings, seeds, progress=progress)
+    seconds["games"], clock = time.monotonic() - clock, time.monotonic()
 
-    say(f"[demo] 2/3 {rl_cfg.algorithm.upper()}+SEAL({rl_cfg.seal.coef:g}) with live phase detection, "
-        + (f"{minutes:g} min" if minutes is not None else "") + (" / " if minutes and steps else "")
-        + (f"{steps} steps" if steps is not None else ""))
+    say(f"[demo] 2/4 SFT warm start of the {sft_cfg.model} preset on {sft_cfg.sft.n_games} games, "
+        f"{sft_cfg.sft.epochs} epochs")
+    run_sft(sft_cfg, callbacks=[ProgressBar("sft", sft_cfg.sft.epochs, unit="epoch")] if progress else [])
+    seconds["sft"], clock = time.monotonic() - clock, time.monotonic()
+
+    say(f"[demo] 3/4 {rl_cfg.algorithm.upper()}+SEAL({rl_cfg.seal.coef:g}) with live phase detection, {steps} steps"
+        + (f" (at most {minutes:g} min)" if minutes is not None else ""))
     last = _LastMetrics()
     callbacks: list[Callback] = [last]  # the instruments and live detection come from rl_cfg, as for `train`
     if minutes is not None:
         callbacks.append(TimeBudget(minutes))
     if progress:
         callbacks.append(ProgressBar("grpo", steps))
-    started = time.monotonic()
     state = train(rl_cfg, callbacks=callbacks, echo=echo)
-    elapsed = (time.monotonic() - started) / 60.0
+    seconds["grpo"], clock = time.monotonic() - clock, time.monotonic()
 
-    say("[demo] 3/3 report")
+    say("[demo] 4/4 analysis and report")
     log = Path(rl_cfg.output_dir) / "metrics.jsonl"
     runs = read_runs(log, format="jsonl")
     report = render_report(runs, out / "report.html", title="entropy-dynamics demo")
+    seconds["report"] = time.monotonic() - clock
     final = {k: last.metrics[k] for k in ("reward/mean", "env/success_rate", "policy/entropy") if k in last.metrics}
     phases = [{k: e[k] for k in ("phase", "start_step", "confirmed_at_step")}
               for e in runs[0].events if e.get("event") == "phase"]
     return DemoResult(out_dir=str(out), sft_model=str(out / "sft" / "model"), log=str(log), report=str(report),
-                      steps=state.step, minutes=elapsed, phases=phases, final=final)
+                      steps=state.step, minutes=seconds["grpo"] / 60.0, phases=phases, final=final,
+                      summary=plain_summary(runs[0]), stage_seconds={k: round(v, 1) for k, v in seconds.items()})
+
+
+def quiet_libraries() -> None:
+    """No "Loading weights" / "Writing model shards" bars or info lines from transformers: the demo shows
+    its own progress."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def prepare_games(env: str, settings: Mapping[str, Any], seeds: Sequence[int], progress: bool = True,
+                  workers: int = 2) -> None:
+    """Generate (or find in the cache) the games ``seeds`` of ``env``, ``workers`` at a time, with a bar."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    from entropy_dynamics.envs import make_env
+    from entropy_dynamics.envs.textworld_games import ensure_game
+
+    game = make_env(env, **settings)
+    if not hasattr(game, "challenge"):  # not a generated TextWorld game: nothing to prepare
+        return
+    args = (game.challenge, game.game_settings)
+    with ProcessPoolExecutor(max_workers=workers) as pool, tqdm(
+            total=len(seeds), desc="games", unit="game", disable=not progress, dynamic_ncols=True) as bar:
+        for _ in pool.map(ensure_game, *zip(*[(*args, seed, game.cache_dir) for seed in seeds], strict=True)):
+            bar.update()
+
+
+def plain_summary(run: Any) -> list[str]:
+    """What the run did, in plain words: the largest eruption (onset, size, how fast, whether it subsided),
+    success from the start to the end, and 5-gram repetition (the paper's degeneration signal)."""
+    from entropy_dynamics.analysis import analyze_run
+
+    analysis = analyze_run(run, None)
+    lines = []
+    if analysis.cycles:
+        big = max(analysis.cycles, key=lambda c: c.amplitude_ratio)
+        rise = f" in {big.rise_steps} steps" if big.rise_steps is not None else ""
+        after = (f"subsided by step {big.subsidence_end_step}" if big.subsidence_end_step is not None
+                 else "not subsided by the end")
+        n = len(analysis.cycles)
+        count = f" (the largest of {n} eruptions)" if n > 1 else ""
+        lines.append(f"entropy erupted at step {big.eruption_start_step}: x{big.amplitude_ratio:.1f}{rise}, "
+                     f"from {big.base_value:.2f} to {big.peak_value:.2f} nats; {after}{count}")
+    else:
+        shape = ", ".join(f"{s.phase} {s.start_step}-{s.end_step}" for s in analysis.segments) or "no phases"
+        lines.append(f"no eruption in {analysis.n_points} steps (entropy phases: {shape})")
+    lines += [line for line in (_start_to_end(run, "env/success_rate", "success", "{:.2f}"),
+                                _start_to_end(run, "degen/rep5_ratio", "5-gram repetition", "{:.3f}")) if line]
+    return lines
+
+
+#: Points averaged for "at the start" and "at the end" (single steps are noisy).
+ENDS = 5
+
+
+def _start_to_end(run: Any, metric: str, name: str, fmt: str) -> str | None:
+    if metric not in run.metrics:
+        return None
+    values = run.metrics[metric].dropna()
+    if len(values) < 2:
+        return None
+    n = min(ENDS, len(values) // 2)
+    start, end, peak = float(values.iloc[:n].mean()), float(values.iloc[-n:].mean()), float(values.max())
+    line = f"{name} {fmt.format(start)} -> {fmt.format(end)} (mean of the first and last {n} steps"
+    if start > 0 and end / start >= 1.5:
+        line += f"; x{end / start:.1f}, still up at the end"
+    elif peak > max(start, end) * 1.5 and peak > 0:
+        line += f"; peaked at {fmt.format(peak)} on the way"
+    return line + ")"

@@ -33,7 +33,7 @@ TINY = ["games_per_step=1", "group_size=3", "max_turns=2", "max_new_tokens=6", "
         "tiny.corpus_games=2", "tiny.hidden_size=32", "tiny.num_layers=1", "tiny.num_heads=2",
         "tiny.intermediate_size=64", "tiny.vocab_size=300", "checkpoint_every=0", "samples_every=0"]
 
-#: Canonical keys (shared/docs/metrics.md) the loop writes every step of a GRPO + SEAL run.
+#: Canonical keys (docs/log-format.md) the loop writes every step of a GRPO + SEAL run.
 LOOP_KEYS = (
     "policy/entropy", "policy/entropy/pos", "policy/entropy/neg", "policy/entropy/turn_0", "policy/entropy/p50",
     "policy/entropy/p90", "policy/cov_logp_adv", "policy/cov_neg_frac", "policy/clip_frac", "policy/approx_kl",

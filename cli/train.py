@@ -83,9 +83,11 @@ def sft(config: ConfigArg = None, set_: SetOpt = None, format: FormatOpt = "text
     """SFT warm start on the environment's expert demonstrations; writes OUTPUT_DIR/model for `init_from`."""
     from entropy_dynamics.train.progress import ProgressBar
     from entropy_dynamics.train.sft import run_sft
+    from entropy_dynamics.workflows.demo import demo_game_seeds, prepare_games
 
     cfg = _config(config, set_)
     _stop_on_sigterm()
+    prepare_games(cfg.env, cfg.env_settings, demo_game_seeds(cfg))  # generated (or cached) with a progress bar
     state = run_sft(cfg, callbacks=[ProgressBar("sft", unit="epoch")])
     _finish(_summary(state, "sft"), format, out_file)
 

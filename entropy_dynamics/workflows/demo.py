@@ -250,6 +250,8 @@ def plain_summary(run: Any) -> list[str]:
         shape = ", ".join(f"{s.phase} {s.start_step}-{s.end_step}" for s in analysis.segments) or "no phases"
         lines.append(f"no eruption in {analysis.n_points} steps (entropy phases: {shape})")
     lines += [line for line in (_start_to_end(run, "env/success_rate", "success", "{:.2f}"),
+                                _start_to_end(run, "reward/mean", "reward", "{:.3f}"),
+                                _start_to_end(run, "policy/entropy", "entropy", "{:.2f}"),
                                 _start_to_end(run, "degen/rep5_ratio", "5-gram repetition", "{:.3f}")) if line]
     return lines
 
@@ -266,7 +268,7 @@ def _start_to_end(run: Any, metric: str, name: str, fmt: str) -> str | None:
         return None
     n = min(ENDS, len(values) // 2)
     start, end, peak = float(values.iloc[:n].mean()), float(values.iloc[-n:].mean()), float(values.max())
-    line = f"{name} {fmt.format(start)} -> {fmt.format(end)} (mean of the first and last {n} steps"
+    line = f"{name} {fmt.format(start)} -> {fmt.format(end)} (first -> last {n} steps"
     if start > 0 and end / start >= 1.5:
         line += f"; x{end / start:.1f}, still up at the end"
     elif peak > max(start, end) * 1.5 and peak > 0:

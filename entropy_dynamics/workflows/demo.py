@@ -1,4 +1,4 @@
-"""``entropy-dynamics demo``: the README's main job on the embedded default, end to end on a CPU.
+"""``entropy-dynamics demo``: the main job of the README's two commands, end to end on a CPU.
 
 1. SFT warm start of the `tiny` preset on TextWorld cooking expert demonstrations (games generated and
    cached on first use);

@@ -152,11 +152,11 @@ def test_text_metrics_of_a_looping_hallucinating_episode():
 
 
 def _doc_example(name: str) -> type:
-    """The class ``name`` from the copy-paste example in README.md (instruments section), executed as written."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    """The class ``name`` from the copy-paste example in docs/instruments.md, executed as written."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "instruments.md").read_text()
     block = next(b.split("\n", 1)[1] for b in text.split("```")[1::2] if f"class {name}(" in b)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/instruments.md", "exec"), namespace)
     return namespace[name]
 
 

@@ -44,7 +44,7 @@ DEMO_SETTINGS: dict[str, Any] = {
     "game_seed_start": 0,
     "game_pool_size": 60,
     "group_size": 8,
-    "games_per_step": 2,
+    "games_per_step": 4,
     "max_turns": 12,
     "max_new_tokens": 40,
     "algorithm": "grpo",

@@ -32,14 +32,14 @@ from entropy_dynamics.metrics.interference import default_interference_params
 from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.algorithms.seal import SealHead
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.demo import DEMO_SETTINGS, settings_overrides
+from entropy_dynamics.train.models import Policy
 from entropy_dynamics.train.models.builder import build_optimizer
-from entropy_dynamics.train.models.policy import Policy
 from entropy_dynamics.train.run.callbacks import TrainState
 from entropy_dynamics.train.run.instruments import Instruments, interference_and_separation, text_metrics
 from entropy_dynamics.train.run.live_phase import LivePhase
 from entropy_dynamics.train.run.loop import train
 from entropy_dynamics.train.run.update import update_policy
+from entropy_dynamics.workflows.demo import DEMO_SETTINGS, settings_overrides
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int) -> float:

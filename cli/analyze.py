@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 from rich.progress import track
-from rich.table import Table
 
 from entropy_dynamics.analysis import PhaseOptions, analyze_run
 from entropy_dynamics.analysis.options import option_help
-from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.analysis.types import PHASES, PhaseAnalysis
 from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.cli.project_table import emit_project_table, is_project_target, load_project_runs
+from entropy_dynamics.cli.tables import Column, fitted_table
 from entropy_dynamics.logs import read_many
 from entropy_dynamics.logs.wandb_project import DEFAULT_CACHE
 
@@ -82,30 +82,78 @@ def analyze(
         emit_json({"runs": [a.to_dict() for a in analyses]}, out_file)
         return
     for analysis in analyses:
-        _print_table(analysis)
+        _print_table(analysis, cross_metrics)
 
 
-def _print_table(a: PhaseAnalysis) -> None:
-    title = plain(f"{clean(a.run)}  {a.source_metric} -> {a.metric}  {a.n_points} points, "
-                  f"steps {a.first_step}..{a.last_step}" if a.n_points else f"{clean(a.run)}  (no points)", None)
-    table = Table(title=title, title_justify="left")
-    for column, justify in (("phase", "left"), ("steps", "left"), ("from", "right"), ("to", "right"),
-                            ("why", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for s in a.segments:
-        table.add_row(s.phase, f"{s.start_step}..{s.end_step}", f"{s.start_value:.4g}", f"{s.end_value:.4g}",
-                      s.detail)
-    out.print(table)
+def _print_table(a: PhaseAnalysis, cross_metrics: bool) -> None:
+    title = (f"{clean(a.run)}  {a.source_metric} -> {a.metric}  {a.n_points} points, steps {a.first_step}.."
+             f"{a.last_step}" if a.n_points else f"{clean(a.run)}  (no points)")
+    out.print(plain(title, None, style="bold"), soft_wrap=True)
+    phases = [Column("phase"), Column("steps"), Column("from", "right"), Column("to", "right"),
+              Column("why", wrap=True)]
+    out.print(fitted_table(phases, [[s.phase, f"{s.start_step}..{s.end_step}", f"{s.start_value:.4g}",
+                                     f"{s.end_value:.4g}", s.detail] for s in a.segments], out.width))
     if a.cycles:
-        cycles = Table(title=f"{len(a.cycles)} cycle(s)", title_justify="left")
-        for column in ("onset", "peak", "end", "base", "peak value", "ratio", "rise", "decay", "period"):
-            cycles.add_column(column, justify="right")
-        for c in a.cycles:
-            cycles.add_row(*(str(v) if v is not None else "-" for v in (
-                c.eruption_start_step, c.peak_step, c.subsidence_end_step)),
-                f"{c.base_value:.4g}", f"{c.peak_value:.4g}", f"{c.amplitude_ratio:.2f}",
-                *(str(v) if v is not None else "-" for v in (c.rise_steps, c.decay_steps, c.period_steps)))
-        out.print(cycles)
+        out.print(f"{len(a.cycles)} cycle(s)", markup=False, highlight=False)
+        headers = ("onset", "peak", "end", "base", "peak value", "ratio", "rise", "decay", "period")
+        rows = [[*(_int(v) for v in (c.eruption_start_step, c.peak_step, c.subsidence_end_step)),
+                 f"{c.base_value:.4g}", f"{c.peak_value:.4g}", f"{c.amplitude_ratio:.2f}",
+                 *(_int(v) for v in (c.rise_steps, c.decay_steps, c.period_steps))] for c in a.cycles]
+        out.print(fitted_table([Column(h, "right") for h in headers], rows, out.width))
     else:
         out.print("no eruption", markup=False)
-    out.print(f"source: {clean(a.source, None)}", markup=False, highlight=False)
+    if cross_metrics:
+        print_cross_metrics(a.extra.get("cross_metrics") or {})
+    out.print(f"source: {clean(a.source, None)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _int(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+#: Rows of a cross-metric table in the terminal (``--format json`` lists every metric).
+MAX_CROSS_ROWS = 60
+
+
+def print_cross_metrics(stats: dict) -> None:
+    """The ``--cross-metrics`` statistics as tables: the mean of each metric per phase, lead/lag at the
+    eruption onsets, the persistence of degeneration across cycles, and the entropy-reward fit."""
+    per_phase = stats.get("per_phase") or {}
+    if per_phase:
+        shown = [p for p in PHASES if any(p in means for means in per_phase.values())]
+        rows = [[name, *(_num(means.get(p)) for p in shown)] for name, means in per_phase.items()]
+        out.print("mean per phase", markup=False, highlight=False)
+        out.print(fitted_table([Column("metric"), *(Column(p, "right") for p in shown)], rows[:MAX_CROSS_ROWS],
+                               out.width, caption=_more(len(rows))))
+    lead_lag = {m: v for m, v in (stats.get("lead_lag") or {}).items() if v.get("median_lag") is not None}
+    if lead_lag:
+        out.print("lead/lag at the eruption onsets (steps; negative: the metric moved first)", markup=False,
+                  highlight=False)
+        rows = [[name, _num(v["median_lag"]), " ".join(_int(x) for x in v["lags"])] for name, v in lead_lag.items()]
+        out.print(fitted_table([Column("metric"), Column("median", "right"), Column("per cycle", wrap=True)],
+                               rows[:MAX_CROSS_ROWS], out.width, caption=_more(len(rows))))
+    persistence = stats.get("persistence") or {}
+    if persistence:
+        out.print("persistence: level at each subsidence end minus the level after the first descent", markup=False,
+                  highlight=False)
+        rows = [[name, _num(v.get("reference_level")), " ".join(f"{x:.2g}" if x is not None else "-"
+                                                                 for x in v.get("persistence") or []),
+                 _num(v.get("spearman_rho")), _num(v.get("p_value")), "yes" if v.get("accumulates") else "no"]
+                for name, v in persistence.items()]
+        out.print(fitted_table([Column("metric"), Column("reference", "right"), Column("per cycle", wrap=True),
+                                Column("rho", "right"), Column("p", "right"), Column("accumulates")],
+                               rows[:MAX_CROSS_ROWS], out.width, caption=_more(len(rows))))
+    fit = stats.get("entropy_reward_fit")
+    if fit:
+        out.print(f"entropy-reward fit R = -a exp(H) + b: a={_num(fit.get('a'))} b={_num(fit.get('b'))} "
+                  f"R²={_num(fit.get('r2'))} over {fit.get('n')} steps", markup=False, highlight=False)
+    if not (per_phase or lead_lag or persistence or fit):
+        out.print("cross-metrics: no other metric to relate to the phases", markup=False)
+
+
+def _more(rows: int) -> str | None:
+    return f"{rows - MAX_CROSS_ROWS} more (--format json lists all)" if rows > MAX_CROSS_ROWS else None

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from entropy_dynamics.cli.common import emit_json, err, fail, out
+from entropy_dynamics.cli.tables import Column, fitted_table
 from entropy_dynamics.envs import expert_demos, list_envs, make_env
 from entropy_dynamics.envs.base import EnvReset
 from entropy_dynamics.envs.episode import Policy, Turn, expert_policy, run_episode
@@ -38,12 +38,11 @@ def list_command(
         emit_json({"envs": [{"name": s.name, "description": s.description, "default_settings":
                              s.default_settings} for s in specs]})
         return
-    table = Table(show_lines=True)
-    for column in ("name", "description", "default settings"):
-        table.add_column(column)
-    for spec in specs:
-        settings = ", ".join(f"{k}={json.dumps(v)}" for k, v in spec.default_settings.items())
-        table.add_row(spec.name, spec.description, settings)
+    rows = [[spec.name, spec.description, ", ".join(f"{k}={json.dumps(v)}" for k, v in spec.default_settings.items())]
+            for spec in specs]
+    table = fitted_table([Column("name"), Column("description", wrap=True), Column("default settings", wrap=True)],
+                         rows, out.width)
+    table.show_lines = True
     out.print(table)
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, fail, out, plain, warn_reads
+from entropy_dynamics.cli.tables import Column, fitted_table
 from entropy_dynamics.logs import available_formats, canonical_name, read_many
 from entropy_dynamics.logs.model import Run
 
@@ -51,24 +52,19 @@ def _title(entry: dict) -> Text:
                          f"steps {entry['first_step']}..{entry['last_step']}")
 
 
-def _table(entry: dict) -> Table:
-    table = Table()
-    table.add_column("metric")
-    table.add_column("points", justify="right")
-    table.add_column("name in the log")
+def _table(entry: dict, width: int) -> Table:
     metrics = list(entry["metrics"].items())
+    rows = []
     for name, n in metrics[:MAX_TABLE_ROWS]:
-        shown = plain(name)
-        if canonical_name(name) is None:
-            shown.append(" (unmapped)", style="dim")
-        source = plain(entry["source_names"].get(name, ""))
+        source = entry["source_names"].get(name, "")
         if entry["competing"].get(name):
-            losers = ", ".join(f"{clean(o)} ({entry['metrics'].get(o, 0)})" for o in entry["competing"][name])
-            source.append(f"; also in the log: {losers}", style="dim")
-        table.add_row(shown, str(n), source)
-    if len(metrics) > MAX_TABLE_ROWS:
-        table.caption = f"{len(metrics) - MAX_TABLE_ROWS} more metrics not shown (--format json lists all)"
-    return table
+            losers = ", ".join(f"{o} ({entry['metrics'].get(o, 0)})" for o in entry["competing"][name])
+            source += f"; also in the log: {losers}"
+        rows.append([name + (" (unmapped)" if canonical_name(name) is None else ""), str(n), source])
+    more = len(metrics) - MAX_TABLE_ROWS
+    return fitted_table([Column("metric", wrap=True), Column("points", "right"), Column("name in the log", wrap=True)],
+                        rows, width, caption=f"{more} more metrics not shown (--format json lists all)"
+                        if more > 0 else None)
 
 
 def inspect(
@@ -101,7 +97,7 @@ def inspect(
 def _print_tables(console: Console, payload: dict) -> None:
     for entry in payload["runs"]:
         console.print(_title(entry), soft_wrap=True)
-        console.print(_table(entry))
+        console.print(_table(entry, console.width))
         skipped = {k: v for k, v in entry["skipped"].items() if v}
         console.print(f"source: {clean(entry['source'], None)}", markup=False, highlight=False, soft_wrap=True)
         if skipped:

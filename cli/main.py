@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import traceback
 from typing import Annotated
@@ -12,26 +11,17 @@ from typer._click import exceptions as click_errors  # typer vendors click: its 
 
 from entropy_dynamics import __version__
 from entropy_dynamics.cli.common import LINE_LIMIT, STATE, clean, err
+from entropy_dynamics.cli.lazy import LazyCommandGroup, plain_flags
 from entropy_dynamics.errors import EntropyDynamicsError
 
 app = typer.Typer(
+    cls=LazyCommandGroup,
     name="entropy-dynamics",
     help="See what agent RL training is doing: read any run, find its entropy phases, report, train with SEAL.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-#: Each module defines ``register(app)``; one module per command group.
-COMMAND_MODULES = [
-    "entropy_dynamics.cli.demo",
-    "entropy_dynamics.cli.inspect_cmd",
-    "entropy_dynamics.cli.pull",
-    "entropy_dynamics.cli.report",
-    "entropy_dynamics.cli.envs",
-    "entropy_dynamics.cli.train",
-    "entropy_dynamics.cli.analyze", "entropy_dynamics.cli.watch", "entropy_dynamics.cli.sweep",
-]
 
 
 def _version(value: bool) -> None:
@@ -50,10 +40,6 @@ def _root(
     STATE["debug"] = debug
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and exit 2, never a traceback (unless --debug)."""
     args = sys.argv[1:] if argv is None else argv
@@ -61,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         args = ["--help"]
     try:
-        code = app(args=args, prog_name="entropy-dynamics", standalone_mode=False)
+        command = plain_flags(typer.main.get_command(app))
+        code = command.main(args=args, prog_name="entropy-dynamics", standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C (and our SIGTERM handler's KeyboardInterrupt) into exit code 130
             err.print("interrupted", markup=False)
         return code if isinstance(code, int) else 0

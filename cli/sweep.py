@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from entropy_dynamics.cli.common import emit_json, err, fail, out, warn
+from entropy_dynamics.cli.tables import Column, fitted_table
 
 SUMMARY_JSON = "summary.json"
 COMPARE_HTML = "compare.html"
@@ -79,18 +80,16 @@ def _plan_logs(plan) -> dict[str, list[str]]:
     return grouped
 
 
-def summary_table(rows: list[dict[str, Any]]) -> Table:
+def summary_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """The per-arm table, fitted to ``width`` columns (cells wrap between words, never inside one)."""
     from entropy_dynamics.sweep.summary import RUN_VALUES, format_cell
 
-    table = Table(title="Per arm: mean ± 95% CI over runs (n); p vs the reference arm", title_justify="left")
-    for heading in ["arm", "n", *(h for _, h in RUN_VALUES), "collapsed", "p collapse (Fisher)",
-                    "p final success (MW)", "p eruptions (MW)"]:
-        table.add_column(heading, overflow="fold")
-    for row in rows:
-        table.add_row(row["arm"], str(row["n"]), *(format_cell(row[k]) for k, _ in RUN_VALUES),
-                      f"{row['collapsed']}/{row['collapse_n']}", _p_cell(row, "collapse_fisher_p"),
-                      _p_cell(row, "final_success_mannwhitney_p"), _p_cell(row, "eruptions_mannwhitney_p"))
-    return table
+    headings = ["arm", "n", *(h for _, h in RUN_VALUES), "collapsed", "p collapse (Fisher)", "p final success (MW)",
+                "p eruptions (MW)"]
+    cells = [[row["arm"], str(row["n"]), *(format_cell(row[k]) for k, _ in RUN_VALUES),
+              f"{row['collapsed']}/{row['collapse_n']}", _p_cell(row, "collapse_fisher_p"),
+              _p_cell(row, "final_success_mannwhitney_p"), _p_cell(row, "eruptions_mannwhitney_p")] for row in rows]
+    return fitted_table([Column(h, wrap=True) for h in headings], cells, width)
 
 
 def _p_cell(row: dict[str, Any], key: str) -> str:
@@ -136,7 +135,8 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
     if format == "json":
         emit_json(payload)
         return
-    out.print(summary_table(payload["arms"]))
+    out.print("Per arm: mean ± 95% CI over runs (n); p vs the reference arm", markup=False, highlight=False)
+    out.print(summary_table(payload["arms"], out.width))
     out.print(f"collapsed = {payload['definitions']['collapsed']}; wrote "
               + ", ".join(payload["files"].values()), markup=False, highlight=False)
 

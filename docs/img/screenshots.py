@@ -35,7 +35,7 @@ def main(out_dir: Path) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         for name, args, keep in SHOTS:
             html = Path(tmp) / (Path(name).stem + ".html")
-            subprocess.run([sys.executable, "-m", "cli.main", *args, "--out", str(html)], check=True,
+            subprocess.run([sys.executable, "-m", "entropy_dynamics.cli.main", *args, "--out", str(html)], check=True,
                            stdout=subprocess.DEVNULL)
             page = browser.new_page(viewport={"width": WIDTH, "height": 900})
             page.goto(html.as_uri())

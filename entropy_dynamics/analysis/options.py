@@ -1,7 +1,7 @@
 """The definitions of the phases, as one typed option object shared by the offline analyzer and the live detector.
 
-Every threshold is a field with its default and the reason for it; the CLI's ``--help`` and the README read
-them from here. The definitions (README, "What the phases mean"):
+Every threshold is a field with its default and the reason for it; the CLI's ``--help`` and the docs read
+them from here. The definitions (docs/analysis.md, "What the phases mean"):
 
 * **smoothed entropy**: the running median of ``smooth_points`` logged points of log(entropy) (fewer at the
   ends of the run; with logging sparser than every step, as many points as cover ``smooth_points`` steps, at
@@ -28,7 +28,7 @@ from entropy_dynamics.errors import ConfigError
 
 @dataclass(frozen=True)
 class PhaseOptions:
-    """Phase definitions and segmentation settings (defaults chosen on labelled real runs; see the README)."""
+    """Phase definitions and segmentation settings (defaults chosen on labelled real runs; see docs/analysis.md)."""
 
     min_ratio: float = field(default=1.8, metadata={"help": (
         "An eruption multiplies the smoothed entropy by at least this (peak / the low before it)."

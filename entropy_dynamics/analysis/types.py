@@ -1,4 +1,4 @@
-"""Result types of the phase analyzer (their ``to_dict`` is the JSON of ``shared/docs/cli.md``)."""
+"""Result types of the phase analyzer (their ``to_dict`` is the JSON of ``docs/analysis.md``)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class PhaseAnalysis:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``shared/docs/cli.md`` (non-finite numbers, e.g. the amplitude ratio of a
+        """The JSON of ``docs/analysis.md`` (non-finite numbers, e.g. the amplitude ratio of a
         cycle whose base is <= 0, become null)."""
         d = finite_or_none(asdict(self))
         if not d["extra"]:

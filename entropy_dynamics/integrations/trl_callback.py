@@ -1,6 +1,6 @@
 """A ``transformers.TrainerCallback`` that gives TRL ``GRPOTrainer`` (or any ``Trainer``) users our log.
 
-It writes the JSONL log of ``shared/docs/metrics.md`` (header, one ``metrics`` record per logged step under
+It writes the JSONL log of ``docs/log-format.md`` (header, one ``metrics`` record per logged step under
 canonical names, ``event`` records), runs the analyzer's online phase detector on the entropy while training
 runs, prints each confirmed phase transition and can react to an eruption (save a checkpoint or stop).
 

@@ -25,7 +25,7 @@ class RecordChecker:
     Lenient: the first step that goes back is warned about once, naming where (values and
     duplicates are left to :func:`~entropy_dynamics.logs.model.build_run`'s counts).
     ``allow_null``: JSON ``null`` is a legitimate value (our JSONL writes an undefined metric, NaN, as
-    null: ``shared/docs/metrics.md``), counted as non-finite but not an error even in strict mode.
+    null: ``docs/log-format.md``), counted as non-finite but not an error even in strict mode.
     """
 
     def __init__(self, path: str | Path, stats: ReadStats, strict: bool, allow_null: bool = False) -> None:

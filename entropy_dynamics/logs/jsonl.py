@@ -1,6 +1,6 @@
 """Our JSONL metric log: the writer the trainer uses, and the reader for it and verl's JSONL.
 
-Format (``shared/docs/metrics.md``): one JSON object per line with a ``type`` of ``header``,
+Format (``docs/log-format.md``): one JSON object per line with a ``type`` of ``header``,
 ``metrics``, ``event`` or ``samples``. The reader also accepts flat lines ``{"step": N, name: value}``
 and verl's file logger lines ``{"step": N, "data": {...}}``.
 """

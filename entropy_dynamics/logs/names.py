@@ -1,6 +1,6 @@
 """Canonical metric names and the alias table that maps other trainers' names onto them.
 
-The contract lives in ``shared/docs/metrics.md`` (mirrored in the README). Readers keep a metric's
+The contract lives in ``docs/log-format.md``. Readers keep a metric's
 original name when no alias matches, so nothing a log holds is dropped.
 """
 

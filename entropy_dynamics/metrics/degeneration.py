@@ -1,4 +1,4 @@
-"""Degeneration of generated text, with the SEAL authors' definitions (shared/research/paper.md section 5.1).
+"""Degeneration of generated text, with the SEAL authors' definitions (docs/metrics.md, after the paper's section 5.1).
 
 Pure Python (no torch). A reply is measured on its ``<think>...</think>`` text, or on the whole reply
 when it has none. Tokens: ``\\w+|[^\\w\\s]`` of the lowercased text. Sentences: split after ``.!?``

@@ -5,7 +5,7 @@ them with ``torch.autograd.grad(..., retain_graph=True)``: the caller's forward 
 graph stays intact for the training backward that follows. Gradients are only formed for ``params``
 (default: LM head + last transformer block, or the LoRA parameters when the model has them).
 
-Definitions (``shared/research/paper.md`` section 6.2), with N+ / N- the numbers of masked tokens
+Definitions (``docs/metrics.md``, after the paper's section 6.2), with N+ / N- the numbers of masked tokens
 with A > 0 / A < 0::
 
     u+ = grad (1/N+) sum_{A>0} A log p        u- = grad (1/N-) sum_{A<0} A log p

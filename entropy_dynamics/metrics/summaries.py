@@ -1,7 +1,7 @@
 """Batch summaries of token-level statistics: entropy by outcome / turn / quantile, Cui et al.'s covariance.
 
 All functions reduce over the action tokens selected by ``mask`` and return plain floats under the
-canonical names of ``shared/docs/metrics.md`` (NaN where a group has no token).
+canonical names of ``docs/log-format.md`` (NaN where a group has no token).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ class SftConfig:
 @dataclass
 class TrainConfig:
     """Everything `entropy-dynamics sft` and `entropy-dynamics train` need. Defaults = the tiny CPU recipe
-    of ``shared/research/feasibility.md`` section 7 (G2 setting)."""
+    of the cycle search in ``docs/results.md`` (G2 setting)."""
 
     # --- what is trained, on what
     model: str = _f("tiny", "A preset ('tiny', 'smollm2-135m') or a Hugging Face model path/name.")

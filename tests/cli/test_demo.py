@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.main import main
-from tests.train.test_demo import SHORT
+from entropy_dynamics.cli.main import main
+from tests.workflows.test_demo import SHORT
 
 
 def _sets() -> list[str]:
@@ -27,5 +27,16 @@ def test_bad_demo_input_is_one_line_exit_2(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--minutes", "-1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: demo: --minutes must be > 0, got -1.0"
+    assert main(["demo", "--out", str(tmp_path), "--steps", "0"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["demo", "--out", str(tmp_path), "--steps", "1", "--set", "lr=fast"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_demo_text_says_what_happened_and_where_the_report_is(tmp_path, capsys):
+    code = main(["demo", "--out", str(tmp_path / "d"), "--steps", "2", "--quiet", *_sets()])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    lines = captured.out.splitlines()
+    assert lines[0] == "What happened:" and any(line.strip().startswith("success ") for line in lines)
+    assert any(line.startswith("report: ") and line.endswith("report.html") for line in lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -88,11 +89,11 @@ def test_train_logs_every_documented_key_when_due_and_shows_the_phase(tmp_path, 
 
 def test_train_with_the_sections_off_logs_no_instrument_keys(tmp_path, capsys):
     out_dir = tmp_path / "rl"
-    code = main(["train", *_sets(*FAST, f"output_dir={out_dir}", "steps=1", "checkpoint_every=0",
-                                 "instruments=off", "phase=off"), "--format", "json"])
+    code = main(["train", *_sets(*FAST, f"output_dir={out_dir}", "steps=50", "checkpoint_every=0",
+                                 "instruments=off", "phase=off"), "--steps", "1", "--format", "json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["phase"] is None
+    assert summary["phase"] is None and summary["last_step"] == 1  # --steps wins over the config's steps
     lines = [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
     metrics = next(r["metrics"] for r in lines if r["type"] == "metrics")
     assert "policy/entropy" in metrics and "perf/diagnostics_s" not in metrics and "halluc/rate" not in metrics
@@ -126,3 +127,15 @@ def test_sigterm_stops_training_cleanly(tmp_path):
     lines = log.read_text().splitlines()
     assert lines and all(json.loads(line) for line in lines)
     assert max(json.loads(line).get("step", 0) for line in lines) < 1000
+
+
+def test_a_shipped_rl_config_without_its_sft_start_names_the_command(tmp_path, monkeypatch, capsys):
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    monkeypatch.chdir(tmp_path)  # no runs/ here: the SFT start does not exist
+    for config, sft in (("tiny_cooking_grpo.yaml", "tiny_cooking_sft.yaml"),
+                        ("tiny_cooking_seal.yaml", "tiny_cooking_sft.yaml"),
+                        ("phenomenon/cycles_e2.yaml", "phenomenon/sft.yaml")):
+        assert main(["train", str(configs / config)]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and f"`entropy-dynamics sft {configs / sft}`" in lines[0], lines
+    assert not (tmp_path / "runs").exists()

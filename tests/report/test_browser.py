@@ -1,4 +1,4 @@
-"""Reports and comparisons rendered in real headless Chromium (Debian's /usr/bin/chromium via playwright):
+"""Reports and comparisons rendered in real headless Chromium (Debian's `chromium`, driven by playwright):
 no JavaScript errors, every plot drawn, no network, nothing injected runs, screenshots not blank.
 
 Set ED_REPORT_SCREENSHOTS=/some/dir to keep the screenshots for a look.
@@ -21,12 +21,12 @@ from entropy_dynamics.logs import read_runs
 from entropy_dynamics.report import render_comparison, render_report
 from entropy_dynamics.report.smoothing import ema
 
+from .chromium import find_chromium, missing_message
 from .conftest import plan_analysis, write_full_log
 from .test_run_report import HOSTILE_NAME, write_hostile_log
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -48,18 +48,24 @@ class Loaded:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing (installed by .ci/run)")
+    """The launched browser, or None without one (each test then FAILS with the install command: a missing
+    browser is a failure, never a skip)."""
+    chromium = find_chromium()
+    if chromium is None:
+        yield None
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=chromium, args=ARGS)
         yield b
         b.close()
 
 
 def open_page(browser, html_path: Path, shot_name: str) -> Loaded:
     """Load a report, wait for every plot, screenshot it, and collect errors, dialogs and requests."""
+    if browser is None:
+        pytest.fail(missing_message(), pytrace=False)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors, dialogs, requests = [], [], []
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))

@@ -23,14 +23,15 @@ class ProgressBar(Callback):
     Args:
         desc: the bar's label.
         total: the bar's length; ``"auto"`` = the loop's ``total_steps``; None = unknown (time-bounded runs).
+        unit: what one step is (``"epoch"`` for SFT, whose steps are epochs).
     """
 
     FIELDS = (("reward", "reward/mean", ".3f"), ("success", "env/success_rate", ".2f"),
               ("entropy", "policy/entropy", ".3f"), ("loss", "loss/sft", ".3f"),
               ("eval success", "eval/success_rate", ".2f"))
 
-    def __init__(self, desc: str = "train", total: int | str | None = "auto") -> None:
-        self.desc, self.total = desc, total
+    def __init__(self, desc: str = "train", total: int | str | None = "auto", unit: str = "step") -> None:
+        self.desc, self.total, self.unit = desc, total, unit
         self.bar = None
         self.figures = ""
 
@@ -38,7 +39,7 @@ class ProgressBar(Callback):
         from tqdm.auto import tqdm
 
         total = state.total_steps if self.total == "auto" else self.total
-        self.bar = tqdm(total=total, initial=state.step, desc=self.desc, unit="step", dynamic_ncols=True,
+        self.bar = tqdm(total=total, initial=state.step, desc=self.desc, unit=self.unit, dynamic_ncols=True,
                         file=sys.stderr)
 
     def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:

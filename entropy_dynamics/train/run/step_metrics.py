@@ -1,4 +1,4 @@
-"""Per-step metrics computed from the rollout (canonical names of ``shared/docs/metrics.md``) and the
+"""Per-step metrics computed from the rollout (canonical names of ``docs/log-format.md``) and the
 ``samples`` records (a few transcripts)."""
 
 from __future__ import annotations

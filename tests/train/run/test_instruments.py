@@ -33,7 +33,7 @@ TINY = ["games_per_step=1", "group_size=3", "max_turns=2", "max_new_tokens=6", "
         "tiny.corpus_games=2", "tiny.hidden_size=32", "tiny.num_layers=1", "tiny.num_heads=2",
         "tiny.intermediate_size=64", "tiny.vocab_size=300", "checkpoint_every=0", "samples_every=0"]
 
-#: Canonical keys (shared/docs/metrics.md) the loop writes every step of a GRPO + SEAL run.
+#: Canonical keys (docs/log-format.md) the loop writes every step of a GRPO + SEAL run.
 LOOP_KEYS = (
     "policy/entropy", "policy/entropy/pos", "policy/entropy/neg", "policy/entropy/turn_0", "policy/entropy/p50",
     "policy/entropy/p90", "policy/cov_logp_adv", "policy/cov_neg_frac", "policy/clip_frac", "policy/approx_kl",
@@ -152,11 +152,11 @@ def test_text_metrics_of_a_looping_hallucinating_episode():
 
 
 def _doc_example(name: str) -> type:
-    """The class ``name`` from the copy-paste example in README.md (instruments section), executed as written."""
-    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    """The class ``name`` from the copy-paste example in docs/instruments.md, executed as written."""
+    text = (Path(__file__).resolve().parents[3] / "docs" / "instruments.md").read_text()
     block = next(b.split("\n", 1)[1] for b in text.split("```")[1::2] if f"class {name}(" in b)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/instruments.md", "exec"), namespace)
     return namespace[name]
 
 

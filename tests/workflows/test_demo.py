@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from entropy_dynamics.cli.demo import DEMO_STEPS as CLI_DEMO_STEPS
 from entropy_dynamics.errors import ConfigError
 from entropy_dynamics.logs import read_runs
-from entropy_dynamics.train.callbacks import TrainState
 from entropy_dynamics.train.config_io import load_config, to_dict
-from entropy_dynamics.train.demo import DEMO_SETTINGS, TimeBudget, demo_configs, run_demo
+from entropy_dynamics.train.run.callbacks import TrainState
+from entropy_dynamics.workflows.demo import DEMO_SETTINGS, DEMO_STEPS, TimeBudget, demo_configs, plain_summary, run_demo
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,9 +29,8 @@ def test_configs_demo_yaml_is_the_embedded_default(tmp_path):
     assert to_dict(rl) == from_yaml
     assert rl.seal_on and rl.model == "tiny" and DEMO_SETTINGS["seal"]["coef"] == rl.seal.coef
     assert rl.instruments.every == 5 and rl.phase.on_eruption == ["samples", "checkpoint"]
-    assert rl.phase.total_steps == "auto"
-    _, time_bounded = demo_configs(tmp_path, steps=None)
-    assert time_bounded.phase.total_steps is None  # a rise is judged against the steps seen so far
+    assert rl.phase.total_steps == "auto" and rl.steps == 7
+    assert DEMO_STEPS == CLI_DEMO_STEPS  # the CLI's default, kept there so --help imports no torch
 
 
 def test_time_budget_stops_the_loop(tmp_path):
@@ -46,8 +46,8 @@ def test_time_budget_stops_the_loop(tmp_path):
 def test_bad_demo_arguments_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="--minutes must be > 0"):
         run_demo(tmp_path, minutes=0)
-    with pytest.raises(ConfigError, match="give --minutes or --steps"):
-        run_demo(tmp_path, minutes=None, steps=None)
+    with pytest.raises(ConfigError, match="--steps must be >= 1"):
+        run_demo(tmp_path, steps=0)
     (tmp_path / "train").mkdir()
     (tmp_path / "train" / "metrics.jsonl").write_text("{}\n")
     with pytest.raises(ConfigError, match="already holds a demo run"):
@@ -55,8 +55,12 @@ def test_bad_demo_arguments_are_config_errors(tmp_path):
 
 
 def test_a_short_demo_runs_end_to_end(tmp_path):
-    result = run_demo(tmp_path / "demo", minutes=5, steps=2, overrides=SHORT, progress=False, echo=None)
+    lines: list[str] = []
+    result = run_demo(tmp_path / "demo", steps=2, overrides=SHORT, progress=False, echo=lines.append)
     assert result.steps == 2
+    assert [line.split()[1] for line in lines if line.startswith("[demo]")] == ["1/4", "2/4", "3/4", "4/4"]
+    assert set(result.stage_seconds) == {"games", "sft", "grpo", "report"}
+    assert result.summary and "success" in " ".join(result.summary)
     assert (Path(result.sft_model) / "config.json").is_file()
     run = read_runs(result.log, format="jsonl")[0]
     assert list(run.metrics.index) == [1, 2]
@@ -72,3 +76,12 @@ def test_a_short_demo_runs_end_to_end(tmp_path):
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
     assert "entropy-dynamics demo" in html
     assert (Path(result.log).parent / "model" / "config.json").is_file()
+
+
+def test_the_plain_summary_tells_the_eruption_success_and_repetition():
+    run = read_runs(REPO / "sample_logs" / "grpo" / "metrics.jsonl")[0]
+    lines = plain_summary(run)
+    assert lines[0].startswith("entropy erupted at step ") and " nats" in lines[0]
+    assert "subsided by step" in lines[0] or "not subsided" in lines[0]
+    assert lines[1].startswith("success ") and "->" in lines[1]
+    assert [line.split()[0] for line in lines[1:]] == ["success", "reward", "entropy", "5-gram"]

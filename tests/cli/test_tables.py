@@ -1,0 +1,54 @@
+"""Terminal tables fit the console and keep words whole; long paths are shortened in the middle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from entropy_dynamics.cli.main import main
+from entropy_dynamics.cli.tables import Column, column_widths, fitted_table, shorten_middle
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "grpo" / "metrics.jsonl"
+
+
+def test_shorten_middle_keeps_both_ends():
+    assert shorten_middle("runs/cycles_e2_ep15_seal/train/metrics.jsonl", 20) == "runs/cycle…ics.jsonl"
+    assert len(shorten_middle("x" * 50, 12)) == 12
+    assert shorten_middle("short", 12) == "short"
+
+
+def test_columns_get_at_least_their_longest_word():
+    columns = [Column("run"), Column("largest eruption", wrap=True), Column("why", wrap=True)]
+    rows = [["grpo_seal_seed1", "x8.2 in 5 steps from step 14", "a long explanation " * 6]]
+    widths = column_widths(columns, rows, 60)
+    assert sum(widths) <= 60
+    assert widths[0] == len("grpo_seal_seed1") and widths[1] >= len("eruption")
+
+
+def _render(table, width: int) -> str:
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(table)
+    return console.export_text()
+
+
+def test_a_table_at_80_columns_splits_no_word():
+    words = ["largest", "eruption", "subsidence", "degeneration"]
+    headers = ("run", "largest eruption", "steps in eruption", "degeneration at the end")
+    columns = [Column(h, wrap=True) for h in headers]
+    rows = [["/very/long/path/to/some/runs/cycles_e2_ep15_seal/train/metrics.jsonl", "x15.3 largest eruption",
+             "12% subsidence", "0.05 degeneration"]]
+    text = _render(fitted_table(columns, rows, 80), 80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    cells = text.replace("│", " ").replace("┃", " ").split()
+    assert all(w in cells for w in words), text
+    assert any("…" in c and c.endswith("metrics.jsonl") for c in cells), text
+
+
+def test_analyze_cross_metrics_prints_the_statistics_as_tables(capsys):
+    assert main(["analyze", str(SAMPLE), "--cross-metrics"]) == 0
+    text = capsys.readouterr().out
+    assert "mean per phase" in text and "env/success_rate" in text
+    assert "entropy-reward fit" in text and "persistence" in text
+    assert main(["analyze", str(SAMPLE)]) == 0
+    assert "mean per phase" not in capsys.readouterr().out

@@ -1,0 +1,54 @@
+"""The docs: the config reference is generated from the config's own help text and up to date; the README
+stays short and links only to pages that exist; no reference to files outside the repository."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+
+
+def _module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_config_reference_is_up_to_date():
+    generator = _module(DOCS / "gen_config_reference.py")
+    assert generator.PAGE.read_text(encoding="utf-8") == generator.render(), \
+        "docs/config-reference.md is stale: run `python docs/gen_config_reference.py`"
+
+
+def test_the_config_reference_lists_every_key_with_its_help():
+    from entropy_dynamics.train.config import SealConfig, TrainConfig
+
+    page = (DOCS / "config-reference.md").read_text(encoding="utf-8")
+    assert "| `lr` |" in page and "| `seal.coef` | `0.0` |" in page
+    assert SealConfig.__dataclass_fields__["coef"].metadata["help"].split(";")[0] in page
+    assert all(f"`{name}`" in page for name in TrainConfig.__dataclass_fields__)
+
+
+def test_the_readme_is_short_and_its_links_resolve():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    for target in re.findall(r"\]\((?!https?:)([^)#\s]+)", readme):
+        assert (REPO / target).exists(), target
+
+
+def test_the_home_page_is_the_readme_with_links_into_the_docs_folder():
+    hooks = _module(DOCS / "hooks.py")
+    home = hooks.readme_as_home((REPO / "README.md").read_text(encoding="utf-8"))
+    for target in re.findall(r"\]\((?!https?:|#)([^)#\s]+)", home):
+        assert (DOCS / target).exists(), target
+
+
+def test_no_reference_to_files_outside_the_repository():
+    texts = [*REPO.glob("*.md"), *DOCS.glob("*.md"), *REPO.glob("entropy_dynamics/**/*.py"), *REPO.glob("cli/*.py"),
+             *REPO.glob("configs/**/*.yaml")]
+    stale = [str(p.relative_to(REPO)) for p in texts if re.search(r"shared/(docs|research)/", p.read_text("utf-8"))]
+    assert stale == []

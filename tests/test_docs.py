@@ -52,3 +52,9 @@ def test_no_reference_to_files_outside_the_repository():
              *REPO.glob("configs/**/*.yaml")]
     stale = [str(p.relative_to(REPO)) for p in texts if re.search(r"shared/(docs|research)/", p.read_text("utf-8"))]
     assert stale == []
+
+
+def test_the_results_numbers_are_computed_from_the_shipped_logs():
+    generator = _module(DOCS / "gen_results.py")
+    assert generator.PAGE.read_text(encoding="utf-8") == generator.render(), \
+        "docs/results-numbers.md is stale: run `python docs/gen_results.py`"

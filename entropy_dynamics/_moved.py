@@ -46,6 +46,8 @@ MOVED_MODULES: dict[str, str] = {
     "entropy_dynamics.train.prompt_cache": "entropy_dynamics.train.models.prompt_cache",
     "entropy_dynamics.train.trl_callback": "entropy_dynamics.integrations.trl_callback",
     "entropy_dynamics.train.demo": "entropy_dynamics.workflows.demo",
+    "entropy_dynamics.train.tensorboard_sink": "entropy_dynamics.train.run.tensorboard_sink",
+    "entropy_dynamics.train.run_phase": "entropy_dynamics.train.run.run_phase",
 }
 """``entropy_dynamics.train.rollout`` and ``entropy_dynamics.train.models`` are packages now; their
 ``__init__`` re-exports the names of the old modules (``rollout.play``, ``models.policy``)."""

@@ -235,7 +235,7 @@ class VerlInstruments:
         self.events: list[Any] = []
 
     def __call__(self, metrics: dict[str, Any], step: int, batch: Any = None) -> list[Any]:
-        from entropy_dynamics.train.run_phase import PHASE_CODES
+        from entropy_dynamics.train.run.run_phase import PHASE_CODES
 
         value = metrics.get(self.metric)
         found = []

@@ -19,7 +19,7 @@ from entropy_dynamics.integrations.verl import (
     verl_aggregation,
 )
 from entropy_dynamics.train.algorithms.seal import SealHead
-from entropy_dynamics.train.run_phase import PHASE_CODES
+from entropy_dynamics.train.run.run_phase import PHASE_CODES
 from tests.tiny_llama import HUB_WORDS, save_tiny_hub_model, tiny_llama
 
 BSZ, PROMPT, R = 4, 5, 6

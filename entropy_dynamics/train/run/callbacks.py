@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.logs import MetricLogWriter
-from entropy_dynamics.train.run_phase import cycle_summary, phase_metric
+from entropy_dynamics.train.run.run_phase import cycle_summary, phase_metric
 
 #: What ``on_step_end`` may ask of the loop.
 ACTIONS = ("stop", "checkpoint", "samples")
@@ -93,7 +93,7 @@ class WandbSink(Callback):
     """Weights & Biases as a second sink (``mode`` online or offline); resumes the same W&B run id.
 
     Besides the metrics it logs ``phase`` every step (the live detector's phase as a number, see
-    :data:`~entropy_dynamics.train.run_phase.PHASE_CODES`), sends each ``phase`` event as a W&B alert when
+    :data:`~entropy_dynamics.train.run.run_phase.PHASE_CODES`), sends each ``phase`` event as a W&B alert when
     ``alerts`` is on, and at the end puts the run's cycle statistics (``cycles/eruptions``, ``cycles/max_amplitude``,
     ... of :func:`~entropy_dynamics.analysis.project.phase_statistics` on the JSONL log) in the run summary.
     Hooks after the end are ignored (nothing is written to a finished run).

@@ -43,8 +43,8 @@ from entropy_dynamics.train.run.distributed import (
 )
 from entropy_dynamics.train.run.progress import print_above_progress
 from entropy_dynamics.train.run.step_metrics import batch_metrics, sample_trajectories
+from entropy_dynamics.train.run.tensorboard_sink import TensorBoardSink
 from entropy_dynamics.train.run.update import predict_values, update_policy
-from entropy_dynamics.train.tensorboard_sink import TensorBoardSink
 from entropy_dynamics.versions import run_versions
 
 LOG_NAME = "metrics.jsonl"

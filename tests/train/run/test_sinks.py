@@ -14,8 +14,8 @@ from entropy_dynamics.logs.wandb_offline import iter_wandb_records
 from entropy_dynamics.train.run.callbacks import CallbackList, JsonlSink, TrainState, WandbSink
 from entropy_dynamics.train.run.live_phase import LivePhase
 from entropy_dynamics.train.run.loop import train
-from entropy_dynamics.train.run_phase import PHASE_CODES
-from entropy_dynamics.train.tensorboard_sink import TensorBoardSink
+from entropy_dynamics.train.run.run_phase import PHASE_CODES
+from entropy_dynamics.train.run.tensorboard_sink import TensorBoardSink
 from tests.train.run.test_instruments import metric_records, tiny_config
 from tests.train.run.test_loop import _finished_wandb_run
 

@@ -2,7 +2,7 @@
 
 :class:`TensorBoardSink` writes ``output_dir/tensorboard/events.out.tfevents.*`` with ``torch.utils.tensorboard``:
 every finite metric as a scalar under its canonical name, the live detector's phase as the scalar ``phase``
-(:data:`~entropy_dynamics.train.run_phase.PHASE_CODES`), each event as ``event/<name>`` = 1 and as a line of the
+(:data:`~entropy_dynamics.train.run.run_phase.PHASE_CODES`), each event as ``event/<name>`` = 1 and as a line of the
 ``events`` text. Open it with ``tensorboard --logdir <output_dir>/tensorboard``;
 ``entropy-dynamics analyze <output_dir>/tensorboard`` reads it back. On resume the writer purges the points
 after the checkpoint's step, as the JSONL log is truncated there.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from entropy_dynamics.train.run.callbacks import Callback, TrainState
-from entropy_dynamics.train.run_phase import phase_metric
+from entropy_dynamics.train.run.run_phase import phase_metric
 
 
 class TensorBoardSink(Callback):

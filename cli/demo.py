@@ -10,7 +10,7 @@ import typer
 from entropy_dynamics.cli.common import emit_json, err, fail, out
 
 #: Default GRPO steps (entropy_dynamics.workflows.demo.DEMO_STEPS; kept here so --help imports no torch).
-DEMO_STEPS = 30
+DEMO_STEPS = 12
 
 
 def register(app: typer.Typer) -> None:

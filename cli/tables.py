@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from entropy_dynamics.cli.common import clean
+from entropy_dynamics.shorten import middle_ellipsis
 
 #: Narrowest a shortened word gets (a few letters either side of the ellipsis).
 MIN_WORD = 9
@@ -26,16 +27,6 @@ class Column:
     header: str
     justify: str = "left"
     wrap: bool = False
-
-
-def shorten_middle(word: str, width: int) -> str:
-    """``word`` cut to ``width`` characters by replacing its middle with ``…`` (the ends say the most: the
-    folder a path starts in, the file it ends with)."""
-    if len(word) <= width:
-        return word
-    keep = max(width - 1, 2)
-    head = (keep + 1) // 2
-    return word[:head] + "…" + word[len(word) - (keep - head):]
 
 
 def _longest_word(text: str) -> int:
@@ -77,6 +68,6 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width
         table.add_column(column.header, justify=column.justify, width=w,  # type: ignore[arg-type]
                          no_wrap=not column.wrap, overflow="fold")
     for row in rows:
-        table.add_row(*(Text(" ".join(shorten_middle(word, w) for word in cell.split(" ")))
+        table.add_row(*(Text(" ".join(middle_ellipsis(word, max(w, 3)) for word in cell.split(" ")))
                         for cell, w in zip(row, widths, strict=True)))
     return table

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from entropy_dynamics.analysis import analyze_run
+from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run, read_runs
 from entropy_dynamics.sweep.summary import RUN_VALUES, arm_rows, format_cell, run_result
 
@@ -83,10 +84,9 @@ def arms_section(results: list) -> str:
     return table(headers, rows)
 
 
-def runs_section(runs: list[tuple[str, Run]]) -> str:
+def runs_section(runs: list[tuple[str, Run, PhaseAnalysis]]) -> str:
     rows = []
-    for label, run in runs:
-        a = analyze_run(run)
+    for label, run, a in runs:
         onsets = ", ".join(str(c.eruption_start_step) for c in a.cycles) or "—"
         ratios = ", ".join(f"x{c.amplitude_ratio:.3g}" for c in a.cycles) or "—"
         peaks = ", ".join(fmt(c.peak_value) for c in a.cycles) or "—"
@@ -96,19 +96,18 @@ def runs_section(runs: list[tuple[str, Run]]) -> str:
     return table(["run", "steps", "cycles", "onsets", "peak / base", "peak (nats)", "mean entropy"], rows)
 
 
-def quarters_section(runs: list[tuple[str, Run]]) -> str:
+def quarters_section(runs: list[tuple[str, Run, PhaseAnalysis]]) -> str:
     rows = []
-    for label, run in runs:
+    for label, run, _ in runs:
         for metric, heading in BY_QUARTER:
             if metric in run.metrics:
                 rows.append([label, heading, *(fmt(v) for v in quarters(run.metrics[metric]))])
     return table(["run", "metric", "1st quarter", "2nd", "3rd", "4th"], rows)
 
 
-def pre_onset_section(runs: list[tuple[str, Run]]) -> str:
+def pre_onset_section(runs: list[tuple[str, Run, PhaseAnalysis]]) -> str:
     rows = []
-    for label, run in runs:
-        a = analyze_run(run)
+    for label, run, a in runs:
         for metric, direction in PRE_ONSET:
             if metric not in run.metrics:
                 continue
@@ -130,9 +129,9 @@ def pre_onset_section(runs: list[tuple[str, Run]]) -> str:
                   "the paper's direction"], rows)
 
 
-def seal_section(runs: list[tuple[str, Run]]) -> str:
+def seal_section(runs: list[tuple[str, Run, PhaseAnalysis]]) -> str:
     rows = []
-    for label, run in runs:
+    for label, run, _ in runs:
         m = run.metrics
         if "interference/grad_norm_seal" not in m or "interference/grad_norm_pg" not in m:
             continue
@@ -147,7 +146,7 @@ def seal_section(runs: list[tuple[str, Run]]) -> str:
 def render() -> str:
     runs = [(arm, label, read_runs(REPO / "sample_logs" / folder)[0]) for arm, label, folder in RUNS]
     results = [run_result(arm, label, run) for arm, label, run in runs]
-    labelled = [(label, run) for _, label, run in runs]
+    labelled = [(label, run, analyze_run(run)) for _, label, run in runs]
     parts = [
         "# Results: the numbers",
         "",

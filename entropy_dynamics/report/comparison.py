@@ -11,7 +11,6 @@ from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.analyses import analyses_for
 from entropy_dynamics.report.compare_figure import comparison_figure, phase_key
-from entropy_dynamics.report.formatting import middle_ellipsis
 from entropy_dynamics.report.html import figure_div, render_page, write_page
 from entropy_dynamics.report.labels import run_labels
 from entropy_dynamics.report.smoothing import COMPARE_SMOOTHING, check_smoothing
@@ -23,6 +22,7 @@ from entropy_dynamics.report.tables import (
     summarize,
     summary_headings,
 )
+from entropy_dynamics.shorten import middle_ellipsis
 
 #: Longest source path and run name shown in the summary table (the whole one is the cell's tooltip).
 SOURCE_CHARS = 36

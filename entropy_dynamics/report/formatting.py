@@ -1,4 +1,4 @@
-"""Numbers and names as a reader wants them in a table: a few significant digits, paths cut in the middle."""
+"""Numbers as a reader wants them in a table: a few significant digits (paths: :mod:`entropy_dynamics.shorten`)."""
 
 from __future__ import annotations
 
@@ -59,18 +59,6 @@ def percent(share: float | None) -> str:
 def ratio(value: float | None) -> str:
     """An amplitude ratio: ``×15.3``, ``×2.11``."""
     return MISSING if value is None or not math.isfinite(value) else f"×{sig(value, 3)}"
-
-
-def middle_ellipsis(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters by replacing its middle with ``…``, keeping more of the end
-    (``sample_logs/grpo_seal_seed1/metrics.jsonl`` -> ``sample_logs/gr…seed1/metrics.jsonl``)."""
-    if limit < 3:
-        raise ValueError("limit must be at least 3")
-    if len(text) <= limit:
-        return text
-    tail = (limit - 1) // 2 + (limit - 1) % 2
-    head = limit - 1 - tail
-    return text[:head] + "…" + text[len(text) - tail:]
 
 
 def _is_number(value: Any) -> bool:

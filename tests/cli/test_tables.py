@@ -7,15 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from entropy_dynamics.cli.main import main
-from entropy_dynamics.cli.tables import Column, column_widths, fitted_table, shorten_middle
+from entropy_dynamics.cli.tables import Column, column_widths, fitted_table
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "grpo" / "metrics.jsonl"
-
-
-def test_shorten_middle_keeps_both_ends():
-    assert shorten_middle("runs/cycles_e2_ep15_seal/train/metrics.jsonl", 20) == "runs/cycle…ics.jsonl"
-    assert len(shorten_middle("x" * 50, 12)) == 12
-    assert shorten_middle("short", 12) == "short"
 
 
 def test_columns_get_at_least_their_longest_word():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from entropy_dynamics.report.formatting import middle_ellipsis, percent, ratio, sig, signed
+from entropy_dynamics.report.formatting import percent, ratio, sig, signed
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -42,13 +42,3 @@ def test_signed_percent_and_ratio():
     assert signed(0.0123) == "+0.0123" and signed(-2.0) == "-2" and signed(0.0) == "0" and signed(None) == "—"
     assert percent(0.19) == "19.0%" and percent(0.0367) == "3.7%" and percent(None) == "—"
     assert ratio(15.3214) == "×15.3" and ratio(2.111) == "×2.11" and ratio(float("nan")) == "—"
-
-
-def test_middle_ellipsis_keeps_both_ends():
-    path = "sample_logs/grpo_seal_seed1/metrics.jsonl"
-    short = middle_ellipsis(path, 30)
-    assert len(short) == 30 and short.startswith("sample_logs/") and short.endswith("/metrics.jsonl")
-    assert "…" in short
-    assert middle_ellipsis("short", 30) == "short"
-    with pytest.raises(ValueError):
-        middle_ellipsis(path, 2)

@@ -201,6 +201,11 @@ class TrainConfig:
     tensorboard: bool = _f(False, "TensorBoard sink: event files in output_dir/tensorboard.")
     device: str = _f("auto", "'auto' (cuda if available), 'cpu', 'cuda', 'cuda:N'.")
     dtype: str = _f("auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'.")
+    mixed_precision: str = _f("no", "'no', or 'bf16': weights and optimizer stay in `dtype` (fp32 master weights) "
+                                    "while every forward (sampling, update, instruments) runs its matrix products in "
+                                    "bfloat16 under torch.autocast, as verl's FSDP mixed precision does. About 2x "
+                                    "faster updates on CPUs with AVX512-BF16 or AMX; numbers change by bf16 rounding "
+                                    "(log-probs to ~1e-2), so old fp32 runs are not reproduced.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in backward (saves GPU memory).")
     torch_threads: Any = _f(None, "torch.set_num_threads (null = leave as is).")  # noqa: RUF009
 

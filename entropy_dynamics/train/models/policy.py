@@ -6,6 +6,7 @@ and one checkpoint hold them all, while :meth:`Policy.export` writes only the la
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -72,6 +73,13 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     if name == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return getattr(torch, name)
+
+
+def autocast_context(cfg: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
+    """The context every forward of a run runs in: bf16 autocast under ``mixed_precision: bf16``, else none."""
+    if cfg.mixed_precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def build_tiny_lm(cfg: TrainConfig, tokenizer) -> LlamaForCausalLM:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 #: transformers >= 5.2x names the KV cache ``cache`` (argument and output); older versions ``past_key_values``.
@@ -71,8 +72,64 @@ def cache_layers(cache: DynamicCache) -> list[tuple[Tensor, Tensor]]:
 
 
 def select_rows(cache: DynamicCache, index: Tensor) -> DynamicCache:
-    """A new cache holding rows ``index`` of ``cache`` (differentiable)."""
+    """A new cache holding rows ``index`` of ``cache`` (differentiable; a :class:`RoomyLayer` cache keeps its
+    room)."""
+    if cache.layers and isinstance(cache.layers[0], RoomyLayer):
+        return _cache_of([layer.rows(index) for layer in cache.layers])  # type: ignore[attr-defined]
     return cache_from([(k[index], v[index]) for k, v in cache_layers(cache)])
+
+
+class RoomyLayer(DynamicLayer):
+    """A cache layer whose keys and values sit in buffers with room for more positions, so that appending a
+    decode step writes in place instead of concatenating (``DynamicLayer`` copies the whole cache of every layer
+    at every step). ``keys``/``values`` are views ``[B, H, length, D]`` of the buffers ``[B, H, capacity, D]``.
+    For no-grad decoding only: in-place writes would break autograd."""
+
+    def __init__(self, keys: Tensor, values: Tensor, room: int) -> None:
+        super().__init__()
+        batch, heads, length, dim = keys.shape
+        self._keys = keys.new_empty((batch, heads, length + room, dim))
+        self._values = values.new_empty((batch, heads, length + room, values.shape[-1]))
+        self._keys[:, :, :length] = keys
+        self._values[:, :, :length] = values
+        self._length = length
+        self.lazy_initialization(keys, values)
+        self._view()
+
+    def _view(self) -> None:
+        self.keys = self._keys[:, :, : self._length]
+        self.values = self._values[:, :, : self._length]
+
+    def update(self, key_states: Tensor, value_states: Tensor, *args, **kwargs) -> tuple[Tensor, Tensor]:
+        new = key_states.shape[-2]
+        if self._length + new > self._keys.shape[-2]:  # out of room: grow by doubling
+            grown = RoomyLayer(self.keys, self.values, max(new, self._length))
+            self._keys, self._values = grown._keys, grown._values
+        self._keys[:, :, self._length: self._length + new] = key_states
+        self._values[:, :, self._length: self._length + new] = value_states
+        self._length += new
+        self._view()
+        return self.keys, self.values
+
+    def rows(self, index: Tensor) -> RoomyLayer:
+        """A layer holding rows ``index`` (room kept)."""
+        layer = RoomyLayer.__new__(RoomyLayer)
+        DynamicLayer.__init__(layer)
+        layer._keys, layer._values, layer._length = self._keys[index], self._values[index], self._length
+        layer.lazy_initialization(layer._keys, layer._values)
+        layer._view()
+        return layer
+
+
+def with_room(cache: DynamicCache, room: int) -> DynamicCache:
+    """A copy of ``cache`` whose layers have room for ``room`` more positions (see :class:`RoomyLayer`)."""
+    return _cache_of([RoomyLayer(k, v, room) for k, v in cache_layers(cache)])
+
+
+def _cache_of(layers: list[RoomyLayer]) -> DynamicCache:
+    cache = DynamicCache()
+    cache.layers = list(layers)
+    return cache
 
 
 def encode_prompts(lm: torch.nn.Module, prompts: list[list[int]], pad_id: int, *, need_hidden: bool = False,

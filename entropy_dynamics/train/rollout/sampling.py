@@ -6,9 +6,11 @@ of the sampling forward itself, so no second "old policy" forward is needed. The
 once; ``shared_prompts=False`` runs every prompt in full, the reference path), and a reply that ends
 leaves the batch (per-sequence stopping): later decode steps run only the live rows.
 
-The random stream is the same either way: every decode step draws one ``torch.multinomial`` sample for
-every row of the batch (a finished row's draw is discarded), so a seed gives the same replies whichever
-path encodes the prompts (up to float rounding of the probabilities).
+The random stream is the same either way: every decode step draws one uniform number for every row of the
+batch (a finished row's draw is discarded) and picks the token by inverse-CDF (:func:`draw_tokens`), so a seed
+gives the same replies whichever path encodes the prompts (up to float rounding of the probabilities). The
+cache of the decode loop is preallocated (:func:`~entropy_dynamics.train.models.prompt_cache.with_room`):
+each step writes its keys and values in place.
 """
 
 from __future__ import annotations
@@ -25,7 +27,19 @@ from entropy_dynamics.train.models.prompt_cache import (
     encode_padded,
     encode_prompts,
     select_rows,
+    with_room,
 )
+
+
+def draw_tokens(probs: Tensor, uniform: Tensor) -> Tensor:
+    """Inverse-CDF sampling: for each row the token whose cumulative-probability interval holds
+    ``uniform * total`` (one uniform number per row, where ``torch.multinomial`` draws one per vocabulary
+    entry). Tokens of zero probability are never drawn.
+
+    probs: Tensor[B, V] (rows need not sum to exactly 1); uniform: Tensor[B] in [0, 1) -> LongTensor[B]."""
+    cdf = probs.cumsum(-1)
+    target = (uniform.to(cdf.dtype) * cdf[:, -1])[:, None]
+    return torch.searchsorted(cdf, target, right=True).squeeze(-1).clamp(max=probs.shape[-1] - 1)
 
 
 @dataclass
@@ -71,12 +85,13 @@ def sample_replies(
     done = torch.zeros(batch, dtype=torch.bool)
     lengths = torch.zeros(batch, dtype=torch.long)
     rows = torch.arange(batch)  # the batch row of each cache row still decoding
-    cache, mask, position, logits = enc.cache, enc.mask, enc.next_position, enc.last_logits.float()
+    cache = with_room(enc.cache, max_new_tokens)
+    width_k = enc.mask.shape[1]
+    mask = torch.cat([enc.mask, torch.zeros((batch, max_new_tokens), dtype=enc.mask.dtype, device=device)], dim=1)
+    position, logits = enc.next_position, enc.last_logits.float()
     for t in range(max_new_tokens):
-        probs = torch.zeros((batch, logits.shape[-1]))
-        probs[:, 0] = 1.0  # finished rows: a draw that is discarded (it keeps the random stream aligned)
-        probs[rows] = torch.softmax(logits / temperature, dim=-1).cpu()
-        token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)[rows]
+        uniform = torch.rand(batch, generator=generator)[rows]  # one draw per row, finished rows' discarded
+        token = draw_tokens(torch.softmax(logits / temperature, dim=-1), uniform.to(device)).cpu()
         logp, ent = token_logprobs_and_entropy(logits, token.to(device), temperature=temperature)
         out_tok[rows, t] = token
         out_logp[rows, t] = logp.cpu()
@@ -90,9 +105,9 @@ def sample_replies(
             keep = (~ended).nonzero().squeeze(-1)
             cache = select_rows(cache, keep.to(device))
             rows, token, mask, position = rows[keep], token[keep], mask[keep.to(device)], position[keep.to(device)]
-        mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=mask.dtype, device=device)], dim=-1)
-        out = lm(input_ids=token.to(device)[:, None], attention_mask=mask, position_ids=position[:, None],
-                 use_cache=True, **{CACHE_NAME: cache})
+        mask[:, width_k + t] = 1
+        out = lm(input_ids=token.to(device)[:, None], attention_mask=mask[:, : width_k + t + 1],
+                 position_ids=position[:, None], use_cache=True, **{CACHE_NAME: cache})
         cache = getattr(out, CACHE_NAME)
         position = position + 1
         logits = out.logits[:, -1, :].float()

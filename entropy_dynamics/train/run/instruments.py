@@ -45,9 +45,11 @@ from entropy_dynamics.metrics.representation import separation_metrics
 from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.algorithms.losses import policy_loss
 from entropy_dynamics.train.algorithms.seal import label_shares, response_hidden_states, seal_loss
+from entropy_dynamics.train.models.policy import autocast_context
 from entropy_dynamics.train.rollout.play import RolloutBatch
 from entropy_dynamics.train.run.batching import MicroBatch, collate
 from entropy_dynamics.train.run.callbacks import Callback, TrainState
+from entropy_dynamics.train.run.update import reply_logits
 
 #: Written every step.
 TEXT_KEYS = (
@@ -147,13 +149,13 @@ def measured_params(lm: torch.nn.Module) -> list[torch.nn.Parameter]:
     return kept or params
 
 
-def _diagnostic_forward(policy, mb: MicroBatch, temperature: float) -> tuple[Tensor, Tensor]:
-    """(logp[B, T] with graph to the parameters, final hidden states[B, S, d]) of one forward."""
-    width_t = mb.response.shape[1]
-    out = policy.lm(input_ids=mb.input_ids, attention_mask=mb.attention_mask, position_ids=mb.position_ids,
-                    output_hidden_states=True, logits_to_keep=width_t + 1, use_cache=False)
-    logp, _ = token_logprobs_and_entropy(out.logits[:, :-1], mb.response, temperature=temperature)
-    return logp, out.hidden_states[-1]
+def _diagnostic_forward(policy, mb: MicroBatch, cfg) -> tuple[Tensor, Tensor]:
+    """(logp[B, T] with graph to the parameters, final hidden states ending with the reply tokens') of one
+    forward, on the update's path (:func:`~entropy_dynamics.train.run.update.reply_logits`: each distinct prompt
+    encoded once under ``shared_prompts``)."""
+    logits, hidden = reply_logits(policy.lm, mb, cfg, need_hidden=True)
+    logp, _ = token_logprobs_and_entropy(logits, mb.response, temperature=cfg.temperature)
+    return logp, hidden
 
 
 def _measured_batch(batch: RolloutBatch, credit: Credit, pad_id: int, max_samples: int, device) -> tuple:
@@ -209,8 +211,8 @@ def interference_and_separation(
     was_training = policy.training
     policy.eval()
     try:
-        with torch.enable_grad():
-            logp, hidden = _diagnostic_forward(policy, mb, cfg.temperature)
+        with torch.enable_grad(), autocast_context(cfg, device):
+            logp, hidden = _diagnostic_forward(policy, mb, cfg)
             if separation:
                 metrics.update(gradient_interference(logp, mb.advantages, mb.mask, params))
             states = response_hidden_states(hidden, mb.response.shape[1], cfg.seal.position_offset)

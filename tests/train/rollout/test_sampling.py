@@ -79,3 +79,50 @@ def test_shared_prompt_sampling_gives_the_reference_replies():
     torch.testing.assert_close(fast.entropy, full.entropy, atol=1e-5, rtol=1e-5)
     assert fast.prompt_tokens == len(prefix) + 3 + 7 + 1  # the prefix once, each distinct tail once
     assert full.prompt_tokens == sum(len(p) for p in prompts)
+
+
+def test_inverse_cdf_draw_follows_the_distribution_and_never_draws_a_zero_probability_token():
+    from entropy_dynamics.train.rollout.sampling import draw_tokens
+
+    probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2]])
+    uniform = torch.linspace(0, 1, 20_001)[:-1]  # [0, 1): an even grid stands for many draws
+    tokens = draw_tokens(probs.expand(len(uniform), -1), uniform)
+    counts = torch.bincount(tokens, minlength=5).float() / len(uniform)
+    torch.testing.assert_close(counts, probs[0], atol=1e-3, rtol=0)
+    assert int(draw_tokens(probs, torch.tensor([0.0]))) == 1  # u = 0: the first token with mass, not token 0
+    assert int(draw_tokens(probs, torch.tensor([0.9999999]))) == 4
+    unnormalised = draw_tokens(torch.tensor([[0.0, 2.0, 2.0]]), torch.tensor([0.6]))  # rows need not sum to 1
+    assert int(unnormalised) == 2
+
+
+def test_the_preallocated_decode_cache_gives_the_growing_cache_replies():
+    """``with_room`` (keys and values written in place) against transformers' DynamicCache (concatenated every
+    step): the same replies and log-probs, also when the room runs out and the buffer grows, and when rows
+    leave the batch."""
+    import importlib
+
+    sampling = importlib.import_module("entropy_dynamics.train.rollout.sampling")
+    _, policy, tok = tiny_model()
+    policy.eval()
+    gen = torch.Generator().manual_seed(0)
+    prompts = [torch.randint(10, len(tok), (n,), generator=gen).tolist() for n in (4, 9, 6, 9)]
+    probe = sampling.sample_replies(policy.lm, prompts, eos_id=-1, pad_id=tok.pad_token_id, max_new_tokens=10,
+                                    temperature=1.0, generator=torch.Generator().manual_seed(2))
+    eos = int(probe.tokens[1, 3])
+    runs = {}
+    for name, room in (("roomy", None), ("dynamic", lambda cache, n: cache), ("small room", 3)):
+        original = sampling.with_room
+        if callable(room):
+            sampling.with_room = room
+        elif room is not None:
+            sampling.with_room = lambda cache, n, _room=room: original(cache, _room)
+        try:
+            runs[name] = sampling.sample_replies(policy.lm, prompts, eos_id=eos, pad_id=tok.pad_token_id,
+                                                 max_new_tokens=10, temperature=1.0,
+                                                 generator=torch.Generator().manual_seed(2))
+        finally:
+            sampling.with_room = original
+    assert 0 < int((~runs["roomy"].truncated).sum()) < len(prompts)  # some rows left the batch early
+    for name in ("dynamic", "small room"):
+        assert torch.equal(runs[name].tokens, runs["roomy"].tokens), name
+        torch.testing.assert_close(runs[name].logp, runs["roomy"].logp, atol=1e-5, rtol=1e-5)

@@ -185,3 +185,31 @@ def _finished_wandb_run(folder: Path) -> list:
         if time.monotonic() > deadline:
             pytest.fail(f"{folder}: the W&B run file got no exit record")
         time.sleep(0.05)
+
+
+def test_mixed_precision_bf16_runs_the_forwards_in_bf16_and_keeps_fp32_weights(fast_overrides):
+    """``mixed_precision: bf16``: the rollout's and the update's matrix products come out in bfloat16 (autocast),
+    the weights and the optimizer stay fp32, and the logged metrics are finite."""
+    import torch
+
+    seen: set[torch.dtype] = set()
+
+    class RecordDtype(Callback):
+        def on_train_start(self, state, header) -> None:
+            layer = state.policy.lm.get_output_embeddings()
+            layer.register_forward_hook(lambda module, args, out: seen.add(out.dtype))
+
+    cfg = load_config(None, [*fast_overrides, "steps=2", "mixed_precision=bf16", "seal.coef=0.02"])
+    state = train(cfg, callbacks=[RecordDtype()], echo=None)
+    assert seen == {torch.bfloat16}
+    assert {p.dtype for p in state.policy.parameters()} == {torch.float32}
+    step = [r for r in _records(Path(cfg.output_dir) / "metrics.jsonl") if r.get("type") == "metrics"][-1]
+    assert all(v is None or v == v for v in step["metrics"].values())  # no NaN (None = NaN in the log)
+    assert step["metrics"]["loss/seal"] > 0
+
+
+def test_mixed_precision_has_a_clear_error_for_unknown_values():
+    from entropy_dynamics.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'mixed_precision' must be no or bf16"):
+        load_config(None, ["mixed_precision=fp8"])

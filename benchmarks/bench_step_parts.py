@@ -1,0 +1,99 @@
+"""The model side of one training step, variant against variant in ONE process: the rollout's sampling and
+the update, on a captured step of a config. Prints seconds and checks that the variants agree.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_step_parts.py configs/phenomenon/cycles_e2_ep15.yaml \
+        --variant attn=eager --variant attn=sdpa --repeat 3
+
+A variant is a comma-separated list of ``attn=eager|sdpa`` and ``key=value`` config overrides (as in
+``train --set``). Every variant starts from the same weights and the same generator states; the rollout is
+played once per variant (same seeds, so the same games) and the update runs on the FIRST variant's captured
+batch, so update timings compare like with like. Figures: best of ``--repeat`` (min), seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import tempfile
+import time
+
+import torch
+
+from entropy_dynamics.train.algorithms.credit import assign_credit
+from entropy_dynamics.train.config_io import load_config
+from entropy_dynamics.train.run import loop
+from entropy_dynamics.train.run.update import update_policy
+
+
+def parse_variant(text: str) -> tuple[str, bool, list[str]]:
+    attn, amp, sets = "eager", False, []
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key == "attn":
+            attn = value
+        elif key == "amp":
+            amp = value == "bf16"
+        else:
+            sets.append(part)
+    return attn, amp, sets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("--set", action="append", default=[], help="overrides for every variant")
+    parser.add_argument("--variant", action="append", default=[])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-rollout", action="store_true")
+    opts = parser.parse_args()
+    torch.set_num_threads(1)
+    variants = opts.variant or ["attn=eager"]
+    with tempfile.TemporaryDirectory() as scratch:
+        base_cfg = load_config(opts.config, [*opts.set, f"output_dir={scratch}/run", "torch_threads=1",
+                                             "wandb=disabled"])
+        run = loop.start_run(base_cfg, False, [], None, loop.Dist())
+        seeds, groups = loop.group_layout(run.games.draw(base_cfg.games_per_step), base_cfg.group_size)
+        sampling_state = run.generators["sampling"].get_state()
+        update_state = run.generators["update"].get_state()
+        captured = None
+        for text in variants:
+            attn, amp, sets = parse_variant(text)
+            ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if amp else contextlib.nullcontext
+            cfg = load_config(opts.config, [*opts.set, *sets, f"output_dir={scratch}/run", "torch_threads=1",
+                                            "wandb=disabled"])
+            policy = copy.deepcopy(run.policy)
+            policy.lm.set_attn_implementation(attn)
+            rollout_s, batch = [], None
+            for _ in range(0 if opts.skip_rollout and captured else opts.repeat):
+                gen = torch.Generator().manual_seed(0)
+                gen.set_state(sampling_state)
+                started = time.perf_counter()
+                with ctx():
+                  batch = loop.play(policy.lm, run.tokenizer, run.envs.take(len(seeds)), seeds, groups,
+                                  loop.rollout_settings(cfg), gen)
+                rollout_s.append(time.perf_counter() - started)
+            if captured is None:
+                captured = batch
+            credit = assign_credit(captured, cfg, None)
+            update_s, loss = [], None
+            for _ in range(opts.repeat):
+                trained = copy.deepcopy(policy)
+                optimizer, scheduler = loop.build_optimizer(trained, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
+                gen = torch.Generator().manual_seed(0)
+                gen.set_state(update_state)
+                started = time.perf_counter()
+                with ctx():
+                  result = update_policy(trained, None, optimizer, scheduler, captured.samples, credit, cfg,
+                                       run.tokenizer.pad_token_id, gen)
+                update_s.append(time.perf_counter() - started)
+                loss = result.metrics.get("loss/pg")
+            tokens = batch.generated_tokens if batch is not None else float("nan")
+            sampled = f"rollout {min(rollout_s):6.2f} s ({tokens} tokens)  " if rollout_s else ""
+            print(f"{text:<40} {sampled}update {min(update_s):6.2f} s  loss/pg {loss:.6g}  "
+                  f"({len(captured.samples)} samples)", flush=True)
+        run.envs.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,19 +1,19 @@
-"""The model side of one training step, variant against variant in ONE process: the rollout's sampling and
-the update, on a captured step of a config. Prints seconds and checks that the variants agree.
+"""The model side of one training step, variant against variant in ONE process: the rollout (sampling and
+env) and the update, on a captured step of a config. Prints seconds and each variant's ``loss/pg``.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_step_parts.py configs/phenomenon/cycles_e2_ep15.yaml \
-        --variant attn=eager --variant attn=sdpa --repeat 3
+        --variant attn=eager --variant attn=eager,mixed_precision=bf16 --repeat 3
 
 A variant is a comma-separated list of ``attn=eager|sdpa`` and ``key=value`` config overrides (as in
-``train --set``). Every variant starts from the same weights and the same generator states; the rollout is
-played once per variant (same seeds, so the same games) and the update runs on the FIRST variant's captured
-batch, so update timings compare like with like. Figures: best of ``--repeat`` (min), seconds.
+``train --set``, e.g. ``mixed_precision=bf16``). Every variant starts from the same weights and the same
+generator states; the rollout is played once per repeat (same seeds, so the same games; the envs have them
+loaded after the first) and the update runs on the FIRST variant's captured batch, so update timings compare
+like with like. Figures: best of ``--repeat`` (min), seconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import tempfile
 import time
@@ -22,21 +22,20 @@ import torch
 
 from entropy_dynamics.train.algorithms.credit import assign_credit
 from entropy_dynamics.train.config_io import load_config
+from entropy_dynamics.train.models.policy import autocast_context
 from entropy_dynamics.train.run import loop
 from entropy_dynamics.train.run.update import update_policy
 
 
-def parse_variant(text: str) -> tuple[str, bool, list[str]]:
-    attn, amp, sets = "eager", False, []
+def parse_variant(text: str) -> tuple[str, list[str]]:
+    attn, sets = "eager", []
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
         if key == "attn":
             attn = value
-        elif key == "amp":
-            amp = value == "bf16"
         else:
             sets.append(part)
-    return attn, amp, sets
+    return attn, sets
 
 
 def main() -> None:
@@ -58,8 +57,7 @@ def main() -> None:
         update_state = run.generators["update"].get_state()
         captured = None
         for text in variants:
-            attn, amp, sets = parse_variant(text)
-            ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if amp else contextlib.nullcontext
+            attn, sets = parse_variant(text)
             cfg = load_config(opts.config, [*opts.set, *sets, f"output_dir={scratch}/run", "torch_threads=1",
                                             "wandb=disabled"])
             policy = copy.deepcopy(run.policy)
@@ -69,9 +67,9 @@ def main() -> None:
                 gen = torch.Generator().manual_seed(0)
                 gen.set_state(sampling_state)
                 started = time.perf_counter()
-                with ctx():
-                  batch = loop.play(policy.lm, run.tokenizer, run.envs.take(len(seeds)), seeds, groups,
-                                  loop.rollout_settings(cfg), gen)
+                with autocast_context(cfg, policy.lm.device):
+                    batch = loop.play(policy.lm, run.tokenizer, run.envs.take(len(seeds)), seeds, groups,
+                                      loop.rollout_settings(cfg), gen)
                 rollout_s.append(time.perf_counter() - started)
             if captured is None:
                 captured = batch
@@ -83,9 +81,9 @@ def main() -> None:
                 gen = torch.Generator().manual_seed(0)
                 gen.set_state(update_state)
                 started = time.perf_counter()
-                with ctx():
-                  result = update_policy(trained, None, optimizer, scheduler, captured.samples, credit, cfg,
-                                       run.tokenizer.pad_token_id, gen)
+                with autocast_context(cfg, policy.lm.device):
+                    result = update_policy(trained, None, optimizer, scheduler, captured.samples, credit, cfg,
+                                           run.tokenizer.pad_token_id, gen)
                 update_s.append(time.perf_counter() - started)
                 loss = result.metrics.get("loss/pg")
             tokens = batch.generated_tokens if batch is not None else float("nan")

@@ -71,13 +71,22 @@ def _arm_logs(arms: list[str]) -> dict[str, list[str]]:
     return grouped
 
 
-def _plan_logs(plan) -> dict[str, list[str]]:
+def _plan_logs(plan) -> tuple[dict[str, list[str]], int]:
+    """(the logs of the plan's FINISHED runs per arm, how many runs with a log are not finished yet): a run
+    stopped half-way would otherwise enter the summary with its last step as its "final" success."""
+    from entropy_dynamics.sweep import run_status
+
     grouped: dict[str, list[str]] = {}
+    unfinished = 0
     for run in plan.runs():
         log = run.output_dir / "metrics.jsonl"
-        if log.is_file() and log.stat().st_size > 0:
+        if not (log.is_file() and log.stat().st_size > 0):
+            continue
+        if run_status(run) == "done":
             grouped.setdefault(run.arm, []).append(str(log))
-    return grouped
+        else:
+            unfinished += 1
+    return grouped, unfinished
 
 
 def summary_table(rows: list[dict[str, Any]], width: int) -> Table:
@@ -100,14 +109,15 @@ def _p_cell(row: dict[str, Any], key: str) -> str:
 
 
 def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, collapse_below: float,
-              format: str, html: bool) -> None:
-    """Read the logs per arm; print the table (or JSON); write summary.json and the arms' compare page."""
+              format: str, html: bool, unfinished: int = 0) -> None:
+    """Read the logs per arm; print the table (or JSON); write summary.json and the arms' compare page.
+    ``unfinished``: runs of the sweep left out because they have not finished (said in the output)."""
     from entropy_dynamics.logs import read_runs
     from entropy_dynamics.report import render_comparison
     from entropy_dynamics.sweep.summary import arm_mean_run, run_result, summary_payload
 
     if not logs:
-        fail(f"no run logs to summarise in {where}")
+        fail(f"no finished runs to summarise in {where}" + (f" ({unfinished} not finished yet)" if unfinished else ""))
     results, means = [], []
     with err.status(f"analysing {sum(len(v) for v in logs.values())} runs of {len(logs)} arms"), \
             warnings.catch_warnings():
@@ -124,6 +134,7 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
             payload = summary_payload(results, reference, collapse_below)
         except ValueError as exc:
             fail(str(exc))
+    payload["unfinished_runs_left_out"] = unfinished
     where.mkdir(parents=True, exist_ok=True)
     emit_json(payload, where / SUMMARY_JSON)
     payload["files"] = {"summary": str(where / SUMMARY_JSON)}
@@ -137,6 +148,9 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
         return
     out.print("Per arm: mean ± 95% CI over runs (n); p vs the reference arm", markup=False, highlight=False)
     out.print(summary_table(payload["arms"], out.width))
+    if unfinished:
+        out.print(f"{unfinished} run(s) not finished yet are left out (start the sweep again to finish them)",
+                  markup=False, highlight=False)
     out.print(f"collapsed = {payload['definitions']['collapsed']}; wrote "
               + ", ".join(payload["files"].values()), markup=False, highlight=False)
 
@@ -182,6 +196,7 @@ def sweep(
         result = run_sweep(plan, echo=lambda line: err.print(line, markup=False, highlight=False))
         if result.failed:
             warn(f"{len(result.failed)} run(s) failed; start the sweep again to retry them")
-    summarise(_plan_logs(plan), plan.output_dir, reference, collapse_below, format, html)
+    logs, unfinished = _plan_logs(plan)
+    summarise(logs, plan.output_dir, reference, collapse_below, format, html, unfinished)
     if not summary and result.failed:
         raise typer.Exit(1)

@@ -58,6 +58,15 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
 
     assert main(["sweep", str(spec), "--dry-run"]) == 0
     assert "resume" in capsys.readouterr().out
+    # unfinished runs never enter a summary (their last step is not a final result)
+    finished = [arm for arm in ("grpo", "seal") if (root / arm / "seed0" / "sweep_done.json").is_file()]
+    if finished:
+        assert main(["sweep", str(spec), "--summary", "--format", "json", "--no-html"]) == 0
+        partial = json.loads(capsys.readouterr().out)
+        assert [row["arm"] for row in partial["arms"]] == finished and partial["unfinished_runs_left_out"] == 1
+    else:
+        assert main(["sweep", str(spec), "--summary", "--no-html"]) == 2
+        assert "no finished runs to summarise" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--format", "json", "--no-html"]) == 0
     payload = json.loads(capsys.readouterr().out)
     resumed = 0
@@ -77,6 +86,7 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
     assert rows["seal"]["tests_vs"] == "grpo" and "collapse_fisher_p" in rows["seal"]["tests"]
     assert rows["grpo"]["final_success"]["n"] == 1 and "collapsed" in payload["definitions"]
     assert json.loads((root / "summary.json").read_text())["arms"] == payload["arms"]
+    assert payload["unfinished_runs_left_out"] == 0
 
     # a finished sweep runs nothing again; --summary of arbitrary logs writes the compare page of the arms
     assert main(["sweep", str(spec), "--no-html"]) == 0

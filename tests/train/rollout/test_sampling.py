@@ -110,8 +110,8 @@ def test_the_preallocated_decode_cache_gives_the_growing_cache_replies():
                                     temperature=1.0, generator=torch.Generator().manual_seed(2))
     eos = int(probe.tokens[1, 3])
     runs = {}
+    original = sampling.with_room
     for name, room in (("roomy", None), ("dynamic", lambda cache, n: cache), ("small room", 3)):
-        original = sampling.with_room
         if callable(room):
             sampling.with_room = room
         elif room is not None:

@@ -8,6 +8,7 @@ keys whose values differ between runs, unless asked for all) and its phase stati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -51,10 +52,25 @@ def phase_statistics(run: Run, metric: str | None = None, options: PhaseOptions 
             "collapsed": None if final is None else bool(final < collapse_below)}
 
 
+@functools.lru_cache(maxsize=1)
+def analyzer_fingerprint() -> str:
+    """A hash of the analyzer's own source (``entropy_dynamics/analysis`` and the statistics table): cached
+    statistics from another analyzer version are never read back, even when the package version is the same."""
+    import entropy_dynamics.analysis as package
+    from entropy_dynamics.report import tables
+
+    files = [*sorted(Path(package.__file__).parent.glob("*.py")), Path(tables.__file__)]
+    digest = hashlib.sha1()
+    for path in files:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def statistics_key(run: Run, metric: str | None, options: PhaseOptions | None) -> str:
-    """What a run's statistics depend on, hashed: its source, last step and point count, metric and options."""
+    """What a run's statistics depend on, hashed: its source, last step and point count, metric and options, and
+    the analyzer's version (:func:`analyzer_fingerprint`)."""
     payload = [run.source, run.last_step, int(run.metrics.notna().to_numpy().sum()), metric,
-               asdict(options or PhaseOptions()), COLLAPSE_BELOW]
+               asdict(options or PhaseOptions()), COLLAPSE_BELOW, analyzer_fingerprint()]
     return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -58,3 +58,17 @@ def test_table_sorting_and_setting_effects() -> None:
     lr = effects[effects["column"] == "lr"].set_index("value")
     assert lr.loc[1e-4, "erupting_share"] == 1.0 and lr.loc[1e-5, "erupting_share"] == 0.0
     assert lr.loc[1e-4, "runs"] == 2 and list(effects["column"]) == ["lr", "lr", "seed", "seed"]
+
+
+def test_cached_statistics_of_another_analyzer_version_are_not_read_back(tmp_path, monkeypatch) -> None:
+    from entropy_dynamics.analysis import project
+
+    run = _run("r", [1.0, 0.5, 0.3, 2.0, 1.8, 1.5], {})
+    run.source = "wandb://ent/proj/r"
+    first = project.statistics_key(run, None, None)
+    project.cached_statistics([run], folder=tmp_path)
+    assert [p.stem for p in tmp_path.glob("*.json")] == [first]
+    monkeypatch.setattr(project, "analyzer_fingerprint", lambda: "another analyzer")
+    assert project.statistics_key(run, None, None) != first
+    project.cached_statistics([run], folder=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2  # computed again, not read from the old entry

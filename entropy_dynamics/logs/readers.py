@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.logs.compressed import gunzipped, is_gzip
 from entropy_dynamics.logs.hf_stdout import SIGNATURE as _HF_LINE
 from entropy_dynamics.logs.model import Run
 from entropy_dynamics.logs.text import as_utf8, sniff_encoding
@@ -58,6 +59,9 @@ def detect_file_format(p: Path) -> str:
     name, suffix = p.name.lower(), p.suffix.lower()
     if p.stat().st_size == 0:
         raise LogReadError(p, "file is empty")
+    if is_gzip(p):
+        with gunzipped(p) as inner:
+            return detect_file_format(inner)
     with open(p, "rb") as fh:
         head = fh.read(_PROBE_BYTES)
     if head.startswith(b":W&B") or suffix == ".wandb":
@@ -105,8 +109,9 @@ def _csv_kind(p: Path) -> str:
 
 def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, Path]]:
     """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry."""
-    if (folder / "metrics.jsonl").is_file():
-        return [("jsonl", folder / "metrics.jsonl")]
+    for name in ("metrics.jsonl", "metrics.jsonl.gz"):
+        if (folder / name).is_file():
+            return [("jsonl", folder / name)]
     if (folder / "trainer_state.json").is_file() or any(folder.glob("checkpoint-*/trainer_state.json")):
         return [("trainer-state", folder)]
     if any(folder.glob("run-*.wandb")) or any(folder.glob("*run-*/run-*.wandb")):
@@ -174,8 +179,22 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
         others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
         if others:
             raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
-        return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict, step_column=step_column)]
-    return [run for fmt, source in sources for run in _load(fmt)(source, strict=strict)]
+        return [run for fmt, source in sources for run in _read_source(fmt, source, strict, step_column)]
+    return [run for fmt, source in sources for run in _read_source(fmt, source, strict, None)]
+
+
+def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_column: str | None) -> list[Run]:
+    """One source through its reader; a gzip file is read as the file it holds (its runs keep the ``.gz`` path
+    as their source)."""
+    path = Path(source)
+    if not str(source).startswith("wandb://") and path.is_file() and is_gzip(path):
+        with gunzipped(path) as inner:
+            runs = _read_source(fmt, inner, strict, step_column)
+        for run in runs:
+            run.source = str(source)
+        return runs
+    extra = {"step_column": step_column} if step_column is not None else {}
+    return _load(fmt)(source, strict=strict, **extra)
 
 
 def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False,

@@ -1,0 +1,50 @@
+"""Gzip-compressed logs (``metrics.jsonl.gz``, ``trainer_state.json.gz``, ``progress.csv.gz``, ...): read as the
+file they hold, which is judged by its own name (the ``.gz`` dropped) and first bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from entropy_dynamics.errors import LogReadError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` is a gzip file (by its first two bytes, whatever its name)."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def inner_name(path: Path) -> str:
+    """The name of the file a gzip file holds: ``metrics.jsonl.gz`` -> ``metrics.jsonl`` (``.tgz`` is refused:
+    an archive of several files is not one log)."""
+    name = path.name
+    if name.lower().endswith(".tgz") or name.lower().endswith(".tar.gz"):
+        raise LogReadError(path, "a tar archive holds several files: unpack it and read the folder")
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+@contextlib.contextmanager
+def gunzipped(path: Path) -> Iterator[Path]:
+    """The decompressed copy of ``path`` in a temporary folder (removed afterwards), under :func:`inner_name` in a
+    sub-folder named as ``path``'s own folder, so run names taken from the folder stay the same. A truncated gzip
+    file (a copy cut short) gives what was decompressed before the cut."""
+    with tempfile.TemporaryDirectory(prefix="entropy-dynamics-") as folder:
+        inner = Path(folder) / (path.resolve().parent.name or "run") / inner_name(path)
+        inner.parent.mkdir()
+        with gzip.open(path, "rb") as src, open(inner, "wb") as dst:
+            try:
+                shutil.copyfileobj(src, dst)
+            except EOFError:
+                pass  # cut short: keep what came before (the readers skip a half-written last line)
+            except gzip.BadGzipFile as exc:
+                raise LogReadError(path, f"not a readable gzip file ({exc})") from None
+        if inner.stat().st_size == 0:
+            raise LogReadError(path, "file is empty (after decompression)")
+        yield inner

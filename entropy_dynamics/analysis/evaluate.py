@@ -126,7 +126,9 @@ class SuiteScore:
 
 
 def score_suite(settings: list[dict], live: bool = False, **options: object) -> SuiteScore:
-    """Run the offline analysis (and the online detector with ``live``) on each synthetic setting."""
+    """Run the offline analysis (and the online detector with ``live``) on each synthetic setting. The truth is
+    that of the default definitions (:func:`~.synthetic.defined_onsets`); ``options`` change only the analysis,
+    so with other settings :attr:`SuiteScore.climb_starts` is the score to compare."""
     total = climbs = OnsetScore(0, 0, 0)
     accuracies, exact, monotone_hits = [], 0, 0
     live_total, points = LiveScore([], 0, 0), 0

@@ -79,7 +79,9 @@ def accuracy(quick: bool) -> None:
         print(f"offline, {n} synthetic {label}: onset F1 {score.onsets.f1:.3f} "
               f"(P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, {score.onsets.n_true} onsets); "
               f"phase accuracy mean {score.mean_accuracy:.3f} min {min(score.phase_accuracy):.3f}; "
-              f"exact cycle count {score.exact_share:.0%}; eruptions on monotone runs {score.eruptions_on_monotone}")
+              f"exact cycle count {score.exact_share:.0%}; eruptions on monotone runs {score.eruptions_on_monotone}; "
+              f"against the drawn climb starts instead: onset F1 {score.climb_starts.f1:.3f} "
+              f"({score.climb_starts.n_true} climbs)")
     score = score_suite(shapes_suite(n, seed=1))
     print(f"offline, {n} synthetic runs of real-run shapes (early / stays up / wavy rise / collapse / end, 40-600 "
           f"points): onset F1 {score.onsets.f1:.3f} (P {score.onsets.precision:.3f}, R {score.onsets.recall:.3f}, "

@@ -63,9 +63,30 @@ def median_window(t: np.ndarray, smooth_points: int) -> int:
     and at least 3, so a short eruption logged every 5 steps is not smoothed away. t: (n,) ascending steps."""
     if smooth_points < 3 or t.size < 2:
         return smooth_points
-    interval = float(np.median(np.diff(t[: INTERVAL_DIFFS + 1])))
+    return _window_for(float(np.median(np.diff(t[: INTERVAL_DIFFS + 1]))), smooth_points)
+
+
+def _window_for(interval: float, smooth_points: int) -> int:
+    """:func:`median_window` for a logging ``interval`` (non-increasing in it)."""
     points = int(smooth_points / max(interval, 1.0))
     return max(3, points if points % 2 else points - 1)
+
+
+def settled_window(t: np.ndarray, smooth_points: int) -> int | None:
+    """The window :func:`median_window` gives for a run that starts with steps ``t``, whatever steps follow, or
+    None while later steps can still change it. The window is monotone in each of the first
+    :data:`INTERVAL_DIFFS` differences, so it is settled when the missing ones set to 0 and set to infinity
+    give the same: at regular logging after 7 points instead of 11 (the live detector starts judging then).
+    t: (n,) ascending steps."""
+    if smooth_points < 3:
+        return smooth_points
+    seen = np.diff(t[: INTERVAL_DIFFS + 1]).astype(float)
+    missing = INTERVAL_DIFFS - seen.size
+    if not missing:
+        return median_window(t, smooth_points)
+    small = _window_for(float(np.median(np.r_[seen, np.zeros(missing)])), smooth_points)
+    large = _window_for(float(np.median(np.r_[seen, np.full(missing, np.inf)])), smooth_points)
+    return small if small == large else None
 
 
 def robust_noise(y: np.ndarray) -> float:

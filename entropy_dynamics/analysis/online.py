@@ -1,7 +1,8 @@
 """Live phase detection with the offline definitions (:mod:`.options`), one point at a time.
 
 * **Eruptions** are found exactly as offline: each point's smoothed value is final once half the median
-  window (:func:`~.eruptions.median_window`, fixed by the first 11 steps) of later points have arrived; it is
+  window (:func:`~.eruptions.median_window`, fixed by the first 11 steps, known as soon as they cannot change
+  it: :func:`~.eruptions.settled_window`, after 7 points at regular logging) of later points have arrived; it is
   tested against its trailing low and local noise, and grouped by the same :class:`~.eruptions.EruptionTracker`.
   The event's ``start_step`` is the offline onset, known the moment the eruption is confirmed (half a
   window after the first erupted point).
@@ -23,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from entropy_dynamics.analysis.eruptions import (
-    INTERVAL_DIFFS,
     NOISE_POINTS,
     EruptionTracker,
     is_erupted,
     median_window,
+    settled_window,
 )
 from entropy_dynamics.analysis.options import DetectorOptions, PhaseOptions
 from entropy_dynamics.analysis.segmenter import segment
@@ -103,9 +104,12 @@ class OnlineDetector:
         if self._steps.size and step <= self._steps.view[-1]:
             return []
         self._append_raw(int(step), math.log(value))
-        if self._tracker is None and self._y.size <= INTERVAL_DIFFS:
-            return []  # the logging interval, and with it the smoothing window, is not known yet
-        tracker = self._window_known()
+        if self._tracker is None:
+            window = settled_window(self._steps.view, self.opts.smooth_points)
+            if window is None:
+                return []  # the logging interval, and with it the smoothing window, is not known yet
+            self._tracker = EruptionTracker(self.opts, log_scale=True, window=window)
+        tracker = self._tracker
         final = self._y.size - 1 - tracker.ahead  # the newest point whose smoothed value is final
         events: list[PhaseEvent] = []
         for j in range(self._s.size, final + 1):
@@ -141,7 +145,7 @@ class OnlineDetector:
 
     def _window_known(self) -> EruptionTracker:
         """The eruption tracker, made on first use with the smoothing window the offline analyzer would pick from
-        the steps seen so far (the first :data:`INTERVAL_DIFFS` differences, or all of a shorter run)."""
+        the steps seen so far (:func:`~.eruptions.median_window`: all of them in a run that ended early)."""
         if self._tracker is None:
             window = median_window(self._steps.view, self.opts.smooth_points)
             self._tracker = EruptionTracker(self.opts, log_scale=True, window=window)

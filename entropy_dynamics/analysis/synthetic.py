@@ -21,7 +21,13 @@ isolated outliers (a spike is not an eruption), NaN gaps (``nan_fraction`` of po
 ``interference/grad_cos_pos_neg`` that dips and ``repr/inter_cos`` that rises ``lead_steps`` before
 each onset.
 
-Phases are exact per logged step (``phases``), as are the eruption onsets, peaks and subsidence ends.
+Phases are exact per logged step (``phases``), as are the eruption onsets, peaks and subsidence ends. The
+truth follows the documented definitions (:mod:`.options`, with their defaults), applied to the noise-free curve
+at the logged points (:func:`defined_onsets`): an eruption's onset is where the definition puts it, the last point
+still in the lower half of the climb to x ``min_ratio`` (on a slow ramp up to ~10 steps after the ramp's first
+step, which each cycle keeps as ``climb_start``), and a drawn eruption whose logged, smoothed noise-free curve
+does not reach x ``min_ratio`` and ``min_rise`` (a one-point peak at 5-step logging, a top hidden in a NaN gap)
+is no eruption: its steps are plateau and it has no onset.
 Runs shorter than ~300 points with cycles have eruptions only a few points long (by construction).
 """
 
@@ -33,6 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from entropy_dynamics.analysis.eruptions import find_eruptions, median_window, running_median
+from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.logs.model import Run, frame_to_run
 
 PHASE_CODES = ("descent", "eruption", "subsidence", "plateau", "rise")
@@ -51,9 +59,13 @@ class SyntheticSeries:
     phases: np.ndarray
     """True phase per logged step (str)."""
     onsets: list[int]
-    """True eruption onset steps."""
+    """True eruption onset steps (by the documented definition on the noise-free curve)."""
     cycles: list[dict[str, int]]
-    """Per cycle: ``onset``, ``peak``, ``end`` (steps)."""
+    """Per cycle: ``onset``, ``peak``, ``end`` (steps); drawn cycles also ``climb_start``, the first step of the
+    drawn climb."""
+    climb_starts: list[int] = field(default_factory=list)
+    """The first step of every drawn climb, an eruption by the definition or not (what ``onsets`` held before
+    the truth followed the definition; the benchmark scores against both)."""
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     """Other metrics by canonical name (with ``with_metrics``)."""
     params: dict[str, Any] = field(default_factory=dict)
@@ -120,7 +132,6 @@ def synthetic_series(
     h0 = np.log(start_value if start_value else rng.uniform(0.4, 1.2))
     log_h = np.empty(n_points)
     code = np.empty(n_points, dtype=np.int8)
-    onsets: list[int] = []
     cycles: list[dict[str, int]] = []
     if monotone:
         tau, drop = rng.uniform(0.3, 1.0), np.log(rng.uniform(0.1, 0.3))
@@ -156,10 +167,9 @@ def synthetic_series(
                 continue
             first_up = int(np.flatnonzero(up)[0]) if up.any() else int(idx[0])
             end_index = int(np.flatnonzero(down)[-1]) if down.any() else int(idx[-1])
-            onsets.append(int(steps[first_up]))
             peak_index = int(np.flatnonzero(down)[0]) if down.any() else int(idx[-1])
-            cycles.append({"onset": int(steps[first_up]), "peak": int(steps[peak_index]),
-                           "end": int(steps[end_index])})
+            cycles.append({"onset": int(steps[first_up]), "climb_start": int(steps[first_up]),
+                           "peak": int(steps[peak_index]), "end": int(steps[end_index])})
             base = new_base
     truth_log_h = log_h.copy()
     values = np.exp(log_h + _noise(n_points, noise, noise_ar, rng))
@@ -173,11 +183,57 @@ def synthetic_series(
             s = int(rng.integers(1, n_points - 1))
             gap[s:s + int(rng.integers(1, 11))] = True
         values[gap] = np.nan
+    climb_starts = [c["climb_start"] for c in cycles]
+    cycles = _defined_cycles(steps, truth_log_h, np.isfinite(values), cycles, code)
+    onsets = [c["onset"] for c in cycles]
     metrics = _correlated_metrics(steps, truth_log_h, onsets, cycles, lead_steps, rng) if with_metrics else {}
     params = {"n_points": n_points, "n_cycles": n_cycles, "seed": seed, "noise": noise, "noise_ar": noise_ar,
               "spikes": spikes, "nan_fraction": nan_fraction, "log_every": log_every, "monotone": monotone}
     return SyntheticSeries(steps=steps, values=values, phases=np.array(PHASE_CODES, dtype=object)[code],
-                           onsets=onsets, cycles=cycles, metrics=metrics, params=params)
+                           onsets=onsets, cycles=cycles, climb_starts=climb_starts, metrics=metrics,
+                           params=params)
+
+
+def defined_onsets(steps: np.ndarray, log_h: np.ndarray, logged: np.ndarray, cycles: list[dict[str, int]],
+                   options: PhaseOptions | None = None) -> list[int | None]:
+    """Per drawn cycle, the onset step the documented eruption definition gives on the noise-free curve ``log_h``
+    at the ``logged`` points (smoothed as the analyzer smooths), or None when that curve does not erupt there
+    (the first eruption whose onset lies after the previous cycle's end, up to this cycle's end).
+
+    steps, log_h, logged: (n,); cycles: as :attr:`SyntheticSeries.cycles` with drawn ``onset`` and ``end``.
+    """
+    opts = options or PhaseOptions()
+    t = steps[logged].astype(float)
+    y = log_h[logged]
+    window = median_window(t, opts.smooth_points)
+    s = running_median(y, window)
+    spans = find_eruptions(t, y, s, np.exp(s), np.zeros_like(s), opts, True, window)
+    found = [int(t[span.onset]) for span in spans]
+    out: list[int | None] = []
+    previous = -np.inf
+    for cycle in cycles:
+        inside = [onset for onset in found if previous < onset <= cycle["end"]]
+        out.append(inside[0] if inside else None)
+        previous = cycle["end"]
+    return out
+
+
+def _defined_cycles(steps: np.ndarray, log_h: np.ndarray, logged: np.ndarray, cycles: list[dict[str, int]],
+                    code: np.ndarray) -> list[dict[str, int]]:
+    """The drawn cycles with their onsets by the definition (:func:`defined_onsets`); a cycle that is no eruption
+    by it is dropped and its steps become plateau. Updates the phase ``code`` (n,) in place: plateau up to the
+    defined onset, eruption from it."""
+    kept = []
+    for cycle, onset in zip(cycles, defined_onsets(steps, log_h, logged, cycles), strict=True):
+        first = int(np.searchsorted(steps, cycle["climb_start"]))
+        if onset is None:
+            code[first: int(np.searchsorted(steps, cycle["end"])) + 1] = 3
+            continue
+        at = int(np.searchsorted(steps, onset))
+        code[first:at] = 3
+        code[at:first] = 1
+        kept.append({**cycle, "onset": onset})
+    return kept
 
 
 def _ramp(u: np.ndarray, start: float, stop: float) -> np.ndarray:
@@ -236,6 +292,7 @@ def shaped_series(shape: str, n_points: int = 300, *, seed: int = 0, noise: floa
     cycles = [{"onset": o, "peak": o, "end": o} for o in onsets]
     return SyntheticSeries(steps=steps.astype(np.int64), values=values,
                            phases=np.array(PHASE_CODES, dtype=object)[code], onsets=onsets, cycles=cycles,
+                           climb_starts=list(onsets),
                            params={"shape": shape, "n_points": n_points, "seed": seed, "noise": noise,
                                    "log_every": log_every})
 

@@ -1,9 +1,11 @@
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from entropy_dynamics.analysis import OnlineDetector, segment
+from entropy_dynamics.analysis.eruptions import INTERVAL_DIFFS, median_window, settled_window
 from entropy_dynamics.analysis.synthetic import synthetic_series
 from entropy_dynamics.errors import ConfigError
 
@@ -62,3 +64,26 @@ def test_no_two_events_share_a_start_and_eruptions_match_the_offline_onsets():
         assert len(starts) == len(set(starts))
         offline = [g.start_step for g in segment(s.steps, s.values).segments if g.phase == "eruption"]
         assert [e.start_step for e in detector.events if e.phase == "eruption"] == offline
+
+
+def test_the_smoothing_window_is_fixed_as_soon_as_later_steps_cannot_change_it():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        steps = np.cumsum(rng.choice([1, 2, 5, 7], size=int(rng.integers(2, 15)), p=[0.5, 0.2, 0.2, 0.1]))
+        full = median_window(steps, 5)
+        settled = [settled_window(steps[:k], 5) for k in range(1, steps.size + 1)]
+        assert all(w in (None, full) for w in settled)  # never a window the full run would not give
+        if steps.size >= INTERVAL_DIFFS + 1:
+            assert settled[INTERVAL_DIFFS] == full
+    assert [settled_window(np.arange(1, k + 1), 5) for k in (6, 7)] == [None, 5]  # every step: known at 7 points
+    assert settled_window(np.arange(1, 7) * 5, 5) == 3
+
+
+def test_an_eruption_in_the_first_steps_is_confirmed_before_the_eleventh_point():
+    values = [0.2, 0.21, 0.2, 0.8, 0.85, 0.9, 0.88, 0.9, 0.87, 0.9, 0.88, 0.9]
+    detector = OnlineDetector()
+    for step, value in enumerate(values, start=1):
+        detector.update(step, value)
+    offline = [s.start_step for s in segment(np.arange(1, 13), np.array(values)).segments if s.phase == "eruption"]
+    (event,) = [e for e in detector.events if e.phase == "eruption"]
+    assert [event.start_step] == offline and event.confirmed_at_step < 11

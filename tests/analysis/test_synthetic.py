@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from entropy_dynamics.analysis.synthetic import SHAPES, make_run, shapes_suite, synthetic_series, synthetic_suite
+from entropy_dynamics.analysis.synthetic import (
+    SHAPES,
+    defined_onsets,
+    make_run,
+    shapes_suite,
+    synthetic_series,
+    synthetic_suite,
+)
 
 
 @pytest.mark.parametrize("cycles", [0, 1, 4])
@@ -65,3 +72,41 @@ def test_real_run_shapes_have_the_truth_they_claim(shape):
 
 def test_the_shapes_suite_cycles_through_the_shapes():
     assert [kw["shape"] for kw in shapes_suite(len(SHAPES), seed=1)] == list(SHAPES)
+
+
+def test_the_true_onset_of_a_slow_ramp_is_where_the_definition_puts_it():
+    # x2.2 over 24 steps from 0.3 nats: the onset is the last point still in the lower half (log) of the way to
+    # the first point that stands x1.8 and +0.3 nats above the low, not the ramp's first step
+    steps = np.arange(1, 201)
+    log_h = np.log(0.3) + np.log(2.2) * np.clip((steps - 100) / 24, 0.0, 1.0)
+    (onset,) = defined_onsets(steps, log_h, np.ones(200, dtype=bool), [{"onset": 100, "end": 200}])
+    values = np.exp(log_h)
+    first = int(np.flatnonzero((values >= 1.8 * 0.3) & (values >= 0.6))[0])
+    i = int(np.searchsorted(steps, onset))
+    assert 100 < onset < steps[first]
+    assert values[i] <= np.sqrt(0.3 * values[first]) < values[i + 1]
+
+
+def test_a_peak_under_the_floor_once_smoothed_or_hidden_in_a_gap_is_no_true_eruption():
+    # logged every 5 steps: one point at the top (+0.35 nats raw) is +0.25 after the 3-point running median
+    steps = np.arange(1, 201) * 5
+    level = np.full(200, 0.2)
+    level[100:104] = [0.35, 0.55, 0.45, 0.38]
+    logged = np.ones(200, dtype=bool)
+    cycle = [{"onset": 500, "end": 1000}]
+    assert defined_onsets(steps, np.log(level), logged, cycle) == [None]
+    level[100:106] = [0.35, 0.55, 0.8, 0.8, 0.8, 0.6]  # a top that holds: an eruption
+    assert defined_onsets(steps, np.log(level), logged, cycle) == [500]
+    logged[99:107] = False  # ... unless the gap in the log hides it
+    assert defined_onsets(steps, np.log(level), logged, cycle) == [None]
+
+
+def test_drawn_climbs_that_are_no_eruption_by_the_definition_are_plateau():
+    for kwargs in synthetic_suite(30, seed=11, lengths=(300, 500, 10_000)):
+        s = synthetic_series(**kwargs)
+        assert len(s.onsets) <= len(s.climb_starts) == kwargs["n_cycles"]
+        for onset in s.onsets:
+            i = int(np.searchsorted(s.steps, onset))
+            assert s.phases[i] == "eruption" and s.phases[i - 1] != "eruption" and np.isfinite(s.values[i])
+        found = [i for i, p in enumerate(s.phases) if p == "eruption" and (i == 0 or s.phases[i - 1] != "eruption")]
+        assert [int(s.steps[i]) for i in found] == s.onsets

@@ -28,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "behaviour_baseline.json"
 SAMPLES = ROOT / "sample_logs"
+#: Public logs held out from tuning: scored by ``benchmarks/bench_heldout.py``, never recorded here.
+HELD_OUT = ROOT / "benchmarks" / "real_runs" / "labels_heldout.json"
 
 #: The tests' fast tiny preset (tests/train/conftest.py FAST), repeated so the fixture does not depend on it.
 FAST = [
@@ -162,10 +164,12 @@ def update_case(overrides: list[str]) -> dict[str, Any]:
 
 
 def sample_log_paths() -> list[Path]:
+    """Every shipped log except the held-out curves (a record of the analyzer's output on them is not wanted)."""
+    held_out = {ROOT / c["path"] for c in json.loads(HELD_OUT.read_text())["curves"]} if HELD_OUT.is_file() else set()
     jsonl = sorted(SAMPLES.rglob("*.jsonl"))
     csvs = sorted(SAMPLES.rglob("*.csv"))
     wandb = sorted(p for p in (SAMPLES / "wandb").iterdir() if p.is_dir())
-    return [*jsonl, *csvs, *wandb]
+    return [p for p in [*jsonl, *csvs, *wandb] if p not in held_out]
 
 
 def analyze_case(path: Path) -> Any:

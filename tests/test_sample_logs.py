@@ -24,7 +24,7 @@ TRAIN_RUNS = [entry for entry in MANIFEST["runs"] if entry["kind"] == "train"]
 
 def test_sample_logs_stay_small():
     total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
-    assert total < 20 * 2**20
+    assert total < 40 * 2**20  # the budget for a fresh clone's sample logs, public held-out curves included
 
 
 def test_readme_names_every_run_and_its_command():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import pstats
 import tempfile
 import time
@@ -25,8 +26,10 @@ from typing import Any
 import torch
 
 from entropy_dynamics.train.config_io import load_config
-from entropy_dynamics.train.rollout import play as rollout
 from entropy_dynamics.train.run import callbacks, instruments, live_phase, loop
+
+# the module (the package's `play` attribute is the function of that name)
+rollout = importlib.import_module("entropy_dynamics.train.rollout.play")
 
 #: name -> (end time, seconds) of every timed call
 SECONDS: dict[str, list[tuple[float, float]]] = defaultdict(list)

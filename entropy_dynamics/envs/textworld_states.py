@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,6 +104,10 @@ class _Engine:
     def __init__(self, tree: GameTree, max_snapshots: int) -> None:
         self.tree = tree
         self.env = start_textworld(tree.gamefile, tree.track_expert)
+        # Closed when closed explicitly, collected or at exit, whichever comes first. Never left to garbage
+        # collection: jericho's FrotzEnv unloads its library when collected, and a TextWorld JerichoEnv
+        # collected after it in the same cycle shuts that library down again: a segmentation fault.
+        self._close_env = weakref.finalize(self, self.env.close)
         self.layers: list[Any] = []
         layer = self.env
         while layer is not None:
@@ -134,7 +139,14 @@ class _Engine:
         """Put the game back in ``node``'s state (``node.snapshot`` must be this engine's)."""
         assert node.snapshot is not None and node.snapshot.engine is self
         for layer, saved in zip(self.layers, node.snapshot.layers, strict=True):
-            vars(layer).update({k: _thawed(v) for k, v in saved.items()})
+            attributes = vars(layer)
+            for key, value in saved.items():
+                if isinstance(value, _FrotzState):
+                    attributes[key].set_state(value.state)  # the engine's own interpreter
+                elif isinstance(value, _Progression):
+                    attributes[key] = _copy_progression(value.progression)
+                else:
+                    attributes[key] = value
         self.snapshots.move_to_end(id(node))
         self.at = node
 
@@ -143,13 +155,12 @@ class _Engine:
             node.snapshot = None
         self.snapshots.clear()
         self.at = None
-        self.env.close()
+        self._close_env()
 
 
 @dataclass(frozen=True)
 class _FrotzState:
-    frotz: Any  # jericho.FrotzEnv
-    state: tuple[Any, ...]
+    state: tuple[Any, ...]  # jericho.FrotzEnv.get_state()
 
 
 @dataclass(frozen=True)
@@ -171,19 +182,10 @@ def _frozen(value: Any) -> Any:
     from textworld.generator.game import GameProgression
 
     if isinstance(value, jericho.FrotzEnv):
-        return _FrotzState(value, value.get_state())
+        return _FrotzState(value.get_state())
     if isinstance(value, GameProgression):
         return _Progression(_copy_progression(value))
     return value  # the rest is replaced, never changed in place, by TextWorld's step
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, _FrotzState):
-        value.frotz.set_state(value.state)
-        return value.frotz
-    if isinstance(value, _Progression):
-        return _copy_progression(value.progression)
-    return value
 
 
 class GameStates:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,26 +19,27 @@ from tests.envs.conftest import COOKING_SEEDS
 ODD_ACTIONS = ["dance with the fridge", "restart", "take milk. go north", "", "x" * 300, "é 漢字", "look"]
 
 
-def _env(game_cache: Path, states: GameStates | None, **kwargs) -> TextWorldEnv:
-    return TextWorldEnv("textworld-cooking", "cooking", resolve_game_settings("cooking", {}, None),
+def _env(game_cache: Path, states: GameStates | None, challenge: str = "cooking", difficulty: str | None = None,
+         **kwargs) -> TextWorldEnv:
+    return TextWorldEnv(f"textworld-{challenge}", challenge, resolve_game_settings(challenge, {}, difficulty),
                         cache_dir=game_cache, share_states=states is not None, states=states, **kwargs)
 
 
 def _play_side_by_side(game_cache: Path, states: GameStates, rounds: int, seed: int, group: int = 4,
-                       turns: int = 6, **kwargs) -> int:
-    """Rounds of GRPO-like play: every round resets ``group`` envs on each of two games, then steps them turn
-    by turn, the group's envs agreeing on the action half the time; shared and reference envs get the same
-    calls and every output must be equal. Returns the number of calls compared."""
+                       turns: int = 6, games: tuple[int, ...] = tuple(COOKING_SEEDS[:4]), **kwargs) -> int:
+    """Rounds of GRPO-like play: every round resets ``group`` envs on each of two draws from ``games``, then steps
+    them turn by turn, the group's envs agreeing on the action half the time; shared and reference envs get
+    the same calls and every output must be equal. Returns the number of calls compared."""
     rng = random.Random(seed)
     shared = [_env(game_cache, states, **kwargs) for _ in range(2 * group)]
     reference = [_env(game_cache, None, **kwargs) for _ in range(2 * group)]
     compared = 0
     try:
         for _ in range(rounds):
-            games = rng.sample(list(COOKING_SEEDS[:4]), 2)
+            pair = [rng.choice(games) for _ in range(2)]
             outputs = []
             for i, (fast, slow) in enumerate(zip(shared, reference, strict=True)):
-                got, want = fast.reset(games[i // group]), slow.reset(games[i // group])
+                got, want = fast.reset(pair[i // group]), slow.reset(pair[i // group])
                 assert got == want
                 outputs.append(want)
                 compared += 1
@@ -85,6 +88,15 @@ def test_tight_bounds_replay_and_still_match(game_cache: Path) -> None:
     states.clear()
 
 
+@pytest.mark.parametrize("challenge", ["coin", "treasure", "simple"])
+def test_other_challenges_match(game_cache: Path, challenge: str) -> None:
+    states = GameStates()
+    # the easy games of seed 0, which test_textworld_env.py plays too (one generation per test session)
+    _play_side_by_side(game_cache, states, rounds=2, seed=4, group=2, turns=8, games=(0,), challenge=challenge,
+                       difficulty="easy")
+    states.clear()
+
+
 def test_expert_tracking_matches(game_cache: Path) -> None:
     states = GameStates()
     _play_side_by_side(game_cache, states, rounds=2, seed=3, group=2, turns=4, track_expert=True)
@@ -120,3 +132,27 @@ def test_a_replay_that_disagrees_is_an_error(game_cache: Path) -> None:
         env.step("examine cookbook")  # reached by replaying "inventory" from a reset
     env.close()
     states.clear()
+
+
+def test_states_left_to_garbage_collection_close_cleanly(game_cache: Path) -> None:
+    # jericho unloads its library when its interpreter is collected; an engine collected in a reference cycle
+    # must not shut that library down afterwards (it crashed the process with a segmentation fault)
+    script = f"""
+import gc
+from entropy_dynamics.envs.textworld_env import TextWorldEnv
+from entropy_dynamics.envs.textworld_games import resolve_game_settings
+from entropy_dynamics.envs.textworld_states import GameStates
+for _ in range(3):
+    states = GameStates()
+    env = TextWorldEnv("textworld-cooking", "cooking", resolve_game_settings("cooking", {{}}, None),
+                       cache_dir={str(game_cache)!r}, states=states)
+    for seed in (0, 1):
+        first = env.reset(seed)
+        for action in first.info["all_admissible_actions"][:3]:
+            env.step(action)
+    del env, states
+    gc.collect()
+print("clean")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "clean", done.stderr[-2000:]

@@ -12,9 +12,9 @@ the rest of the commands. A replayed state is checked against the stored one (a 
 not deterministic and raises).
 
 Memory is bounded: at most ``max_engines`` engines (the least recently used one is closed, and its
-snapshots dropped; an engine is ~1.5 MB), ``max_snapshots`` snapshots per engine (~80 KB each), and
+snapshots dropped; an engine is ~2-3 MB), ``max_snapshots`` snapshots per engine (~80 KB each), and
 ``max_nodes`` stored states in all (the least recently used games' trees are dropped whole; a state is
-< 8 KB): with the defaults at most ~125 MB, and ~60 MB after 8 steps of ``cycles_e2_ep15``, where 32
+< 8 KB): with the defaults at most ~150 MB; ~60 MB after 8 steps of ``cycles_e2_ep15``, where 32
 environments each running their own game took ~107 MB.
 """
 

@@ -88,6 +88,7 @@ class TextWorldEnv:
         self._loaded: Path | None = None
         self._state: Mapping[str, Any] | None = None
         self._node: GameNode | None = None
+        self._attached = False  # counted in self.states.users
         self._task = ""
         self._turns = 0
         self._done = True
@@ -148,6 +149,9 @@ class TextWorldEnv:
     def close(self) -> None:
         if self._tw is not None:
             self._tw.close()
+        if self._attached and self.states is not None:
+            self.states.detach()
+            self._attached = False
         self._tw, self._loaded, self._state, self._node, self._done = None, None, None, None, True
 
     # -- helpers --------------------------------------------------------------------------------
@@ -155,6 +159,9 @@ class TextWorldEnv:
     def _start(self, gamefile: Path) -> Mapping[str, Any]:
         """The game's state after a reset."""
         if self.states is not None:
+            if not self._attached:
+                self.states.attach()
+                self._attached = True
             self._node = self.states.root(gamefile, self.track_expert)
             return self._node.state
         self._open(gamefile)

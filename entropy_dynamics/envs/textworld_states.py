@@ -11,11 +11,16 @@ wrappers, its game progression copied), else by restoring the nearest ancestor t
 the rest of the commands. A replayed state is checked against the stored one (a mismatch means the game is
 not deterministic and raises).
 
-Memory is bounded: at most ``max_engines`` engines (the least recently used one is closed, and its
-snapshots dropped; an engine is ~2-3 MB), ``max_snapshots`` snapshots per engine (~80 KB each), and
-``max_nodes`` stored states in all (the least recently used games' trees are dropped whole; a state is
-< 8 KB): with the defaults at most ~150 MB; ~60 MB after 8 steps of ``cycles_e2_ep15``, where 32
-environments each running their own game took ~107 MB.
+Memory is bounded. Engines (~2-3 MB each): at most ``max_engines``; by default ``min_engines`` (8) or as
+many as the environment objects using the states, whichever is more (so no more than the old path's one
+game per object, and never fewer than the games in play, which would close and replay engines every
+turn); the least recently used one is closed and its snapshots dropped. Snapshots (~80 KB each): at most
+``max_snapshots`` in all, the least recently used dropped. States (< 8 KB each): at most ``max_nodes`` in
+all, the least recently used games' trees dropped whole. With the defaults, besides the engines: at most
+~40 MB of snapshots and ~80 MB of states. After the 8 recorded ``cycles_e2_ep15`` steps of
+``benchmarks/bench_env_step.py``, 32 environment objects: RSS +120 MB, against +106 MB for the old path.
+
+Not thread-safe: one thread of a process drives its TextWorld environments (as the trainer does).
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ class _Snapshot:
 class _Engine:
     """One running TextWorld environment (``textworld.start``'s wrapper chain over jericho) for one game."""
 
-    def __init__(self, tree: GameTree, max_snapshots: int) -> None:
+    def __init__(self, tree: GameTree) -> None:
         self.tree = tree
         self.env = start_textworld(tree.gamefile, tree.track_expert)
         # Closed when closed explicitly, collected or at exit, whichever comes first. Never left to garbage
@@ -114,8 +119,6 @@ class _Engine:
             self.layers.append(layer)
             layer = vars(layer).get("_wrapped_env")
         self.at: GameNode | None = None  # the node whose state the game is in (None: unknown)
-        self.max_snapshots = max_snapshots
-        self.snapshots: OrderedDict[int, GameNode] = OrderedDict()  # nodes holding a snapshot of this engine
 
     def reset(self) -> dict[str, Any]:
         self.at = None
@@ -126,14 +129,10 @@ class _Engine:
         state, _, _ = self.env.step(command)
         return light_state(state)
 
-    def snapshot(self, node: GameNode) -> None:
-        """Keep the game's current state (that of ``node``) in ``node.snapshot``."""
-        node.snapshot = _Snapshot(self, [{k: _frozen(v) for k, v in vars(layer).items() if k != "_wrapped_env"}
-                                         for layer in self.layers])
-        self.snapshots[id(node)] = node
-        while len(self.snapshots) > self.max_snapshots:
-            _, old = self.snapshots.popitem(last=False)
-            old.snapshot = None
+    def snapshot(self) -> _Snapshot:
+        """The game's current state."""
+        return _Snapshot(self, [{k: _frozen(v) for k, v in vars(layer).items() if k != "_wrapped_env"}
+                                for layer in self.layers])
 
     def restore(self, node: GameNode) -> None:
         """Put the game back in ``node``'s state (``node.snapshot`` must be this engine's)."""
@@ -147,13 +146,9 @@ class _Engine:
                     attributes[key] = _copy_progression(value.progression)
                 else:
                     attributes[key] = value
-        self.snapshots.move_to_end(id(node))
         self.at = node
 
     def close(self) -> None:
-        for node in self.snapshots.values():
-            node.snapshot = None
-        self.snapshots.clear()
         self.at = None
         self._close_env()
 
@@ -191,13 +186,17 @@ def _frozen(value: Any) -> Any:
 class GameStates:
     """The state trees of the games played in this process (see the module docstring)."""
 
-    def __init__(self, max_engines: int = 8, max_snapshots: int = 64, max_nodes: int = 10000) -> None:
-        self.max_engines = max_engines
+    def __init__(self, max_engines: int | None = None, max_snapshots: int = 512, max_nodes: int = 10000,
+                 min_engines: int = 8) -> None:
+        self.max_engines = max_engines  # None: max(min_engines, self.users)
+        self.min_engines = min_engines
         self.max_snapshots = max_snapshots
         self.max_nodes = max_nodes
         self.trees: OrderedDict[tuple[Any, ...], GameTree] = OrderedDict()  # least recently used first
         self.engines: OrderedDict[int, _Engine] = OrderedDict()
+        self.snapshots: OrderedDict[int, GameNode] = OrderedDict()  # nodes holding a snapshot
         self.nodes = 0
+        self.users = 0  # environment objects using these states (attach / detach)
         self.played = 0  # commands and resets sent to an engine (for tests and benchmarks)
 
     def root(self, gamefile: Path, track_expert: bool = False) -> GameNode:
@@ -213,7 +212,7 @@ class GameStates:
             tree.root = self._add(tree, engine.reset(), (), None)
             self.played += 1
             engine.at = tree.root
-            engine.snapshot(tree.root)
+            self._snapshot(engine, tree.root)
             self._trim()
         return tree.root
 
@@ -234,9 +233,17 @@ class GameStates:
         self.played += 1
         child = self._add(tree, state, (*node.path, command), node)
         engine.at = child
-        engine.snapshot(child)
+        self._snapshot(engine, child)
         self._trim()
         return child
+
+    def attach(self) -> None:
+        """An environment object starts using these states (it may need an engine of its own)."""
+        self.users += 1
+
+    def detach(self) -> None:
+        """An environment object stopped using these states."""
+        self.users = max(self.users - 1, 0)
 
     def clear(self) -> None:
         """Close every engine and forget every state."""
@@ -258,9 +265,10 @@ class GameStates:
 
     def _engine(self, tree: GameTree) -> _Engine:
         if tree.engine is None:
-            tree.engine = _Engine(tree, self.max_snapshots)
+            tree.engine = _Engine(tree)
             self.engines[id(tree.engine)] = tree.engine
-            while len(self.engines) > self.max_engines:
+            limit = self.max_engines if self.max_engines is not None else max(self.min_engines, self.users)
+            while len(self.engines) > limit:
                 self._close(next(iter(self.engines.values())))
         self.engines.move_to_end(id(tree.engine))
         return tree.engine
@@ -279,6 +287,7 @@ class GameStates:
                 start = node.tree.root
             else:
                 engine.restore(start)
+                self.snapshots.move_to_end(id(start))
             for command in node.path[len(start.path):]:
                 start = start.children[command]
                 self._replayed(start, engine.step(command))
@@ -296,7 +305,16 @@ class GameStates:
                 f"{list(node.path) if node else []} gave another state than the first time; the game is not "
                 "deterministic, so its states cannot be shared (set share_states: false)")
 
+    def _snapshot(self, engine: _Engine, node: GameNode) -> None:
+        node.snapshot = engine.snapshot()
+        self.snapshots[id(node)] = node
+        while len(self.snapshots) > self.max_snapshots:
+            _, old = self.snapshots.popitem(last=False)
+            old.snapshot = None
+
     def _close(self, engine: _Engine) -> None:
+        for key in [key for key, node in self.snapshots.items() if node.snapshot.engine is engine]:
+            self.snapshots.pop(key).snapshot = None
         self.engines.pop(id(engine), None)
         if engine.tree.engine is engine:
             engine.tree.engine = None

@@ -82,8 +82,7 @@ def test_tight_bounds_replay_and_still_match(game_cache: Path) -> None:
     # a tiny node budget drops whole game trees between rounds
     states = GameStates(max_engines=1, max_snapshots=2, max_nodes=30)
     _play_side_by_side(game_cache, states, rounds=3, seed=2, group=3, turns=5)
-    assert len(states.engines) <= 1
-    assert all(len(engine.snapshots) <= 2 for engine in states.engines.values())
+    assert len(states.engines) <= 1 and len(states.snapshots) <= 2
     assert states.nodes <= 30 or len(states.trees) == 1
     states.clear()
 
@@ -115,6 +114,25 @@ def test_a_group_on_the_same_actions_plays_the_game_once(game_cache: Path) -> No
     assert states.played == 1 + len(expert)
     assert group[0].reset(COOKING_SEEDS[0]) == first[0]  # a second reset of a game is looked up too
     assert states.played == 1 + len(expert)
+    states.clear()
+
+
+@pytest.mark.parametrize(("max_engines", "replays"), [(None, False), (1, True)])
+def test_engines_follow_the_environments_in_use(game_cache: Path, max_engines: int | None, replays: bool) -> None:
+    # four games played turn by turn: by default one engine per environment object, so no game is closed and
+    # replayed; a hard cap of one engine replays every game at every turn
+    states = GameStates(max_engines=max_engines, min_engines=1)
+    envs = [_env(game_cache, states) for _ in COOKING_SEEDS[:4]]
+    plans = [env.reset(seed).info["expert_actions"][:3] for env, seed in zip(envs, COOKING_SEEDS, strict=False)]
+    assert states.users == 4
+    for turn in range(3):
+        for env, plan in zip(envs, plans, strict=True):
+            env.step(plan[turn])
+    assert (states.played > 4 * 4) is replays
+    assert len(states.engines) == (1 if replays else 4)
+    for env in envs:
+        env.close()
+    assert states.users == 0
     states.clear()
 
 

@@ -73,6 +73,8 @@ class TextWorldEnv:
         if max_observation_chars is not None and max_observation_chars < 20:
             raise ConfigError(f"{name}: max_observation_chars must be >= 20 or None, "
                               f"got {max_observation_chars}")
+        if not isinstance(share_states, bool):
+            raise ConfigError(f"{name}: share_states must be true or false, got {share_states!r}")
         self.name = name
         self.challenge = challenge
         self.game_settings = dict(game_settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -38,6 +39,7 @@ def sanitise_action(action: str) -> str:
     return " ".join(kept.split())[:MAX_ACTION_CHARS].rstrip()
 
 
+@functools.lru_cache(maxsize=1 << 15)  # the same admissible actions are normalised at every turn
 def normalise_action(action: str) -> str:
     """Sanitised (:func:`sanitise_action`), lower case, no final stop: ``" Take Milk. "`` -> ``"take milk"``."""
     return sanitise_action(action).lower().rstrip(".").strip()
@@ -94,11 +96,11 @@ def filter_admissible(admissible: Sequence[str], hidden: Sequence[str] | None = 
     ``hidden`` is a list of regular expressions matched against the normalised action
     (default :data:`DEFAULT_HIDDEN_ACTIONS`; ``[]`` hides nothing but meta-commands).
     """
-    patterns = [re.compile(p) for p in (DEFAULT_HIDDEN_ACTIONS if hidden is None else hidden)]
-    shown = []
-    for action in admissible:
-        norm = normalise_action(action)
-        if is_meta_command(norm) or any(p.search(norm) for p in patterns):
-            continue
-        shown.append(action)
-    return shown
+    patterns = DEFAULT_HIDDEN_ACTIONS if hidden is None else tuple(hidden)
+    return [action for action in admissible if _shown(action, patterns)]
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _shown(action: str, hidden: tuple[str, ...]) -> bool:
+    norm = normalise_action(action)
+    return not is_meta_command(norm) and not any(re.search(pattern, norm) for pattern in hidden)

@@ -13,7 +13,7 @@ from entropy_dynamics.errors import ConfigError
 #: Settings every TextWorld environment accepts besides its challenge's generator settings.
 TEXTWORLD_ENV_SETTINGS: dict[str, Any] = dict(
     difficulty=None, max_steps=50, hide_actions=None, max_observation_chars=None, compact=True,
-    cache_dir=None, track_expert=False,
+    cache_dir=None, track_expert=False, share_states=True,
 )
 
 _DESCRIPTIONS = {

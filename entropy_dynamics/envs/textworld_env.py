@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from entropy_dynamics.envs.actions import (
 from entropy_dynamics.envs.base import EnvReset, EnvStep
 from entropy_dynamics.envs.observation import clean_observation, compact_cookbook, remove_task, truncate
 from entropy_dynamics.envs.textworld_games import default_cache_dir, ensure_game
+from entropy_dynamics.envs.textworld_states import GameNode, GameStates, start_textworld
 from entropy_dynamics.errors import ConfigError, EntropyDynamicsError
 
 #: Phrases only the TextWorld engine writes.
@@ -47,7 +47,10 @@ class TextWorldEnv:
     ``hide_actions`` (regex patterns left out of the shown admissible list; None -> default),
     ``max_observation_chars`` (None -> no cut), ``compact`` (shorten cookbook boilerplate),
     ``cache_dir`` (None -> :func:`default_cache_dir`), ``track_expert`` (also give
-    ``expert_next_actions`` from TextWorld's planner at each step; slower).
+    ``expert_next_actions`` from TextWorld's planner at each step; slower), ``share_states`` (True: look up
+    game states already reached by any TextWorld environment of the process, in ``states`` or the process-wide
+    :data:`SHARED_STATES`, and play only new ones, see :mod:`~entropy_dynamics.envs.textworld_states`; False:
+    this object runs its own TextWorld game, started anew for every new game; the outputs are the same).
     """
 
     def __init__(
@@ -62,12 +65,16 @@ class TextWorldEnv:
         compact: bool = True,
         cache_dir: str | Path | None = None,
         track_expert: bool = False,
+        share_states: bool = True,
+        states: GameStates | None = None,
     ) -> None:
         if max_steps < 1:
             raise ConfigError(f"{name}: max_steps must be >= 1, got {max_steps}")
         if max_observation_chars is not None and max_observation_chars < 20:
             raise ConfigError(f"{name}: max_observation_chars must be >= 20 or None, "
                               f"got {max_observation_chars}")
+        if not isinstance(share_states, bool):
+            raise ConfigError(f"{name}: share_states must be true or false, got {share_states!r}")
         self.name = name
         self.challenge = challenge
         self.game_settings = dict(game_settings)
@@ -77,10 +84,13 @@ class TextWorldEnv:
         self.compact = compact
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.track_expert = track_expert
+        self.states = (states or SHARED_STATES) if share_states else None
         self.observation_markers = list(TEXTWORLD_MARKERS)
         self._tw: Any = None
         self._loaded: Path | None = None
-        self._state: Any = None
+        self._state: Mapping[str, Any] | None = None
+        self._node: GameNode | None = None
+        self._attached = False  # counted in self.states.users
         self._task = ""
         self._turns = 0
         self._done = True
@@ -90,8 +100,7 @@ class TextWorldEnv:
 
     def reset(self, seed: int) -> EnvReset:
         gamefile = ensure_game(self.challenge, self.game_settings, seed, self.cache_dir)
-        self._open(gamefile)
-        state = self._tw.reset()
+        state = self._start(gamefile)
         self._state = state
         self._task = (state["objective"] or "").strip()
         self._turns = 0
@@ -125,7 +134,7 @@ class TextWorldEnv:
         if blocked:
             state, reward, observation = before, 0.0, BLOCKED_MESSAGE
         else:
-            state, _, _ = self._tw.step(first_command(action))
+            state = self._play(first_command(action))
             reward = float(state["score"] - before["score"])
             observation = self._observation(state["feedback"], first=False)
             self._state = state
@@ -142,25 +151,37 @@ class TextWorldEnv:
     def close(self) -> None:
         if self._tw is not None:
             self._tw.close()
-        self._tw, self._loaded, self._state, self._done = None, None, None, True
+        if self._attached and self.states is not None:
+            self.states.detach()
+            self._attached = False
+        self._tw, self._loaded, self._state, self._node, self._done = None, None, None, None, True
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _start(self, gamefile: Path) -> Mapping[str, Any]:
+        """The game's state after a reset."""
+        if self.states is not None:
+            if not self._attached:
+                self.states.attach()
+                self._attached = True
+            self._node = self.states.root(gamefile, self.track_expert)
+            return self._node.state
+        self._open(gamefile)
+        return self._tw.reset()
+
+    def _play(self, command: str) -> Mapping[str, Any]:
+        """The game's state after ``command``."""
+        if self.states is not None and self._node is not None:
+            self._node = self.states.step(self._node, command)
+            return self._node.state
+        state, _, _ = self._tw.step(command)
+        return state
 
     def _open(self, gamefile: Path) -> None:
         if self._loaded == gamefile:
             return
-        import textworld
-
         self.close()
-        infos = textworld.EnvInfos(
-            admissible_commands=True, won=True, lost=True, score=True, max_score=True, objective=True,
-            moves=True, policy_commands=self.track_expert, extras=["walkthrough"],
-        )
-        with warnings.catch_warnings():
-            # jericho warns that every TextWorld game is "not fully supported" (it means its own
-            # score/move detection, which TextWorld replaces): noise on every start.
-            warnings.filterwarnings("ignore", message=".*not fully supported.*")
-            self._tw = textworld.start(str(gamefile), infos)
+        self._tw = start_textworld(gamefile, self.track_expert)
         self._loaded = gamefile
 
     def _observation(self, feedback: str, first: bool) -> str:
@@ -189,6 +210,10 @@ class TextWorldEnv:
         if self.track_expert:
             info["expert_next_actions"] = list(state.get("policy_commands") or [])
         return info
+
+
+#: The game states shared by every TextWorld environment of this process that does not name its own.
+SHARED_STATES = GameStates()
 
 
 def _quest_commands(gamefile: Path) -> list[str]:

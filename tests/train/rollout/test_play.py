@@ -14,8 +14,8 @@ from entropy_dynamics.train.run.loop import rollout_settings
 from tests.train.conftest import tiny_model
 
 
-def play_games(cfg, policy, tok, seeds, groups):
-    envs = [make_env(cfg.env) for _ in seeds]
+def play_games(cfg, policy, tok, seeds, groups, **env_settings):
+    envs = [make_env(cfg.env, **env_settings) for _ in seeds]
     try:
         return play(policy.lm, tok, envs, seeds, groups, rollout_settings(cfg), torch.Generator().manual_seed(0))
     finally:
@@ -51,6 +51,18 @@ def test_groups_share_the_game_and_samples_are_per_turn():
     assert len(credit.advantages) == len(batch.samples)
     ids = anchor_ids(batch)
     assert ids[0] == ids[[s.turn == 0 and s.episode == 1 for s in batch.samples].index(True)]
+
+
+def test_shared_game_states_give_the_same_rollout():
+    cfg, policy, tok = tiny_model(["max_turns=3"])
+    seeds, groups = group_layout([0, 1], 3)
+    own, shared = (play_games(cfg, policy, tok, seeds, groups, share_states=share) for share in (False, True))
+    assert own.episodes == shared.episodes
+    assert len(own.samples) == len(shared.samples)
+    for a, b in zip(own.samples, shared.samples, strict=True):
+        assert (a.prompt_ids, a.observation, a.action, a.reward, a.valid, a.admissible) == \
+            (b.prompt_ids, b.observation, b.action, b.reward, b.valid, b.admissible)
+        assert torch.equal(a.response_ids, b.response_ids) and torch.equal(a.old_logp, b.old_logp)
 
 
 def test_samples_record_the_turns_full_admissible_set():

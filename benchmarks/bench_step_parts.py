@@ -81,9 +81,8 @@ def main() -> None:
                 gen = torch.Generator().manual_seed(0)
                 gen.set_state(update_state)
                 started = time.perf_counter()
-                with autocast_context(cfg, policy.lm.device):
-                    result = update_policy(trained, None, optimizer, scheduler, captured.samples, credit, cfg,
-                                           run.tokenizer.pad_token_id, gen)
+                result = update_policy(trained, None, optimizer, scheduler, captured.samples, credit, cfg,
+                                       run.tokenizer.pad_token_id, gen)  # autocast per forward inside
                 update_s.append(time.perf_counter() - started)
                 loss = result.metrics.get("loss/pg")
             tokens = batch.generated_tokens if batch is not None else float("nan")

@@ -208,18 +208,18 @@ def train_step(run: Run, step: int) -> bool:
     started = time.perf_counter()
     # 1. rollout: G episodes of each of the step's games, one sample per turn
     episode_seeds, groups = group_layout(rank_share(run.games.draw(cfg.games_per_step), dist), cfg.group_size)
-    with autocast_context(cfg, run.device):  # bf16 matrix products under mixed_precision: bf16
+    with autocast_context(cfg, run.device):  # bf16 matrix products under mixed_precision: bf16 (no weight changes)
         batch = play(run.policy.lm, run.tokenizer, run.envs.take(len(episode_seeds)), episode_seeds, groups,
                      run.settings, run.generators["sampling"])
         # 2. credit: advantages per reply token (estimators that use values: from the value head)
         values = None
         if run.policy.value_head is not None:
             values = predict_values(run.policy, batch.samples, cfg, run.tokenizer.pad_token_id)
-        credit = assign_credit(batch, cfg, values)
-        # 3. update: epochs x minibatches of clipped-surrogate (+ SEAL, KL, entropy, value) steps
-        update_started = time.perf_counter()
-        result = update_policy(run.policy, run.ref_lm, run.optimizer, run.scheduler, batch.samples, credit, cfg,
-                               run.tokenizer.pad_token_id, run.generators["update"], dist)
+    credit = assign_credit(batch, cfg, values)
+    # 3. update: epochs x minibatches of clipped-surrogate (+ SEAL, KL, entropy, value) steps
+    update_started = time.perf_counter()
+    result = update_policy(run.policy, run.ref_lm, run.optimizer, run.scheduler, batch.samples, credit, cfg,
+                           run.tokenizer.pad_token_id, run.generators["update"], dist)
     finished = time.perf_counter()
     # 4. log
     step_s = finished - started

@@ -20,7 +20,7 @@ from entropy_dynamics.train.algorithms.credit import Credit
 from entropy_dynamics.train.algorithms.losses import aggregate, entropy_bonus_loss, kl_k3, policy_loss
 from entropy_dynamics.train.algorithms.seal import response_hidden_states, seal_loss
 from entropy_dynamics.train.config import TrainConfig
-from entropy_dynamics.train.models.policy import Policy
+from entropy_dynamics.train.models.policy import Policy, autocast_context
 from entropy_dynamics.train.models.prompt_cache import forward_contained, forward_replies
 from entropy_dynamics.train.rollout.play import TurnSample
 from entropy_dynamics.train.run.batching import MicroBatch, collate, plan_micro_batches
@@ -167,7 +167,10 @@ def update_policy(
             step_terms = defaultdict(float, {"loss/pg": 0.0} | ({"loss/seal": 0.0} if cfg.seal_on else {}))
             for chunk in plan_micro_batches(samples, chosen, cfg.micro_batch_size, cfg.trajectory_prompts):
                 mb = collate(samples, chunk, credit.advantages, credit.seal_target, credit.returns, pad_id).to(device)
-                loss, stats = micro_batch_loss(policy, ref_lm, mb, cfg, norms, generator=None)
+                # autocast around the forward only: its bf16 weight copies are cached for the whole context and
+                # would be stale after optimizer.step()
+                with autocast_context(cfg, device):
+                    loss, stats = micro_batch_loss(policy, ref_lm, mb, cfg, norms, generator=None)
                 if not torch.isfinite(loss):
                     finite = False
                     break

@@ -230,3 +230,29 @@ def test_one_sequence_per_trajectory_gives_the_per_turn_loss_and_gradients():
         assert stats[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
     for name, grad in ref_grads.items():
         torch.testing.assert_close(grads[name], grad, atol=1e-5, rtol=1e-4)
+
+
+def test_mixed_precision_forwards_use_the_weights_of_the_latest_optimizer_step():
+    """Under ``mixed_precision: bf16`` every forward multiplies by the bf16 copy of the CURRENT weights: autocast
+    caches its weight casts for the life of its context, so one context around several optimizer steps would
+    run the later minibatches on stale weights (checked here layer by layer against the cast weights)."""
+    cfg, policy, tok = tiny_model(["mixed_precision=bf16", "epochs=2", "minibatches=2", "lr=0.05"])
+    samples = make_samples(policy, tok)
+    credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+    optimizer, scheduler = build_optimizer(policy, cfg.lr, 0.0, 0)
+    gaps: list[float] = []
+
+    def check(module, args, out):
+        want = torch.nn.functional.linear(args[0].to(torch.bfloat16), module.weight.to(torch.bfloat16))
+        gaps.append(float((out.float() - want.float()).abs().max()))
+
+    layer = policy.lm.model.layers[-1].mlp.down_proj
+    handle = layer.register_forward_hook(check)
+    before = layer.weight.detach().clone()
+    try:
+        result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                               torch.Generator().manual_seed(0))
+    finally:
+        handle.remove()
+    assert result.metrics["optim/steps"] == 4 and not torch.equal(before, layer.weight)
+    assert len(gaps) >= 4 and max(gaps) == 0.0

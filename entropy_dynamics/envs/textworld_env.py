@@ -73,8 +73,9 @@ class TextWorldEnv:
         if max_observation_chars is not None and max_observation_chars < 20:
             raise ConfigError(f"{name}: max_observation_chars must be >= 20 or None, "
                               f"got {max_observation_chars}")
-        if not isinstance(share_states, bool):
-            raise ConfigError(f"{name}: share_states must be true or false, got {share_states!r}")
+        for flag, value in (("compact", compact), ("track_expert", track_expert), ("share_states", share_states)):
+            if not isinstance(value, bool):  # "maybe" or 0 would be taken as true or false without a word
+                raise ConfigError(f"{name}: {flag} must be true or false, got {value!r}")
         self.name = name
         self.challenge = challenge
         self.game_settings = dict(game_settings)

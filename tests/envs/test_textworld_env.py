@@ -152,6 +152,8 @@ def test_other_textworld_games_are_won_by_the_expert(game_cache: Path, name: str
     (dict(cook=1), "setting cook must be bool"),
     (dict(go=True), "setting go must be int"),
     (dict(share_states="maybe"), "share_states must be true or false"),
+    (dict(track_expert="maybe"), "track_expert must be true or false"),
+    (dict(compact=1), "compact must be true or false"),
 ])
 def test_bad_settings_are_config_errors(settings: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

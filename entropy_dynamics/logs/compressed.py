@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,8 +44,19 @@ def gunzipped(path: Path) -> Iterator[Path]:
                 shutil.copyfileobj(src, dst)
             except EOFError:
                 pass  # cut short: keep what came before (the readers skip a half-written last line)
-            except gzip.BadGzipFile as exc:
+            except (gzip.BadGzipFile, zlib.error) as exc:  # zlib: damaged compressed data (a flipped byte)
                 raise LogReadError(path, f"not a readable gzip file ({exc})") from None
         if inner.stat().st_size == 0:
             raise LogReadError(path, "file is empty (after decompression)")
         yield inner
+
+
+@contextlib.contextmanager
+def named_as(inner: Path, outer: Path) -> Iterator[None]:
+    """Errors raised inside name ``outer`` (the ``.gz`` file the user gave) instead of its decompressed temporary
+    copy ``inner``, which is gone once the command ends."""
+    try:
+        yield
+    except LogReadError as exc:
+        path = exc.path.replace(str(inner), str(outer))
+        raise LogReadError(path, exc.message.replace(str(inner), str(outer)), exc.line) from None

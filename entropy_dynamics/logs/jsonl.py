@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run, step_problem
 from entropy_dynamics.logs.text import as_utf8
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
@@ -256,7 +256,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
         raw_step = obj.get("step", obj.get("_step"))
         step = as_step(raw_step)
         if step is None:
-            reject_record(path, stats, strict, f"record has no integer 'step' (got {raw_step!r})", lineno, "nostep")
+            reject_record(path, stats, strict, step_problem(raw_step), lineno, "nostep")
             continue
         if kind == "event":
             events.append(obj)

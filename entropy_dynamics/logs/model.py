@@ -207,20 +207,33 @@ def _numeric_column(column: pd.Series, key: str, rows: list[Mapping[str, Any]], 
     return values
 
 
-#: Steps are stored as int64: a logged step must lie in [-STEP_LIMIT, STEP_LIMIT).
-STEP_LIMIT = 2**63
+#: A logged step must lie in (-STEP_LIMIT, STEP_LIMIT): 2^53, the largest range in which every integer is exact as a
+#: float64 (the analysis works on float steps; above it neighbouring steps merge, e.g. 2^62 + 1 == 2^62 + 2). A step
+#: that large is a nanosecond timestamp or a corrupted value, never a training step.
+STEP_LIMIT = 2**53
 
 
 def as_step(value: Any) -> int | None:
-    """``value`` as a step: an int or integral float that fits int64; ``None`` for anything else
-    (bools, text, fractions, NaN/inf, out-of-range numbers)."""
+    """``value`` as a step: an int or integral float of magnitude below :data:`STEP_LIMIT`; ``None`` for anything
+    else (bools, text, fractions, NaN/inf, out-of-range numbers)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, (int, np.integer)) and -STEP_LIMIT <= value < STEP_LIMIT:
+    if isinstance(value, (int, np.integer)) and -STEP_LIMIT < value < STEP_LIMIT:
         return int(value)
     return None
+
+
+def step_problem(value: Any) -> str:
+    """Why ``value`` is not a step (:func:`as_step` gave ``None``): too large, or not an integer at all."""
+    whole = isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
+    if whole and not isinstance(value, bool):
+        number = int(value)
+        digits = str(number) if number.bit_length() < 14_000 else "of over 4000 digits"  # str() stops at 4300 digits
+        shown = digits if len(digits) <= 30 else f"{digits[:20]}... ({len(digits)} digits)"
+        return f"step {shown} does not fit (|step| >= 2^53: not a training step)"
+    return f"record has no integer 'step' (got {value!r})"
 
 
 def to_float(value: Any) -> float | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.compressed import gunzipped, is_gzip
+from entropy_dynamics.logs.compressed import gunzipped, is_gzip, named_as
 from entropy_dynamics.logs.hf_stdout import SIGNATURE as _HF_LINE
 from entropy_dynamics.logs.model import Run
 from entropy_dynamics.logs.text import as_utf8, sniff_encoding
@@ -39,6 +39,7 @@ READERS: dict[str, str] = {
 
 _PROBE_BYTES = 65536
 _FOLDER_DEPTH = 2
+_NOTHING_FOUND = f"folder holds no log this tool reads ({_FOLDER_DEPTH} levels down searched)"
 
 
 def available_formats() -> list[str]:
@@ -60,7 +61,7 @@ def detect_file_format(p: Path) -> str:
     if p.stat().st_size == 0:
         raise LogReadError(p, "file is empty")
     if is_gzip(p):
-        with gunzipped(p) as inner:
+        with gunzipped(p) as inner, named_as(inner, p):
             return detect_file_format(inner)
     with open(p, "rb") as fh:
         head = fh.read(_PROBE_BYTES)
@@ -107,24 +108,57 @@ def _csv_kind(p: Path) -> str:
     return "wandb-csv" if is_wandb_export_header(columns) else "csv"
 
 
+def _any_file(paths: Iterable[Path]) -> bool:
+    """Whether any of ``paths`` is a regular file (a FIFO or socket named like a log would block the read)."""
+    return any(p.is_file() for p in paths)
+
+
+#: Loose files in a folder read as logs of their own: tables and JSON lines always (a broken one is an error naming
+#: it); console logs (``.log``, ``.out``, ``.txt``) only when they hold training records (other output is common).
+_TABLE_OR_JSONL = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq")
+_CONSOLE = (".log", ".out", ".txt")
+
+
+def _loose_logs(folder: Path) -> list[tuple[str, Path]]:
+    """``(format, path)`` of the log files lying directly in ``folder`` (not in a run folder)."""
+    found: list[tuple[str, Path]] = []
+    for f in sorted(folder.iterdir()):
+        name = f.name.lower()
+        plain = name[:-3] if name.endswith(".gz") else name
+        suffix = Path(plain).suffix
+        if name.startswith(".") or suffix not in _TABLE_OR_JSONL + _CONSOLE + (".json",) or not f.is_file():
+            continue
+        if suffix in _TABLE_OR_JSONL:
+            found.append((detect_file_format(f), f))
+            continue
+        try:
+            fmt = detect_file_format(f)
+        except LogReadError:
+            continue
+        if fmt in ("verl-console", "hf-stdout", "trainer-state"):
+            found.append((fmt, f))
+    return found
+
+
 def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, Path]]:
-    """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry."""
+    """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry. Run folders are
+    searched ``depth`` levels down; the log files lying loose in each folder searched are read too (one run each)."""
     for name in ("metrics.jsonl", "metrics.jsonl.gz"):
         if (folder / name).is_file():
             return [("jsonl", folder / name)]
-    if (folder / "trainer_state.json").is_file() or any(folder.glob("checkpoint-*/trainer_state.json")):
+    if (folder / "trainer_state.json").is_file() or _any_file(folder.glob("checkpoint-*/trainer_state.json")):
         return [("trainer-state", folder)]
-    if any(folder.glob("run-*.wandb")) or any(folder.glob("*run-*/run-*.wandb")):
+    if _any_file(folder.glob("run-*.wandb")) or _any_file(folder.glob("*run-*/run-*.wandb")):
         return [("wandb-offline", folder)]
-    if any(f.is_file() for f in folder.glob("*tfevents*")):
+    if _any_file(folder.glob("*tfevents*")):
         return [("tensorboard", folder)]
     sources: list[tuple[str, Path]] = []
     if depth > 0:
         for child in sorted(c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")):
             sources.extend(folder_sources(child, depth - 1))
-    if depth == 0 and any(folder.rglob("*tfevents*")):
+    if depth == 0 and _any_file(folder.rglob("*tfevents*")):
         return [("tensorboard", folder)]
-    return sources
+    return sorted(_loose_logs(folder) + sources, key=lambda source: str(source[1]))
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -137,7 +171,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if p.is_dir():
         sources = folder_sources(p)
         if not sources:
-            raise _unknown(p, "folder holds no log this tool reads")
+            raise _unknown(p, _NOTHING_FOUND)
         return sources[0][0]
     return detect_file_format(p)
 
@@ -174,7 +208,7 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
         if format is not None:
             sources = [s for s in sources if s[0] == format]
         if not sources:
-            raise _unknown(Path(path), "folder holds no log this tool reads")
+            raise _unknown(Path(path), _NOTHING_FOUND)
     if step_column is not None:
         others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
         if others:
@@ -188,10 +222,11 @@ def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_co
     as their source)."""
     path = Path(source)
     if not str(source).startswith("wandb://") and path.is_file() and is_gzip(path):
-        with gunzipped(path) as inner:
+        with gunzipped(path) as inner, named_as(inner, path):
             runs = _read_source(fmt, inner, strict, step_column)
         for run in runs:
             run.source = str(source)
+            run.stats.warnings = [message.replace(str(inner), str(source)) for message in run.stats.warnings]
         return runs
     extra = {"step_column": step_column} if step_column is not None else {}
     return _load(fmt)(source, strict=strict, **extra)

@@ -8,6 +8,7 @@ what ``--strict`` must fail with when lenient reading only warns (``None``: stri
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -111,7 +112,7 @@ JSONL_CASES = [
     Case("jsonl 5000-digit step", jsonl(with_line(7, raw_metric_line("9" * 5000, "1.0"))), 1,
          strict_error="m.jsonl:8: record has no integer 'step'"),
     Case("jsonl 400-digit step", jsonl(with_line(7, raw_metric_line("9" * 400, "1.0"))), 1,
-         strict_error="m.jsonl:8: record has no integer 'step'"),
+         strict_error="m.jsonl:8: step 99999999999999999999... (400 digits) does not fit"),
     Case("jsonl negative 400-digit value", jsonl(with_line(7, raw_metric_line("7", "-" + "9" * 400))), 1,
          strict_error="non-finite value"),
     Case("jsonl 1e400 float", jsonl(with_line(7, raw_metric_line("7", "1e400"))), 1, strict_error="non-finite"),
@@ -160,7 +161,13 @@ JSONL_CASES = [
     Case("jsonl fractional step", jsonl(with_line(7, raw_metric_line("7.5", "1.0"))), 1,
          strict_error="no integer 'step'"),
     Case("jsonl step 2**63", jsonl(with_line(7, raw_metric_line(str(2**63), "1.0"))), 1,
-         strict_error="no integer 'step'"),
+         strict_error="step 9223372036854775808 does not fit"),
+    Case("jsonl a step of 2**53 (merges with its neighbours as a float)",
+         jsonl(with_line(7, raw_metric_line(str(2**53), "1.0"))), 1,
+         strict_error="m.jsonl:8: step 9007199254740992 does not fit"),
+    Case("jsonl every step near 2**62",
+         jsonl([json.dumps({"step": 2**62 + s, "entropy": entropy(s)}) for s in range(60)]),
+         error="m.jsonl: no metric records found (60 unusable lines", strict_error="m.jsonl:1: step 46116860"),
     Case("jsonl steps going back", jsonl(jsonl_records(40) + jsonl_records(60)[21:]), 2,
          strict_error="m.jsonl:42: step 21 goes back from step 40"),
     Case("jsonl a step logged twice", jsonl(with_line(8, metric_line(7))), 1, strict_error="step 7 repeats"),
@@ -216,7 +223,7 @@ VERL_CASES = [
     Case("verl 100k empty fields", verl(verl_with(8, "step:7 - " + " - x:" * 100_000)), 1,
          strict_error="train.log:9: non-numeric value"),
     Case("verl 5000-digit step", verl(verl_with(8, "step:" + "9" * 5000 + " - actor/entropy:1.0")), 1,
-         strict_error="train.log:9: step does not fit a 64-bit integer"),
+         strict_error="train.log:9: step does not fit (|step| >= 2^53"),
     Case("verl 20-digit step", verl(verl_with(8, "step:" + "9" * 20 + " - actor/entropy:1.0")), 1,
          strict_error="step does not fit"),
     Case("verl 400-digit value", verl(verl_with(8, "step:7 - actor/entropy:" + "9" * 400)), 1,
@@ -436,6 +443,9 @@ BINARY_CASES = [
     Case("tensorboard one flipped byte", tb_damaged(flip_middle), 1, strict_error="corrupt data after event"),
     Case("tensorboard 2 KB zeroed", tb_damaged(zero_2k), 1, strict_error="corrupt data after event"),
     Case("tensorboard cut tail", tb_damaged(cut_tail), 1),
+    Case("tensorboard a step beyond 2**53", tb_events({"policy/entropy": [(s, entropy(s)) for s in range(60)]
+                                                    + [(2**60, 1.0)]}), 1,
+         strict_error="step 1152921504606846976 does not fit"),
     Case("tensorboard random bytes", random_bytes("events.out.tfevents.1.host"),
          error="events.out.tfevents.1.host: not a TensorBoard event file"),
     Case("tensorboard zero bytes", random_bytes("events.out.tfevents.2.host", size=0),
@@ -481,12 +491,68 @@ def folder_named_jsonl(folder: Path) -> Path:
     return folder / "x.jsonl"
 
 
+def fifo_named(name: str) -> Callable[[Path], Path]:
+    """A folder holding only a FIFO with a log's name (reading it would block for ever)."""
+    def write(folder: Path) -> Path:
+        (folder / "run").mkdir()
+        os.mkfifo(folder / "run" / name)
+        return folder / "run"
+    return write
+
+
+def loose_logs(*, beside_run: bool = False, empty: bool = False) -> Callable[[Path], Path]:
+    """A folder of log files lying loose (not in run folders): a verl console log, a CSV, a JSONL, notes."""
+    def write(folder: Path) -> Path:
+        logs = folder / "logs"
+        logs.mkdir()
+        text_file("train.log", verl_lines())(logs)
+        text_file("history.csv", csv_lines())(logs)
+        text_file("m.jsonl", jsonl_records())(logs)
+        text_file("notes.txt", ["not a log"])(logs)
+        text_file("debug.log", ["INFO starting"])(logs)
+        if beside_run:
+            (logs / "run1").mkdir()
+            text_file("metrics.jsonl", jsonl_records())(logs / "run1")
+        if empty:
+            (logs / "new.jsonl").write_bytes(b"")
+        return logs
+    return write
+
+
+def gzip_of(data: bytes, name: str = "m.jsonl.gz", damage_at: int | None = None) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        packed = bytearray(gzip.compress(data, mtime=0))
+        if damage_at is not None:
+            packed[damage_at] = 0xFF  # the first deflate byte: BFINAL=1, BTYPE=11 (reserved): zlib refuses it
+        path = folder / name
+        path.write_bytes(bytes(packed))
+        return path
+    return write
+
+
+GOOD_JSONL = ("\n".join(jsonl_records()) + "\n").encode()
+
 PATH_CASES = [
     Case("missing path", lambda folder: folder / "missing.jsonl", error="missing.jsonl: no such file or folder"),
     Case("a FIFO", fifo, error="pipe.jsonl: not a regular file or folder"),
     Case("an empty folder", empty_folder, error="empty: folder holds no log this tool reads"),
     Case("a folder of notes", folder_of_notes, error="notes: folder holds no log this tool reads"),
     Case("a folder named x.jsonl", folder_named_jsonl, error="x.jsonl: folder holds no log this tool reads"),
+    Case("a folder holding a FIFO named run-x.wandb", fifo_named("run-x.wandb"), error="run: folder holds no log"),
+    Case("a folder holding a FIFO named events.out.tfevents.1", fifo_named("events.out.tfevents.1"),
+         error="run: folder holds no log"),
+    Case("a folder of loose log files", loose_logs()),
+    Case("loose log files beside a run folder", loose_logs(beside_run=True)),
+    Case("an empty loose .jsonl in a folder", loose_logs(empty=True), error="new.jsonl: file is empty"),
+    Case("gzip holding random bytes", gzip_of(random.Random(2).randbytes(4000)),
+         error="m.jsonl.gz: no metric records found", strict_error="m.jsonl.gz:1: corrupt JSON line"),
+    Case("gzip holding a binary named train.log",
+         gzip_of(b"\x7fELF" + random.Random(3).randbytes(3000), "train.log.gz"),
+         error="train.log.gz: unknown log format"),
+    Case("gzip with damaged compressed data", gzip_of(GOOD_JSONL, damage_at=10),
+         error="m.jsonl.gz: not a readable gzip file"),
+    Case("gzip with a non-numeric value", gzip_of("\n".join(with_line(7, raw_metric_line("7", '"abc"'))).encode()), 1,
+         strict_error="m.jsonl.gz:8: non-numeric value 'abc'"),
     Case("garbage with an unknown suffix", random_bytes("blob.bin", seed=5), error="blob.bin: unknown log format"),
 ]
 

@@ -195,6 +195,8 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
     if format is not None and format not in READERS:
         raise LogReadError(path, f"unknown format {format!r} (one of: {', '.join(available_formats())})")
     is_uri = str(path).startswith("wandb://")
+    if not str(path).strip():  # Path("") is the current folder: an unset shell variable would read all of it
+        raise LogReadError("''", "empty path (an unset shell variable?)")
     if not is_uri and not Path(path).exists():
         raise LogReadError(path, "no such file or folder")
     if not is_uri and not Path(path).is_file() and not Path(path).is_dir():

@@ -178,7 +178,7 @@ def load_plan(path: str | Path) -> SweepPlan:
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: a binary or UTF-16 file
         raise ConfigError(f"cannot read sweep spec {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(spec, dict):
         raise ConfigError(f"{path}: a sweep spec is a mapping (output_dir, seeds, arms, ...)")

@@ -100,8 +100,12 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
 def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "s"), "arms": {"a": {"set": ["algorithm=sac"]}}}))
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"steps: 5\n\x87\xff\x00")
     cases = [
         ["sweep", str(spec)],
+        ["sweep", str(binary), "--dry-run"],
+        ["sweep", "--config", str(binary), "--out", str(tmp_path / "b")],
         ["sweep", str(tmp_path / "missing.yaml")],
         ["sweep", "--config", "x.yaml"],
         ["sweep", "--arm", "a=*.jsonl"],

@@ -134,3 +134,8 @@ def test_a_step_beyond_2_to_the_53_is_a_bad_line(tmp_path, name, content, line):
     with pytest.raises(LogReadError) as info:
         read_runs(path, strict=True)
     assert info.value.line == line and "step" in info.value.message
+
+
+def test_an_empty_path_is_an_error_not_the_current_folder():
+    with pytest.raises(LogReadError, match="empty path"):
+        read_runs("")

@@ -65,6 +65,9 @@ class Run:
     competing: dict[str, list[str]] = field(default_factory=dict)
     """Source names that map to the same canonical name as a column but have fewer points (they keep
     their own names as columns): ``{canonical: [source names]}``."""
+    empty: list[str] = field(default_factory=list)
+    """Metrics the log names but whose every value was left out (null, NaN, inf, not a number): no column, but
+    asking for one says so instead of "no metric"."""
 
     @property
     def steps(self) -> np.ndarray:
@@ -114,6 +117,9 @@ class Run:
             if matches:
                 counts = self.points()
                 return max(matches, key=lambda c: (counts[c], -len(c)))
+        if name in self.empty or canon in self.empty:
+            raise MetricNotFoundError(f"run {self.name!r} ({self.source}) has no metric {canon or name!r} with a "
+                                      "usable value: every one is null, NaN, inf or not a number")
         shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
         raise MetricNotFoundError(
             f"run {self.name!r} ({self.source}) has no metric {name!r}; available: {shown or 'none'}"
@@ -171,7 +177,9 @@ def frame_to_run(
     frame, derived = add_sign_flipped(frame)
     mapping = map_names(frame.columns, {str(c): int(n) for c, n in frame.notna().sum().items()})
     frame = frame.rename(columns=mapping).sort_index()
-    frame = frame.loc[:, frame.notna().any(axis=0)] if len(frame.columns) else frame
+    has_points = frame.notna().any(axis=0)
+    empty = [str(c) for c in frame.columns[~has_points.to_numpy(dtype=bool)]] if len(frame.columns) else []
+    frame = frame.loc[:, has_points] if len(frame.columns) else frame
     source_names = {col: derived.get(src, src) for src, col in mapping.items() if col in frame.columns}
     return Run(
         name=name,
@@ -185,6 +193,7 @@ def frame_to_run(
         source_names=source_names,
         stats=stats or ReadStats(),
         competing={c: losers for c, losers in competing_names(mapping).items() if c in frame.columns},
+        empty=empty,
     )
 
 

@@ -184,6 +184,8 @@ JSONL_CASES = [
          entropy=False),
     Case("jsonl 2000 metrics in a line", jsonl(with_line(7, metric_line(7, **{f"m{i}": i for i in range(2000)})))),
     Case("jsonl header only", jsonl(jsonl_records(0)), entropy=False),
+    Case("jsonl every entropy value null", jsonl([json.dumps({"step": s, "entropy": None, "reward": s})
+                                                  for s in range(1, 61)]), 1, entropy=False),
 ]
 
 
@@ -313,6 +315,9 @@ CSV_CASES = [
     Case("csv \\r line endings", csv(csv_lines(), end="\r")),
     Case("csv empty", csv([], end=""), error="m.csv: file is empty"),
     Case("csv header only", csv(csv_lines(0)), entropy=False),
+    Case("csv entropy with decimal commas", csv(["step,entropy"] + [f'{s},"{entropy(s)}"'.replace(".", ",")
+                                                                    for s in range(1, 61)]), 1,
+         strict_error="m.csv:2: non-numeric value", entropy=False),
     Case("csv fractional step", csv(csv_with(5, "4.5,0.4,0.1")), 1, strict_error="m.csv:6: no integer step"),
     Case("csv nan cells", csv(csv_with(5, "5,nan,0.1")), 1, strict_error="non-finite"),
     Case("csv step 1e30", csv(csv_with(5, "1e30,0.4,0.1")), 1, strict_error="no integer step"),

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.errors import LogReadError, MetricNotFoundError
 from entropy_dynamics.logs import MetricLogWriter, available_formats, detect_format, read_many, read_runs
 from tests.logs.log_writers import write_events, write_trainer_state
 
@@ -139,3 +139,13 @@ def test_a_step_beyond_2_to_the_53_is_a_bad_line(tmp_path, name, content, line):
 def test_an_empty_path_is_an_error_not_the_current_folder():
     with pytest.raises(LogReadError, match="empty path"):
         read_runs("")
+
+
+def test_a_metric_without_one_usable_value_is_named_as_such(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(f'{{"step": {s}, "entropy": null, "reward": {s}}}\n' for s in range(5)))
+    run = read_runs(path)[0]
+    with pytest.raises(MetricNotFoundError, match="no metric 'policy/entropy' with a usable value"):
+        run.series("entropy")
+    with pytest.raises(MetricNotFoundError, match="available: reward"):
+        run.series("loss")

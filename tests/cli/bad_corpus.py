@@ -368,6 +368,9 @@ def with_bad_config(folder: Path) -> Path:
 
 
 GOOD_STATE = json.dumps({"log_history": [{"step": s, "entropy": entropy(s)} for s in range(1, 61)]})
+HF_STATE = json.dumps({"best_metric": None, "epoch": 1.0, "global_step": 60, "log_history": [
+    {"step": s, "entropy": entropy(s), "loss": 1 / s} for s in range(1, 61)], "logging_steps": 1, "max_steps": 60},
+    indent=2, sort_keys=True)
 
 STATE_CASES = [
     Case("trainer_state ok", trainer_state()),
@@ -384,6 +387,12 @@ STATE_CASES = [
     Case("trainer_state 5000-digit value", state_text(GOOD_STATE.replace('"step": 9,', '"step": 9, "x": ' + "9" * 5000
                                                                          + ",")), 1, strict_error="non-finite"),
     Case("trainer_state UTF-16", state_text(GOOD_STATE, "utf-16")),
+    Case("trainer_state cut short mid-entry", state_text(GOOD_STATE[: len(GOOD_STATE) // 2]), 1,
+         strict_error="trainer_state.json:1: invalid JSON"),
+    Case("trainer_state as the Trainer writes it, cut after log_history", state_text(HF_STATE[: HF_STATE.index(
+        '"logging_steps"') + 5]), 1, strict_error="trainer_state.json:"),
+    Case("trainer_state cut before log_history", state_text(HF_STATE[:40]),
+         error="trainer_state.json:3: invalid JSON"),
     Case("trainer_state unreadable config.json", with_bad_config, 1),
 ]
 

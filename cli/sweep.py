@@ -180,6 +180,8 @@ def sweep(
 
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
+    if not 0.0 <= collapse_below <= 1.0:  # NaN too: every comparison with it is false, so no run would collapse
+        fail(f"--collapse-below is a success rate between 0 and 1, not {collapse_below}")
     if arm:
         if not summary:
             fail("--arm only works with --summary")

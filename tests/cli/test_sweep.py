@@ -111,6 +111,8 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
         ["sweep", "--arm", "a=*.jsonl"],
         ["sweep", "--summary", "--arm", f"a={tmp_path}/none/*.jsonl"],
         ["sweep", "--out", str(tmp_path / "g"), "--grid", "lr"],
+        ["sweep", "--out", str(tmp_path / "g"), "--seeds", "0-100000000", "--dry-run"],
+        ["sweep", "--summary", "--arm", f"a={tmp_path}/*.yaml", "--collapse-below", "nan"],
     ]
     for args in cases:
         assert main(args) == 2, args

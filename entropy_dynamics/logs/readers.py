@@ -224,11 +224,14 @@ def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_co
     as their source)."""
     path = Path(source)
     if not str(source).startswith("wandb://") and path.is_file() and is_gzip(path):
-        with gunzipped(path) as inner, named_as(inner, path):
+        notes: list[str] = []
+        with gunzipped(path, notes) as inner, named_as(inner, path):
+            if strict and notes:
+                raise LogReadError(path, "bytes after the compressed data (not gzip)")
             runs = _read_source(fmt, inner, strict, step_column)
         for run in runs:
             run.source = str(source)
-            run.stats.warnings = [message.replace(str(inner), str(source)) for message in run.stats.warnings]
+            run.stats.warnings = notes + [message.replace(str(inner), str(source)) for message in run.stats.warnings]
         return runs
     extra = {"step_column": step_column} if step_column is not None else {}
     return _load(fmt)(source, strict=strict, **extra)

@@ -336,6 +336,8 @@ CSV_CASES = [
          error="export.csv: the W&B export holds only __MIN/__MAX"),
     Case("wandb export run name with escape codes", text_file("export.csv", ["Step,r\x1b[5m - actor/entropy"] + [
         f"{s},{entropy(s)}" for s in range(1, 61)]), shows="r\\x1b[5m"),
+    Case("tensorboard CSV download (Wall time, Step, Value)", text_file("run-grpo-tag-actor_entropy.csv", [
+        "Wall time,Step,Value"] + [f"{1733500000.5 + s},{s},{entropy(s)}" for s in range(1, 61)]), shows="grpo"),
     Case("parquet ok", parquet(pd.DataFrame({"step": range(1, 61), "entropy": [entropy(s) for s in range(1, 61)]}))),
     Case("parquet random bytes", random_bytes("m.parquet", prefix=b"PAR1"), error="m.parquet: not a readable Parquet"),
     Case("parquet no step column", parquet(pd.DataFrame({"a": [1.0]})), error="m.parquet: no step column"),
@@ -544,6 +546,16 @@ def gzip_of(data: bytes, name: str = "m.jsonl.gz", damage_at: int | None = None)
     return write
 
 
+def _appended(path: Path, data: bytes) -> Path:
+    path.write_bytes(path.read_bytes() + data)
+    return path
+
+
+def _cut(path: Path, size: int) -> Path:
+    path.write_bytes(path.read_bytes()[:size])
+    return path
+
+
 GOOD_JSONL = ("\n".join(jsonl_records()) + "\n").encode()
 
 PATH_CASES = [
@@ -565,6 +577,10 @@ PATH_CASES = [
          error="train.log.gz: unknown log format"),
     Case("gzip with damaged compressed data", gzip_of(GOOD_JSONL, damage_at=10),
          error="m.jsonl.gz: not a readable gzip file"),
+    Case("gzip with junk appended after it", lambda folder: _appended(gzip_of(GOOD_JSONL)(folder), b"junk\n" * 20), 1,
+         strict_error="m.jsonl.gz: bytes after the compressed data"),
+    Case("gzip cut inside its header", lambda folder: _cut(gzip_of(GOOD_JSONL)(folder), 6),
+         error="m.jsonl.gz: holds no data after decompression"),
     Case("gzip with a non-numeric value", gzip_of("\n".join(with_line(7, raw_metric_line("7", '"abc"'))).encode()), 1,
          strict_error="m.jsonl.gz:8: non-numeric value 'abc'"),
     Case("garbage with an unknown suffix", random_bytes("blob.bin", seed=5), error="blob.bin: unknown log format"),

@@ -68,7 +68,16 @@ def _arm_logs(arms: list[str]) -> dict[str, list[str]]:
         if not paths:
             fail(f"--arm {name}: no file matches {pattern!r}")
         grouped.setdefault(name, []).extend(paths)
-    return grouped
+    return {name: _once(name, paths) for name, paths in grouped.items()}
+
+
+def _once(arm: str, paths: list[str]) -> list[str]:
+    """Each log of an arm once: overlapping globs (or a file given twice) would count one run as several seeds."""
+    seen: set[Path] = set()
+    unique = [p for p in paths if not (Path(p).resolve() in seen or seen.add(Path(p).resolve()))]
+    if len(unique) < len(paths):
+        warn(f"--arm {arm}: {len(paths) - len(unique)} logs matched more than once; each counted once")
+    return unique
 
 
 def _plan_logs(plan) -> tuple[dict[str, list[str]], int]:

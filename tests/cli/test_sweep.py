@@ -130,3 +130,13 @@ def test_a_sweep_folder_refuses_another_plan(tmp_path, capsys):
     record_plan(load_plan(spec))
     assert main(["sweep", str(spec), "--set", "lr=1e-3", "--seeds", "0"]) == 2
     assert "another plan" in capsys.readouterr().err
+
+
+def test_a_log_matched_by_two_globs_of_an_arm_counts_once(tmp_path, capsys):
+    grpo = Path(__file__).resolve().parents[2] / "sample_logs" / "grpo" / "metrics.jsonl"
+    args = ["sweep", "--summary", "--no-html", "--format", "json", "--out", str(tmp_path),
+            "--arm", f"a={grpo}", "--arm", f"a={grpo.parent}/*.jsonl"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["runs"]) == 1
+    assert "warning: --arm a: 1 logs matched more than once; each counted once" in captured.err

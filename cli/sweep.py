@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import signal
 import warnings
 from pathlib import Path
@@ -73,8 +74,9 @@ def _arm_logs(arms: list[str]) -> dict[str, list[str]]:
 
 def _once(arm: str, paths: list[str]) -> list[str]:
     """Each log of an arm once: overlapping globs (or a file given twice) would count one run as several seeds."""
-    seen: set[Path] = set()
-    unique = [p for p in paths if not (Path(p).resolve() in seen or seen.add(Path(p).resolve()))]
+    seen: set[str] = set()
+    # os.path.realpath, not Path.resolve: a symlink loop would raise there (it is reported when read)
+    unique = [p for p in paths if not (os.path.realpath(p) in seen or seen.add(os.path.realpath(p)))]
     if len(unique) < len(paths):
         warn(f"--arm {arm}: {len(paths) - len(unique)} logs matched more than once; each counted once")
     return unique

@@ -198,6 +198,8 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
     if not str(path).strip():  # Path("") is the current folder: an unset shell variable would read all of it
         raise LogReadError("''", "empty path (an unset shell variable?)")
     if not is_uri and not Path(path).exists():
+        if Path(path).is_symlink():
+            raise LogReadError(path, "a symlink that leads to nothing (its target is missing, or a loop)")
         raise LogReadError(path, "no such file or folder")
     if not is_uri and not Path(path).is_file() and not Path(path).is_dir():
         raise LogReadError(path, "not a regular file or folder (a pipe or a device?); save the log to a file first")

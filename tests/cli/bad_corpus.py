@@ -507,6 +507,13 @@ def folder_named_jsonl(folder: Path) -> Path:
     return folder / "x.jsonl"
 
 
+def _symlink(link: Path, target: Path) -> Path:
+    """``link`` -> ``target``; returns the folder the link is in when the target is that folder (a loop)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    return target if target == link.parent else link
+
+
 def fifo_named(name: str) -> Callable[[Path], Path]:
     """A folder holding only a FIFO with a log's name (reading it would block for ever)."""
     def write(folder: Path) -> Path:
@@ -561,6 +568,12 @@ GOOD_JSONL = ("\n".join(jsonl_records()) + "\n").encode()
 PATH_CASES = [
     Case("missing path", lambda folder: folder / "missing.jsonl", error="missing.jsonl: no such file or folder"),
     Case("a FIFO", fifo, error="pipe.jsonl: not a regular file or folder"),
+    Case("a symlink to itself", lambda folder: _symlink(folder / "loop.jsonl", folder / "loop.jsonl"),
+         error="loop.jsonl: a symlink that leads to nothing"),
+    Case("a symlink to a missing file", lambda folder: _symlink(folder / "gone.jsonl", folder / "nowhere.jsonl"),
+         error="gone.jsonl: a symlink that leads to nothing"),
+    Case("a folder holding a symlink loop", lambda folder: _symlink(folder / "top" / "down", folder / "top"),
+         error="top: folder holds no log"),
     Case("an empty folder", empty_folder, error="empty: folder holds no log this tool reads"),
     Case("a folder of notes", folder_of_notes, error="notes: folder holds no log this tool reads"),
     Case("a folder named x.jsonl", folder_named_jsonl, error="x.jsonl: folder holds no log this tool reads"),

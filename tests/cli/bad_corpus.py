@@ -180,6 +180,11 @@ JSONL_CASES = [
     Case("jsonl verl data lines", jsonl([json.dumps({"step": s, "data": {"actor/entropy": entropy(s)}})
                                          for s in range(1, 61)])),
     Case("jsonl flat lines", jsonl([json.dumps({"step": s, "entropy": entropy(s)}) for s in range(1, 61)])),
+    Case("jsonl flat lines keyed by global_step", jsonl([json.dumps({"global_step": s, "entropy": entropy(s)})
+                                                         for s in range(1, 61)])),
+    Case("jsonl flat lines keyed by Iteration, one fractional", jsonl(
+        [json.dumps({"Iteration": s, "entropy": entropy(s)}) for s in range(1, 61)] + ['{"Iteration": 61.5}']), 1,
+        strict_error="m.jsonl:61: record has no integer 'step' (got 61.5)"),
     Case("jsonl without entropy", jsonl([json.dumps({"step": s, "reward": s}) for s in range(1, 61)]),
          entropy=False),
     Case("jsonl 2000 metrics in a line", jsonl(with_line(7, metric_line(7, **{f"m{i}": i for i in range(2000)})))),

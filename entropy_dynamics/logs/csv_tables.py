@@ -71,9 +71,13 @@ def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = No
     """
     sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
     with open(path, "rb") as fh:
-        encoding = sniff_encoding(fh.read(4096))
+        head = fh.read(4096)
+    encoding = sniff_encoding(head)
+    header = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
+    european = sep == "," and bool(header) and ";" in header[0] and "," not in header[0]
     options: dict = {
-        "sep": sep,
+        "sep": ";" if european else sep,  # Excel in a comma-decimal locale writes ';' between fields, ',' in numbers
+        "decimal": "," if european else ".",
         "index_col": False,
         "encoding": encoding,
         "encoding_errors": "replace",

@@ -315,6 +315,8 @@ CSV_CASES = [
     Case("csv ok", csv(csv_lines())),
     Case("csv unterminated quote", csv(csv_with(5, '5,"0.4,0.05')), 2, strict_error="m.csv:6: a quote opened here"),
     Case("csv a row with too many fields", csv(csv_with(5, "5,0.4,0.05,extra")), 1, strict_error="malformed CSV"),
+    Case("csv from Excel with ';' and decimal commas", csv([line.replace(",", ";").replace(".", ",")
+                                                            for line in csv_lines()])),
     Case("csv no step column", csv(["a,b", "1,2"]), error="m.csv: no step column"),
     Case("csv UTF-16", csv(csv_lines(), encoding="utf-16")),
     Case("csv \\r line endings", csv(csv_lines(), end="\r")),

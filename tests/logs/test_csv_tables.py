@@ -83,3 +83,10 @@ def test_a_tensorboard_csv_download_is_its_tag_not_wall_time_and_value(tmp_path)
     odd = tmp_path / "run-a-tag-my_probe_x.csv"  # no known name with '/' put back: the tag as it is
     odd.write_text("Wall time,Step,Value\n1.5,1,100\n")
     assert list(read_runs(odd)[0].metrics.columns) == ["my_probe_x"]
+
+
+def test_a_csv_with_semicolons_between_fields_reads_decimal_commas(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffstep;entropy;reward\r\n1;0,5;1\r\n2;0,75;-0,5\r\n".encode())
+    run = read_runs(path, strict=True)[0]
+    assert run.series("entropy").tolist() == [0.5, 0.75] and run.series("reward").tolist() == [1.0, -0.5]

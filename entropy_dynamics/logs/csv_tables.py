@@ -74,7 +74,10 @@ def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = No
         head = fh.read(4096)
     encoding = sniff_encoding(head)
     header = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
-    european = sep == "," and bool(header) and ";" in header[0] and "," not in header[0]
+    no_comma = sep == "," and bool(header) and "," not in header[0]
+    european = no_comma and ";" in header[0]
+    if no_comma and "\t" in header[0]:
+        sep = "\t"  # a TSV saved as .csv
     options: dict = {
         "sep": ";" if european else sep,  # Excel in a comma-decimal locale writes ';' between fields, ',' in numbers
         "decimal": "," if european else ".",

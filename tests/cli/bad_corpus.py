@@ -334,6 +334,7 @@ CSV_CASES = [
     Case("csv markup column", csv(["step,actor/entropy,[bold]x[/bold]", *csv_lines()[1:]]), shows="[bold]x[/bold]"),
     Case("csv 100k-character column", csv(["step,actor/entropy," + "c" * 100000, *csv_lines()[1:]])),
     Case("csv a step logged twice", csv(csv_with(6, "5,0.4,0.1")), 1, strict_error="step 5 repeats"),
+    Case("tsv saved as .csv", csv(csv_lines(sep="\t"))),
     Case("tsv ok", text_file("m.tsv", csv_lines(sep="\t"))),
     Case("wandb export with bracketed run names", text_file("export.csv", [EXPORT_HEADER] + [
         f"{s},{entropy(s)},{entropy(s)},{entropy(s + 3)}" for s in range(1, 61)]), shows="grpo [seed 1]"),

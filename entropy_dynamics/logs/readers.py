@@ -117,6 +117,9 @@ def _any_file(paths: Iterable[Path]) -> bool:
 #: it); console logs (``.log``, ``.out``, ``.txt``) only when they hold training records (other output is common).
 _TABLE_OR_JSONL = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq")
 _CONSOLE = (".log", ".out", ".txt")
+_SUFFIX_READERS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet",
+                   ".pq": "parquet"}
+_RUN_LOGS = ("metrics.jsonl", "metrics.jsonl.gz")
 
 
 def _loose_logs(folder: Path) -> list[tuple[str, Path]]:
@@ -128,12 +131,14 @@ def _loose_logs(folder: Path) -> list[tuple[str, Path]]:
         suffix = Path(plain).suffix
         if name.startswith(".") or suffix not in _TABLE_OR_JSONL + _CONSOLE + (".json",) or not f.is_file():
             continue
-        if suffix in _TABLE_OR_JSONL:
-            found.append((detect_file_format(f), f))
-            continue
         try:
             fmt = detect_file_format(f)
         except LogReadError:
+            if suffix in _TABLE_OR_JSONL:  # read anyway: the reader's error becomes the warning that skips it
+                found.append((_SUFFIX_READERS[suffix], f))
+            continue
+        if suffix in _TABLE_OR_JSONL:
+            found.append((fmt, f))
             continue
         if fmt in ("verl-console", "hf-stdout", "trainer-state"):
             found.append((fmt, f))
@@ -143,7 +148,7 @@ def _loose_logs(folder: Path) -> list[tuple[str, Path]]:
 def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, Path]]:
     """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry. Run folders are
     searched ``depth`` levels down; the log files lying loose in each folder searched are read too (one run each)."""
-    for name in ("metrics.jsonl", "metrics.jsonl.gz"):
+    for name in _RUN_LOGS:
         if (folder / name).is_file():
             return [("jsonl", folder / name)]
     if (folder / "trainer_state.json").is_file() or _any_file(folder.glob("checkpoint-*/trainer_state.json")):
@@ -217,8 +222,28 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
         others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
         if others:
             raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
-        return [run for fmt, source in sources for run in _read_source(fmt, source, strict, step_column)]
-    return [run for fmt, source in sources for run in _read_source(fmt, source, strict, None)]
+    if is_uri or Path(path).is_file():
+        return _read_source(sources[0][0], sources[0][1], strict, step_column)
+    return _read_folder_sources(sources, strict, step_column)
+
+
+def _read_folder_sources(sources: list[tuple[str, Path]], strict: bool, step_column: str | None) -> list[Run]:
+    """The runs of a folder's logs. A loose file that cannot be read (an empty ``notes.jsonl`` beside the run
+    folders) is skipped with a warning, unless nothing else reads or ``strict``; run folders always count."""
+    runs: list[Run] = []
+    skipped: list[LogReadError] = []
+    for fmt, source in sources:
+        try:
+            runs.extend(_read_source(fmt, source, strict, step_column))
+        except LogReadError as exc:
+            if strict or not Path(source).is_file() or Path(source).name in _RUN_LOGS:
+                raise
+            skipped.append(exc)
+    if skipped and not runs:
+        raise skipped[0]
+    if skipped:
+        runs[0].stats.warnings.extend(f"{exc}; this file skipped" for exc in skipped)
+    return runs
 
 
 def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_column: str | None) -> list[Run]:

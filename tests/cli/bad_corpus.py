@@ -515,6 +515,12 @@ def folder_named_jsonl(folder: Path) -> Path:
     return folder / "x.jsonl"
 
 
+def _only_empty(folder: Path) -> Path:
+    (folder / "only").mkdir()
+    (folder / "only" / "x.jsonl").write_bytes(b"")
+    return folder / "only"
+
+
 def _symlink(link: Path, target: Path) -> Path:
     """``link`` -> ``target``; returns the folder the link is in when the target is that folder (a loop)."""
     link.parent.mkdir(parents=True, exist_ok=True)
@@ -590,7 +596,9 @@ PATH_CASES = [
          error="run: folder holds no log"),
     Case("a folder of loose log files", loose_logs()),
     Case("loose log files beside a run folder", loose_logs(beside_run=True)),
-    Case("an empty loose .jsonl in a folder", loose_logs(empty=True), error="new.jsonl: file is empty"),
+    Case("an empty loose .jsonl in a folder", loose_logs(empty=True), 1,
+         strict_error="new.jsonl: no metric records found (empty file?)"),
+    Case("a folder holding only an empty .jsonl", _only_empty, error="x.jsonl: no metric records found (empty file?)"),
     Case("gzip holding random bytes", gzip_of(random.Random(2).randbytes(4000)),
          error="m.jsonl.gz: no metric records found", strict_error="m.jsonl.gz:1: corrupt JSON line"),
     Case("gzip holding a binary named train.log",

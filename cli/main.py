@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer._click import exceptions as click_errors  # typer vendors click: its own exception classes
 
 from entropy_dynamics import __version__
-from entropy_dynamics.cli.common import LINE_LIMIT, STATE, clean, err
+from entropy_dynamics.cli.common import LINE_LIMIT, STATE, clean, err, warn
 from entropy_dynamics.cli.lazy import LazyCommandGroup, plain_flags
 from entropy_dynamics.errors import EntropyDynamicsError
 
@@ -47,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args:
         args = ["--help"]
     try:
-        command = plain_flags(typer.main.get_command(app))
-        code = command.main(args=args, prog_name="entropy-dynamics", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            command = plain_flags(typer.main.get_command(app))
+            code = command.main(args=args, prog_name="entropy-dynamics", standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C (and our SIGTERM handler's KeyboardInterrupt) into exit code 130
             err.print("interrupted", markup=False)
         return code if isinstance(code, int) else 0
@@ -89,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
             _line(f"{type(exc).__name__}: {' '.join(str(exc).split())} (run with --debug for details)")
         return 1
     return 0
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: object = None, line: str | None = None) -> None:
+    """A Python warning raised by a library (numpy overflow on values near 1e308, a fit that cannot estimate its
+    covariance, pandas falling back to another parser...) as one ``warning:`` line, not the source line under it."""
+    where = Path(filename).stem if STATE["debug"] is False else f"{filename}:{lineno}"
+    warn(f"{category.__name__}: {' '.join(str(message).split())} ({where})")
 
 
 def _line(message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import signal
 import warnings
 from pathlib import Path
@@ -68,7 +69,17 @@ def _arm_logs(arms: list[str]) -> dict[str, list[str]]:
         if not paths:
             fail(f"--arm {name}: no file matches {pattern!r}")
         grouped.setdefault(name, []).extend(paths)
-    return grouped
+    return {name: _once(name, paths) for name, paths in grouped.items()}
+
+
+def _once(arm: str, paths: list[str]) -> list[str]:
+    """Each log of an arm once: overlapping globs (or a file given twice) would count one run as several seeds."""
+    seen: set[str] = set()
+    # os.path.realpath, not Path.resolve: a symlink loop would raise there (it is reported when read)
+    unique = [p for p in paths if not (os.path.realpath(p) in seen or seen.add(os.path.realpath(p)))]
+    if len(unique) < len(paths):
+        warn(f"--arm {arm}: {len(paths) - len(unique)} logs matched more than once; each counted once")
+    return unique
 
 
 def _plan_logs(plan) -> tuple[dict[str, list[str]], int]:
@@ -180,6 +191,8 @@ def sweep(
 
     if format not in ("text", "json"):
         fail(f"--format must be text or json, not {format!r}")
+    if not 0.0 <= collapse_below <= 1.0:  # NaN too: every comparison with it is false, so no run would collapse
+        fail(f"--collapse-below is a success rate between 0 and 1, not {collapse_below}")
     if arm:
         if not summary:
             fail("--arm only works with --summary")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.model import Run
+from entropy_dynamics.logs.names import canonical_name
 from entropy_dynamics.logs.tables import table_to_run
 from entropy_dynamics.logs.text import sniff_encoding
 
@@ -70,9 +71,16 @@ def read_csv_text(path: str | Path, strict: bool, columns: list[str] | None = No
     """
     sep = "\t" if Path(path).suffix.lower() == ".tsv" else ","
     with open(path, "rb") as fh:
-        encoding = sniff_encoding(fh.read(4096))
+        head = fh.read(4096)
+    encoding = sniff_encoding(head)
+    header = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
+    no_comma = sep == "," and bool(header) and "," not in header[0]
+    european = no_comma and ";" in header[0]
+    if no_comma and "\t" in header[0]:
+        sep = "\t"  # a TSV saved as .csv
     options: dict = {
-        "sep": sep,
+        "sep": ";" if european else sep,  # Excel in a comma-decimal locale writes ';' between fields, ',' in numbers
+        "decimal": "," if european else ".",
         "index_col": False,
         "encoding": encoding,
         "encoding_errors": "replace",
@@ -107,12 +115,38 @@ def read_csv(path: str | os.PathLike[str], strict: bool = False, step_column: st
     raw = text.frame
     if raw.empty and not len(raw.columns):
         raise LogReadError(path, "file is empty")
+    name = Path(path).stem
+    if list(raw.columns) == TENSORBOARD_EXPORT and step_column is None:
+        name, tag = tensorboard_export_names(name)
+        raw = raw.drop(columns="Wall time").rename(columns={"Value": tag})
     run = table_to_run(
-        path, Path(path).stem, "csv", raw, find_step_column(path, list(raw.columns), step_column), strict=strict,
-        first_line=2
+        path, name, "csv", raw, find_step_column(path, list(raw.columns), step_column), strict=strict, first_line=2
     )
     note_malformed(run, path, text)
     return [run]
+
+
+#: The columns of TensorBoard's "Download CSV" of one scalar chart (file ``run-<run>-tag-<tag>.csv``, ``/`` in the
+#: tag written as ``_``).
+TENSORBOARD_EXPORT = ["Wall time", "Step", "Value"]
+
+
+def tensorboard_export_names(stem: str) -> tuple[str, str]:
+    """``(run name, metric name)`` of a TensorBoard CSV download from its file name: ``run-grpo-tag-actor_entropy`` ->
+    ``("grpo", "actor_entropy")``; a renamed file is both run and metric."""
+    match = re.fullmatch(r"(?:run-)?(.*?)-tag-(.+)", stem)
+    run, tag = (match.group(1) or stem, match.group(2)) if match else (stem, stem)
+    return run, _unflattened(tag)
+
+
+def _unflattened(tag: str) -> str:
+    """The tag with the ``/`` TensorBoard wrote as ``_`` put back where that gives a known metric name
+    (``actor_entropy`` -> ``actor/entropy``); else the tag as it is."""
+    if canonical_name(tag) is not None:
+        return tag
+    underscores = [i for i, c in enumerate(tag) if c == "_"]
+    candidates = [tag.replace("_", "/")] + [f"{tag[:i]}/{tag[i + 1:]}" for i in underscores]
+    return next((c for c in candidates if canonical_name(c) is not None), tag)
 
 
 def read_parquet(path: str | os.PathLike[str], strict: bool = False, step_column: str | None = None) -> list[Run]:

@@ -18,7 +18,8 @@ from typing import IO, Any
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import RecordChecker, reject_record, warn_counts
-from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run
+from entropy_dynamics.logs.csv_tables import STEP_COLUMNS
+from entropy_dynamics.logs.model import ReadStats, Run, as_step, build_run, step_problem
 from entropy_dynamics.logs.text import as_utf8
 
 _RESERVED = {"type", "step", "time", "_step", "_timestamp", "_runtime", "elapsed_seconds", "timestamp"}
@@ -234,6 +235,13 @@ def _parse_lines(
         yield i, obj
 
 
+def _other_step_key(obj: dict[str, Any]) -> str | None:
+    """The step key of a flat line without ``step``/``_step``: the first name a CSV's step column may have
+    (``global_step``, ``iteration``, ... any case), as in a table."""
+    lowered = {str(k).lower(): k for k in obj}
+    return next((lowered[name] for name in STEP_COLUMNS if name in lowered), None)
+
+
 def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     """Read our JSONL metric log, or a verl / flat JSONL log, into one :class:`Run`."""
     path = Path(path)
@@ -254,9 +262,12 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
             kinds.add("ours")
             continue
         raw_step = obj.get("step", obj.get("_step"))
+        step_key = _other_step_key(obj) if raw_step is None and kind is None and "data" not in obj else None
+        if step_key is not None:
+            raw_step = obj[step_key]
         step = as_step(raw_step)
         if step is None:
-            reject_record(path, stats, strict, f"record has no integer 'step' (got {raw_step!r})", lineno, "nostep")
+            reject_record(path, stats, strict, step_problem(raw_step), lineno, "nostep")
             continue
         if kind == "event":
             events.append(obj)
@@ -272,7 +283,7 @@ def read_jsonl(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
             values = obj["data"]
         else:
             kinds.add("flat")
-            values = {k: v for k, v in obj.items() if k not in _RESERVED}
+            values = {k: v for k, v in obj.items() if k not in _RESERVED and k != step_key}
         if not isinstance(values, dict):
             reject_record(path, stats, strict, f"'metrics' is not a JSON object (got {type(values).__name__})", lineno)
             continue

@@ -65,6 +65,9 @@ class Run:
     competing: dict[str, list[str]] = field(default_factory=dict)
     """Source names that map to the same canonical name as a column but have fewer points (they keep
     their own names as columns): ``{canonical: [source names]}``."""
+    empty: list[str] = field(default_factory=list)
+    """Metrics the log names but whose every value was left out (null, NaN, inf, not a number): no column, but
+    asking for one says so instead of "no metric"."""
 
     @property
     def steps(self) -> np.ndarray:
@@ -114,6 +117,9 @@ class Run:
             if matches:
                 counts = self.points()
                 return max(matches, key=lambda c: (counts[c], -len(c)))
+        if name in self.empty or canon in self.empty:
+            raise MetricNotFoundError(f"run {self.name!r} ({self.source}) has no metric {canon or name!r} with a "
+                                      "usable value: every one is null, NaN, inf or not a number")
         shown = ", ".join(cols[:30]) + (" ..." if len(cols) > 30 else "")
         raise MetricNotFoundError(
             f"run {self.name!r} ({self.source}) has no metric {name!r}; available: {shown or 'none'}"
@@ -171,7 +177,9 @@ def frame_to_run(
     frame, derived = add_sign_flipped(frame)
     mapping = map_names(frame.columns, {str(c): int(n) for c, n in frame.notna().sum().items()})
     frame = frame.rename(columns=mapping).sort_index()
-    frame = frame.loc[:, frame.notna().any(axis=0)] if len(frame.columns) else frame
+    has_points = frame.notna().any(axis=0)
+    empty = [str(c) for c in frame.columns[~has_points.to_numpy(dtype=bool)]] if len(frame.columns) else []
+    frame = frame.loc[:, has_points] if len(frame.columns) else frame
     source_names = {col: derived.get(src, src) for src, col in mapping.items() if col in frame.columns}
     return Run(
         name=name,
@@ -185,6 +193,7 @@ def frame_to_run(
         source_names=source_names,
         stats=stats or ReadStats(),
         competing={c: losers for c, losers in competing_names(mapping).items() if c in frame.columns},
+        empty=empty,
     )
 
 
@@ -207,20 +216,33 @@ def _numeric_column(column: pd.Series, key: str, rows: list[Mapping[str, Any]], 
     return values
 
 
-#: Steps are stored as int64: a logged step must lie in [-STEP_LIMIT, STEP_LIMIT).
-STEP_LIMIT = 2**63
+#: A logged step must lie in (-STEP_LIMIT, STEP_LIMIT): 2^53, the largest range in which every integer is exact as a
+#: float64 (the analysis works on float steps; above it neighbouring steps merge, e.g. 2^62 + 1 == 2^62 + 2). A step
+#: that large is a nanosecond timestamp or a corrupted value, never a training step.
+STEP_LIMIT = 2**53
 
 
 def as_step(value: Any) -> int | None:
-    """``value`` as a step: an int or integral float that fits int64; ``None`` for anything else
-    (bools, text, fractions, NaN/inf, out-of-range numbers)."""
+    """``value`` as a step: an int or integral float of magnitude below :data:`STEP_LIMIT`; ``None`` for anything
+    else (bools, text, fractions, NaN/inf, out-of-range numbers)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, (int, np.integer)) and -STEP_LIMIT <= value < STEP_LIMIT:
+    if isinstance(value, (int, np.integer)) and -STEP_LIMIT < value < STEP_LIMIT:
         return int(value)
     return None
+
+
+def step_problem(value: Any) -> str:
+    """Why ``value`` is not a step (:func:`as_step` gave ``None``): too large, or not an integer at all."""
+    whole = isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer())
+    if whole and not isinstance(value, bool):
+        number = int(value)
+        digits = str(number) if number.bit_length() < 14_000 else "of over 4000 digits"  # str() stops at 4300 digits
+        shown = digits if len(digits) <= 30 else f"{digits[:20]}... ({len(digits)} digits)"
+        return f"step {shown} does not fit (|step| >= 2^53: not a training step)"
+    return f"record has no integer 'step' (got {value!r})"
 
 
 def to_float(value: Any) -> float | None:

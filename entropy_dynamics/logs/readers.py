@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from entropy_dynamics.errors import LogReadError
-from entropy_dynamics.logs.compressed import gunzipped, is_gzip
+from entropy_dynamics.logs.compressed import gunzipped, is_gzip, named_as
 from entropy_dynamics.logs.hf_stdout import SIGNATURE as _HF_LINE
 from entropy_dynamics.logs.model import Run
 from entropy_dynamics.logs.text import as_utf8, sniff_encoding
@@ -39,6 +39,7 @@ READERS: dict[str, str] = {
 
 _PROBE_BYTES = 65536
 _FOLDER_DEPTH = 2
+_NOTHING_FOUND = f"folder holds no log this tool reads ({_FOLDER_DEPTH} levels down searched)"
 
 
 def available_formats() -> list[str]:
@@ -60,7 +61,7 @@ def detect_file_format(p: Path) -> str:
     if p.stat().st_size == 0:
         raise LogReadError(p, "file is empty")
     if is_gzip(p):
-        with gunzipped(p) as inner:
+        with gunzipped(p) as inner, named_as(inner, p):
             return detect_file_format(inner)
     with open(p, "rb") as fh:
         head = fh.read(_PROBE_BYTES)
@@ -107,24 +108,62 @@ def _csv_kind(p: Path) -> str:
     return "wandb-csv" if is_wandb_export_header(columns) else "csv"
 
 
+def _any_file(paths: Iterable[Path]) -> bool:
+    """Whether any of ``paths`` is a regular file (a FIFO or socket named like a log would block the read)."""
+    return any(p.is_file() for p in paths)
+
+
+#: Loose files in a folder read as logs of their own: tables and JSON lines always (a broken one is an error naming
+#: it); console logs (``.log``, ``.out``, ``.txt``) only when they hold training records (other output is common).
+_TABLE_OR_JSONL = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq")
+_CONSOLE = (".log", ".out", ".txt")
+_SUFFIX_READERS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet",
+                   ".pq": "parquet"}
+_RUN_LOGS = ("metrics.jsonl", "metrics.jsonl.gz")
+
+
+def _loose_logs(folder: Path) -> list[tuple[str, Path]]:
+    """``(format, path)`` of the log files lying directly in ``folder`` (not in a run folder)."""
+    found: list[tuple[str, Path]] = []
+    for f in sorted(folder.iterdir()):
+        name = f.name.lower()
+        plain = name[:-3] if name.endswith(".gz") else name
+        suffix = Path(plain).suffix
+        if name.startswith(".") or suffix not in _TABLE_OR_JSONL + _CONSOLE + (".json",) or not f.is_file():
+            continue
+        try:
+            fmt = detect_file_format(f)
+        except LogReadError:
+            if suffix in _TABLE_OR_JSONL:  # read anyway: the reader's error becomes the warning that skips it
+                found.append((_SUFFIX_READERS[suffix], f))
+            continue
+        if suffix in _TABLE_OR_JSONL:
+            found.append((fmt, f))
+            continue
+        if fmt in ("verl-console", "hf-stdout", "trainer-state"):
+            found.append((fmt, f))
+    return found
+
+
 def folder_sources(folder: Path, depth: int = _FOLDER_DEPTH) -> list[tuple[str, Path]]:
-    """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry."""
-    for name in ("metrics.jsonl", "metrics.jsonl.gz"):
+    """``(format, path)`` of every log a folder holds; a folder that is one run gives one entry. Run folders are
+    searched ``depth`` levels down; the log files lying loose in each folder searched are read too (one run each)."""
+    for name in _RUN_LOGS:
         if (folder / name).is_file():
             return [("jsonl", folder / name)]
-    if (folder / "trainer_state.json").is_file() or any(folder.glob("checkpoint-*/trainer_state.json")):
+    if (folder / "trainer_state.json").is_file() or _any_file(folder.glob("checkpoint-*/trainer_state.json")):
         return [("trainer-state", folder)]
-    if any(folder.glob("run-*.wandb")) or any(folder.glob("*run-*/run-*.wandb")):
+    if _any_file(folder.glob("run-*.wandb")) or _any_file(folder.glob("*run-*/run-*.wandb")):
         return [("wandb-offline", folder)]
-    if any(f.is_file() for f in folder.glob("*tfevents*")):
+    if _any_file(folder.glob("*tfevents*")):
         return [("tensorboard", folder)]
     sources: list[tuple[str, Path]] = []
     if depth > 0:
         for child in sorted(c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")):
             sources.extend(folder_sources(child, depth - 1))
-    if depth == 0 and any(folder.rglob("*tfevents*")):
+    if depth == 0 and _any_file(folder.rglob("*tfevents*")):
         return [("tensorboard", folder)]
-    return sources
+    return sorted(_loose_logs(folder) + sources, key=lambda source: str(source[1]))
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -137,7 +176,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if p.is_dir():
         sources = folder_sources(p)
         if not sources:
-            raise _unknown(p, "folder holds no log this tool reads")
+            raise _unknown(p, _NOTHING_FOUND)
         return sources[0][0]
     return detect_file_format(p)
 
@@ -161,7 +200,11 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
     if format is not None and format not in READERS:
         raise LogReadError(path, f"unknown format {format!r} (one of: {', '.join(available_formats())})")
     is_uri = str(path).startswith("wandb://")
+    if not str(path).strip():  # Path("") is the current folder: an unset shell variable would read all of it
+        raise LogReadError("''", "empty path (an unset shell variable?)")
     if not is_uri and not Path(path).exists():
+        if Path(path).is_symlink():
+            raise LogReadError(path, "a symlink that leads to nothing (its target is missing, or a loop)")
         raise LogReadError(path, "no such file or folder")
     if not is_uri and not Path(path).is_file() and not Path(path).is_dir():
         raise LogReadError(path, "not a regular file or folder (a pipe or a device?); save the log to a file first")
@@ -174,13 +217,33 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
         if format is not None:
             sources = [s for s in sources if s[0] == format]
         if not sources:
-            raise _unknown(Path(path), "folder holds no log this tool reads")
+            raise _unknown(Path(path), _NOTHING_FOUND)
     if step_column is not None:
         others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
         if others:
             raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
-        return [run for fmt, source in sources for run in _read_source(fmt, source, strict, step_column)]
-    return [run for fmt, source in sources for run in _read_source(fmt, source, strict, None)]
+    if is_uri or Path(path).is_file():
+        return _read_source(sources[0][0], sources[0][1], strict, step_column)
+    return _read_folder_sources(sources, strict, step_column)
+
+
+def _read_folder_sources(sources: list[tuple[str, Path]], strict: bool, step_column: str | None) -> list[Run]:
+    """The runs of a folder's logs. A loose file that cannot be read (an empty ``notes.jsonl`` beside the run
+    folders) is skipped with a warning, unless nothing else reads or ``strict``; run folders always count."""
+    runs: list[Run] = []
+    skipped: list[LogReadError] = []
+    for fmt, source in sources:
+        try:
+            runs.extend(_read_source(fmt, source, strict, step_column))
+        except LogReadError as exc:
+            if strict or not Path(source).is_file() or Path(source).name in _RUN_LOGS:
+                raise
+            skipped.append(exc)
+    if skipped and not runs:
+        raise skipped[0]
+    if skipped:
+        runs[0].stats.warnings.extend(f"{exc}; this file skipped" for exc in skipped)
+    return runs
 
 
 def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_column: str | None) -> list[Run]:
@@ -188,10 +251,14 @@ def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_co
     as their source)."""
     path = Path(source)
     if not str(source).startswith("wandb://") and path.is_file() and is_gzip(path):
-        with gunzipped(path) as inner:
+        notes: list[str] = []
+        with gunzipped(path, notes) as inner, named_as(inner, path):
+            if strict and notes:
+                raise LogReadError(path, "bytes after the compressed data (not gzip)")
             runs = _read_source(fmt, inner, strict, step_column)
         for run in runs:
             run.source = str(source)
+            run.stats.warnings = notes + [message.replace(str(inner), str(source)) for message in run.stats.warnings]
         return runs
     extra = {"step_column": step_column} if step_column is not None else {}
     return _load(fmt)(source, strict=strict, **extra)

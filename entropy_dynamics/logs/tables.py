@@ -51,7 +51,7 @@ def table_to_run(
     stats = ReadStats()
     raw = raw.reset_index(drop=True)
     step_values = to_numeric_frame(raw[[step_column]])[step_column].to_numpy()
-    in_range = (step_values >= -STEP_LIMIT) & (step_values < STEP_LIMIT)  # NaN/inf fail too
+    in_range = np.abs(step_values) < STEP_LIMIT  # NaN/inf fail too
     good_step = in_range & (np.mod(step_values, 1) == 0)
     if not good_step.all():
         bad = int(np.flatnonzero(~good_step)[0])

@@ -20,7 +20,7 @@ from tensorboard.util import tensor_util
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.checks import note_corruption, reject_record
-from entropy_dynamics.logs.model import ReadStats, Run, frame_to_run
+from entropy_dynamics.logs.model import STEP_LIMIT, ReadStats, Run, frame_to_run
 from entropy_dynamics.logs.tfrecord import read_records
 
 EVENT_GLOB = "*tfevents*"
@@ -66,6 +66,10 @@ def _scalars(path: Path, stats: ReadStats, strict: bool) -> tuple[list[int], lis
             event = event_pb2.Event.FromString(raw)
         except DecodeError:
             reject_record(path, stats, strict, f"event {number} does not decode", key=f"decode:{path}")
+            continue
+        if abs(event.step) >= STEP_LIMIT:
+            reject_record(path, stats, strict, f"event {number}: step {event.step} does not fit (|step| >= 2^53: "
+                          "not a training step)", key=f"bigstep:{path}")
             continue
         if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
             steps.append(event.step)

@@ -50,6 +50,44 @@ def _read_json(path: Path) -> Any:
         raise LogReadError(path, "invalid JSON (nested too deeply)") from None
 
 
+_HISTORY_START = re.compile(r'"log_history"\s*:\s*\[')
+
+
+def _entries_before_the_cut(path: Path) -> list[Any]:
+    """The complete ``log_history`` entries of a ``trainer_state.json`` cut short (the Trainer rewrites it in place
+    at every save: a crash or a full disk mid-write leaves half a file); empty when there is no such list."""
+    text = as_utf8(path.read_bytes())[0].decode("utf-8", errors="replace")
+    start = _HISTORY_START.search(text)
+    if start is None:
+        return []
+    decoder = json.JSONDecoder(parse_int=_parse_int)
+    entries: list[Any] = []
+    position = start.end()
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] == "]":
+            return entries
+        try:
+            entry, position = decoder.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            return entries
+        entries.append(entry)
+
+
+def _read_state(state_file: Path, stats: ReadStats, strict: bool) -> Any:
+    """The state's JSON; a file cut short gives its complete ``log_history`` entries, warned (strict: the error)."""
+    try:
+        return _read_json(state_file)
+    except LogReadError:
+        entries = [] if strict else _entries_before_the_cut(state_file)
+        if not entries:
+            raise
+    stats.warn_once("cut", f"{state_file}: not complete JSON (cut short while being written?): the "
+                           f"{len(entries)} complete log_history entries before the cut are read, the rest is lost")
+    return {"log_history": entries}
+
+
 def _run_name(state_file: Path) -> str:
     folder = state_file.parent
     if re.fullmatch(r"checkpoint-\d+", folder.name):
@@ -60,10 +98,10 @@ def _run_name(state_file: Path) -> str:
 def read_trainer_state(path: str | os.PathLike[str], strict: bool = False) -> list[Run]:
     """One run from ``trainer_state.json`` (a file, its folder, or a trainer output dir)."""
     state_file = find_trainer_state(Path(path))
-    state = _read_json(state_file)
+    stats = ReadStats()
+    state = _read_state(state_file, stats, strict)
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
         raise LogReadError(state_file, "not a trainer_state.json (no 'log_history' list)")
-    stats = ReadStats()
     merged: dict[int, dict[str, Any]] = {}
     order: list[tuple[int, dict[str, Any]]] = []
     summary: dict[str, Any] = {}

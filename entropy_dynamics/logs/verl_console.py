@@ -104,7 +104,8 @@ def read_verl_console(path: str | os.PathLike[str], strict: bool = False) -> lis
     records: list[tuple[int, int, dict[str, Any]]] = []
     for lineno, step, values in iter_console_records(path):
         if step is None or as_step(step) is None:
-            reject_record(path, stats, strict, "step does not fit a 64-bit integer", lineno, "bigstep")
+            reject_record(path, stats, strict, "step does not fit (|step| >= 2^53: not a training step)", lineno,
+                          "bigstep")
             continue
         records.append((lineno, step, values))
     if not records:

@@ -158,12 +158,12 @@ def find_run_files(path: Path) -> list[Path]:
     """The ``.wandb`` files under a file, a run folder, a ``wandb/`` folder or a folder holding one."""
     if path.is_file():
         return [path]
-    direct = sorted(path.glob("run-*.wandb"))
+    direct = sorted(f for f in path.glob("run-*.wandb") if f.is_file())  # not a FIFO: reading one would block
     if direct:
         return direct[-1:]  # one run folder = one run; several files only if wandb was restarted in it
-    files = sorted(path.glob("*run-*/run-*.wandb"))
+    files = sorted(f for f in path.glob("*run-*/run-*.wandb") if f.is_file())
     if not files and (path / "wandb").is_dir():
-        files = sorted((path / "wandb").glob("*run-*/run-*.wandb"))
+        files = sorted(f for f in (path / "wandb").glob("*run-*/run-*.wandb") if f.is_file())
     return [f for f in files if f.parent.name != "latest-run"]
 
 

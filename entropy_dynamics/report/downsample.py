@@ -4,6 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
+_INT32 = np.iinfo(np.int32)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def compact_steps(steps: np.ndarray) -> np.ndarray:
+    """``steps`` as int32 (half the bytes in the page) when they fit, else int64: a cast would wrap steps beyond
+    2^31 (timestamps, sample counters) onto wrong, even negative, x positions without a word."""
+    steps = np.asarray(steps)
+    if steps.size == 0 or (steps.min() >= _INT32.min and steps.max() <= _INT32.max):
+        return steps.astype(np.int32)
+    return steps.astype(np.int64)
+
+
+def compact_values(values: np.ndarray) -> np.ndarray:
+    """``values`` as float32 when every finite one fits, else float64 (a cast would turn 1e39 into inf)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if finite.size and float(np.abs(finite).max()) > _FLOAT32_MAX:
+        return values
+    return values.astype(np.float32)
+
 
 def minmax_envelope(
     steps: np.ndarray, values: np.ndarray, max_points: int, keep_steps: np.ndarray | None = None

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from entropy_dynamics.report.downsample import compact_values
 from entropy_dynamics.report.smoothing import ema
 
 #: Opacity of the raw series under its smoothed curve.
@@ -42,7 +43,7 @@ def smoothed_lines(
     raw = go.Scatter(x=steps, y=values, mode="lines", uid=uid, name=name, legendgroup=group, showlegend=False,
                      line={"color": hex_to_rgba(color, RAW_OPACITY), "width": 1},
                      hoverinfo="skip", **common)
-    smooth = go.Scatter(x=steps, y=ema(steps, values, weight, gap).astype(np.float32), mode="lines",
+    smooth = go.Scatter(x=steps, y=compact_values(ema(steps, values, weight, gap)), mode="lines",
                         name=name, legendgroup=group, showlegend=legend, line={"color": color, "width": width},
                         meta={"smooth_of": uid, "gap": gap}, hovertemplate=template, **common)
     return [raw, smooth]

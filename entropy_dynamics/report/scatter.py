@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from entropy_dynamics.analysis.types import PhaseAnalysis
+from entropy_dynamics.report.downsample import compact_steps, compact_values
 from entropy_dynamics.report.theme import PHASE_SOLID, base_layout, esc
 
 MAX_SCATTER_POINTS = 3000
@@ -44,8 +45,8 @@ def entropy_reward_figure(
     for phase in dict.fromkeys(phases):
         mask = phases == phase
         fig.add_trace(go.Scatter(
-            x=shown["entropy"].to_numpy(np.float32)[mask], y=shown["reward"].to_numpy(np.float32)[mask],
-            customdata=steps[mask].astype(np.int32), mode="markers", name=esc(phase),
+            x=compact_values(shown["entropy"].to_numpy()[mask]), y=compact_values(shown["reward"].to_numpy()[mask]),
+            customdata=compact_steps(steps[mask]), mode="markers", name=esc(phase),
             marker={"size": 6, "opacity": 0.65, "color": PHASE_SOLID.get(phase, "#9ca3af")},
             hovertemplate="step %{customdata}<br>H %{x:.4g}<br>R %{y:.4g}<extra></extra>"))
     a, b = fit.get("a"), fit.get("b")

@@ -26,6 +26,8 @@ MAX_WEIGHT = 0.99
 DEFAULT_SMOOTHING = 0.6
 #: The weight a comparison opens with: several runs in one panel need calmer curves.
 COMPARE_SMOOTHING = 0.8
+#: Nanoseconds a run may span in :func:`ema` (datetime64 holds about 9.2e18 from 1970; half of that).
+_DATETIME_SPAN_NS = 4e18
 
 
 def check_smoothing(weight: float) -> float:
@@ -54,7 +56,11 @@ def ema(steps: np.ndarray, values: np.ndarray, weight: float, gap: float | None 
     if weight == 0 or len(values) < 2:
         return values.copy()
     gap = logging_gap(np.asarray(steps)) if gap is None else gap
-    halflife = gap * np.log(0.5) / np.log(weight)
-    times = pd.to_datetime(np.asarray(steps, dtype=np.float64) * 1e9, unit="ns")
+    # Time in gaps from the first step (the EMA only sees step differences over the gap), in nanosecond ticks small
+    # enough that the run fits pandas' datetime64 (steps up to 2^53, e.g. millisecond timestamps, overflowed it).
+    elapsed = (np.asarray(steps, dtype=np.float64) - float(np.asarray(steps)[0])) / gap
+    tick = min(1e9, _DATETIME_SPAN_NS / max(float(elapsed[-1]), 1.0))
+    halflife = np.log(0.5) / np.log(weight) * tick
+    times = pd.to_datetime(elapsed * tick, unit="ns")
     series = pd.Series(values)
-    return series.ewm(halflife=pd.Timedelta(halflife * 1e9, unit="ns"), times=times).mean().to_numpy()
+    return series.ewm(halflife=pd.Timedelta(halflife, unit="ns"), times=times).mean().to_numpy()

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.logs import Run
 from entropy_dynamics.report.annotations import stagger_levels
-from entropy_dynamics.report.downsample import minmax_envelope
+from entropy_dynamics.report.downsample import compact_steps, compact_values, minmax_envelope
 from entropy_dynamics.report.formatting import ratio, sig
 from entropy_dynamics.report.lines import smoothed_lines
 from entropy_dynamics.report.panels import Panel
@@ -45,11 +45,12 @@ def marked_steps(analysis: PhaseAnalysis) -> np.ndarray:
 
 
 def light_series(run: Run, column: str, max_points: int, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(steps int32[M], values float32[M]) of one metric, downsampled to an envelope for plotting."""
+    """(steps int32[M], values float32[M]) of one metric, downsampled to an envelope for plotting (int64 / float64
+    where the numbers do not fit the narrow types)."""
     series = run.series(column)
     steps, values = minmax_envelope(series.index.to_numpy(), series.to_numpy(dtype=np.float64),
                                     max_points, keep)
-    return steps.astype(np.int32), values.astype(np.float32)
+    return compact_steps(steps), compact_values(values)
 
 
 def axis_refs(row: int) -> tuple[str, str]:

@@ -101,6 +101,10 @@ class SweepPlan:
                 "arms": [{**asdict(a), "overrides": list(a.overrides)} for a in self.arms]}
 
 
+#: Most seeds of one sweep: ``0-100000000`` (a typo) would otherwise build and print a hundred million runs.
+MAX_SEEDS = 10_000
+
+
 def parse_seeds(value: Any) -> list[int]:
     """``[0, 1, 2]``, ``"0-5"`` (inclusive) or ``"0,2,4"`` -> a list of ints."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -113,6 +117,8 @@ def parse_seeds(value: Any) -> list[int]:
             first, last = int(match.group(1)), int(match.group(2))
             if last < first:
                 raise ConfigError(f"seeds {value!r}: the range is empty")
+            if last - first >= MAX_SEEDS:
+                raise ConfigError(f"seeds {value!r}: {last - first + 1} seeds, more than the {MAX_SEEDS} a sweep takes")
             return list(range(first, last + 1))
         try:
             return [int(v) for v in value.split(",") if v.strip()]
@@ -178,7 +184,7 @@ def load_plan(path: str | Path) -> SweepPlan:
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: a binary or UTF-16 file
         raise ConfigError(f"cannot read sweep spec {path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(spec, dict):
         raise ConfigError(f"{path}: a sweep spec is a mapping (output_dir, seeds, arms, ...)")

@@ -8,6 +8,7 @@ what ``--strict`` must fail with when lenient reading only warns (``None``: stri
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -111,7 +112,7 @@ JSONL_CASES = [
     Case("jsonl 5000-digit step", jsonl(with_line(7, raw_metric_line("9" * 5000, "1.0"))), 1,
          strict_error="m.jsonl:8: record has no integer 'step'"),
     Case("jsonl 400-digit step", jsonl(with_line(7, raw_metric_line("9" * 400, "1.0"))), 1,
-         strict_error="m.jsonl:8: record has no integer 'step'"),
+         strict_error="m.jsonl:8: step 99999999999999999999... (400 digits) does not fit"),
     Case("jsonl negative 400-digit value", jsonl(with_line(7, raw_metric_line("7", "-" + "9" * 400))), 1,
          strict_error="non-finite value"),
     Case("jsonl 1e400 float", jsonl(with_line(7, raw_metric_line("7", "1e400"))), 1, strict_error="non-finite"),
@@ -160,7 +161,13 @@ JSONL_CASES = [
     Case("jsonl fractional step", jsonl(with_line(7, raw_metric_line("7.5", "1.0"))), 1,
          strict_error="no integer 'step'"),
     Case("jsonl step 2**63", jsonl(with_line(7, raw_metric_line(str(2**63), "1.0"))), 1,
-         strict_error="no integer 'step'"),
+         strict_error="step 9223372036854775808 does not fit"),
+    Case("jsonl a step of 2**53 (merges with its neighbours as a float)",
+         jsonl(with_line(7, raw_metric_line(str(2**53), "1.0"))), 1,
+         strict_error="m.jsonl:8: step 9007199254740992 does not fit"),
+    Case("jsonl every step near 2**62",
+         jsonl([json.dumps({"step": 2**62 + s, "entropy": entropy(s)}) for s in range(60)]),
+         error="m.jsonl: no metric records found (60 unusable lines", strict_error="m.jsonl:1: step 46116860"),
     Case("jsonl steps going back", jsonl(jsonl_records(40) + jsonl_records(60)[21:]), 2,
          strict_error="m.jsonl:42: step 21 goes back from step 40"),
     Case("jsonl a step logged twice", jsonl(with_line(8, metric_line(7))), 1, strict_error="step 7 repeats"),
@@ -173,10 +180,17 @@ JSONL_CASES = [
     Case("jsonl verl data lines", jsonl([json.dumps({"step": s, "data": {"actor/entropy": entropy(s)}})
                                          for s in range(1, 61)])),
     Case("jsonl flat lines", jsonl([json.dumps({"step": s, "entropy": entropy(s)}) for s in range(1, 61)])),
+    Case("jsonl flat lines keyed by global_step", jsonl([json.dumps({"global_step": s, "entropy": entropy(s)})
+                                                         for s in range(1, 61)])),
+    Case("jsonl flat lines keyed by Iteration, one fractional", jsonl(
+        [json.dumps({"Iteration": s, "entropy": entropy(s)}) for s in range(1, 61)] + ['{"Iteration": 61.5}']), 1,
+        strict_error="m.jsonl:61: record has no integer 'step' (got 61.5)"),
     Case("jsonl without entropy", jsonl([json.dumps({"step": s, "reward": s}) for s in range(1, 61)]),
          entropy=False),
     Case("jsonl 2000 metrics in a line", jsonl(with_line(7, metric_line(7, **{f"m{i}": i for i in range(2000)})))),
     Case("jsonl header only", jsonl(jsonl_records(0)), entropy=False),
+    Case("jsonl every entropy value null", jsonl([json.dumps({"step": s, "entropy": None, "reward": s})
+                                                  for s in range(1, 61)]), 1, entropy=False),
 ]
 
 
@@ -216,7 +230,7 @@ VERL_CASES = [
     Case("verl 100k empty fields", verl(verl_with(8, "step:7 - " + " - x:" * 100_000)), 1,
          strict_error="train.log:9: non-numeric value"),
     Case("verl 5000-digit step", verl(verl_with(8, "step:" + "9" * 5000 + " - actor/entropy:1.0")), 1,
-         strict_error="train.log:9: step does not fit a 64-bit integer"),
+         strict_error="train.log:9: step does not fit (|step| >= 2^53"),
     Case("verl 20-digit step", verl(verl_with(8, "step:" + "9" * 20 + " - actor/entropy:1.0")), 1,
          strict_error="step does not fit"),
     Case("verl 400-digit value", verl(verl_with(8, "step:7 - actor/entropy:" + "9" * 400)), 1,
@@ -301,11 +315,16 @@ CSV_CASES = [
     Case("csv ok", csv(csv_lines())),
     Case("csv unterminated quote", csv(csv_with(5, '5,"0.4,0.05')), 2, strict_error="m.csv:6: a quote opened here"),
     Case("csv a row with too many fields", csv(csv_with(5, "5,0.4,0.05,extra")), 1, strict_error="malformed CSV"),
+    Case("csv from Excel with ';' and decimal commas", csv([line.replace(",", ";").replace(".", ",")
+                                                            for line in csv_lines()])),
     Case("csv no step column", csv(["a,b", "1,2"]), error="m.csv: no step column"),
     Case("csv UTF-16", csv(csv_lines(), encoding="utf-16")),
     Case("csv \\r line endings", csv(csv_lines(), end="\r")),
     Case("csv empty", csv([], end=""), error="m.csv: file is empty"),
     Case("csv header only", csv(csv_lines(0)), entropy=False),
+    Case("csv entropy with decimal commas", csv(["step,entropy"] + [f'{s},"{entropy(s)}"'.replace(".", ",")
+                                                                    for s in range(1, 61)]), 1,
+         strict_error="m.csv:2: non-numeric value", entropy=False),
     Case("csv fractional step", csv(csv_with(5, "4.5,0.4,0.1")), 1, strict_error="m.csv:6: no integer step"),
     Case("csv nan cells", csv(csv_with(5, "5,nan,0.1")), 1, strict_error="non-finite"),
     Case("csv step 1e30", csv(csv_with(5, "1e30,0.4,0.1")), 1, strict_error="no integer step"),
@@ -315,6 +334,7 @@ CSV_CASES = [
     Case("csv markup column", csv(["step,actor/entropy,[bold]x[/bold]", *csv_lines()[1:]]), shows="[bold]x[/bold]"),
     Case("csv 100k-character column", csv(["step,actor/entropy," + "c" * 100000, *csv_lines()[1:]])),
     Case("csv a step logged twice", csv(csv_with(6, "5,0.4,0.1")), 1, strict_error="step 5 repeats"),
+    Case("tsv saved as .csv", csv(csv_lines(sep="\t"))),
     Case("tsv ok", text_file("m.tsv", csv_lines(sep="\t"))),
     Case("wandb export with bracketed run names", text_file("export.csv", [EXPORT_HEADER] + [
         f"{s},{entropy(s)},{entropy(s)},{entropy(s + 3)}" for s in range(1, 61)]), shows="grpo [seed 1]"),
@@ -324,6 +344,8 @@ CSV_CASES = [
          error="export.csv: the W&B export holds only __MIN/__MAX"),
     Case("wandb export run name with escape codes", text_file("export.csv", ["Step,r\x1b[5m - actor/entropy"] + [
         f"{s},{entropy(s)}" for s in range(1, 61)]), shows="r\\x1b[5m"),
+    Case("tensorboard CSV download (Wall time, Step, Value)", text_file("run-grpo-tag-actor_entropy.csv", [
+        "Wall time,Step,Value"] + [f"{1733500000.5 + s},{s},{entropy(s)}" for s in range(1, 61)]), shows="grpo"),
     Case("parquet ok", parquet(pd.DataFrame({"step": range(1, 61), "entropy": [entropy(s) for s in range(1, 61)]}))),
     Case("parquet random bytes", random_bytes("m.parquet", prefix=b"PAR1"), error="m.parquet: not a readable Parquet"),
     Case("parquet no step column", parquet(pd.DataFrame({"a": [1.0]})), error="m.parquet: no step column"),
@@ -356,6 +378,9 @@ def with_bad_config(folder: Path) -> Path:
 
 
 GOOD_STATE = json.dumps({"log_history": [{"step": s, "entropy": entropy(s)} for s in range(1, 61)]})
+HF_STATE = json.dumps({"best_metric": None, "epoch": 1.0, "global_step": 60, "log_history": [
+    {"step": s, "entropy": entropy(s), "loss": 1 / s} for s in range(1, 61)], "logging_steps": 1, "max_steps": 60},
+    indent=2, sort_keys=True)
 
 STATE_CASES = [
     Case("trainer_state ok", trainer_state()),
@@ -372,6 +397,12 @@ STATE_CASES = [
     Case("trainer_state 5000-digit value", state_text(GOOD_STATE.replace('"step": 9,', '"step": 9, "x": ' + "9" * 5000
                                                                          + ",")), 1, strict_error="non-finite"),
     Case("trainer_state UTF-16", state_text(GOOD_STATE, "utf-16")),
+    Case("trainer_state cut short mid-entry", state_text(GOOD_STATE[: len(GOOD_STATE) // 2]), 1,
+         strict_error="trainer_state.json:1: invalid JSON"),
+    Case("trainer_state as the Trainer writes it, cut after log_history", state_text(HF_STATE[: HF_STATE.index(
+        '"logging_steps"') + 5]), 1, strict_error="trainer_state.json:"),
+    Case("trainer_state cut before log_history", state_text(HF_STATE[:40]),
+         error="trainer_state.json:3: invalid JSON"),
     Case("trainer_state unreadable config.json", with_bad_config, 1),
 ]
 
@@ -436,6 +467,9 @@ BINARY_CASES = [
     Case("tensorboard one flipped byte", tb_damaged(flip_middle), 1, strict_error="corrupt data after event"),
     Case("tensorboard 2 KB zeroed", tb_damaged(zero_2k), 1, strict_error="corrupt data after event"),
     Case("tensorboard cut tail", tb_damaged(cut_tail), 1),
+    Case("tensorboard a step beyond 2**53", tb_events({"policy/entropy": [(s, entropy(s)) for s in range(60)]
+                                                    + [(2**60, 1.0)]}), 1,
+         strict_error="step 1152921504606846976 does not fit"),
     Case("tensorboard random bytes", random_bytes("events.out.tfevents.1.host"),
          error="events.out.tfevents.1.host: not a TensorBoard event file"),
     Case("tensorboard zero bytes", random_bytes("events.out.tfevents.2.host", size=0),
@@ -481,12 +515,103 @@ def folder_named_jsonl(folder: Path) -> Path:
     return folder / "x.jsonl"
 
 
+def _only_empty(folder: Path) -> Path:
+    (folder / "only").mkdir()
+    (folder / "only" / "x.jsonl").write_bytes(b"")
+    return folder / "only"
+
+
+def _symlink(link: Path, target: Path) -> Path:
+    """``link`` -> ``target``; returns the folder the link is in when the target is that folder (a loop)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    return target if target == link.parent else link
+
+
+def fifo_named(name: str) -> Callable[[Path], Path]:
+    """A folder holding only a FIFO with a log's name (reading it would block for ever)."""
+    def write(folder: Path) -> Path:
+        (folder / "run").mkdir()
+        os.mkfifo(folder / "run" / name)
+        return folder / "run"
+    return write
+
+
+def loose_logs(*, beside_run: bool = False, empty: bool = False) -> Callable[[Path], Path]:
+    """A folder of log files lying loose (not in run folders): a verl console log, a CSV, a JSONL, notes."""
+    def write(folder: Path) -> Path:
+        logs = folder / "logs"
+        logs.mkdir()
+        text_file("train.log", verl_lines())(logs)
+        text_file("history.csv", csv_lines())(logs)
+        text_file("m.jsonl", jsonl_records())(logs)
+        text_file("notes.txt", ["not a log"])(logs)
+        text_file("debug.log", ["INFO starting"])(logs)
+        if beside_run:
+            (logs / "run1").mkdir()
+            text_file("metrics.jsonl", jsonl_records())(logs / "run1")
+        if empty:
+            (logs / "new.jsonl").write_bytes(b"")
+        return logs
+    return write
+
+
+def gzip_of(data: bytes, name: str = "m.jsonl.gz", damage_at: int | None = None) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        packed = bytearray(gzip.compress(data, mtime=0))
+        if damage_at is not None:
+            packed[damage_at] = 0xFF  # the first deflate byte: BFINAL=1, BTYPE=11 (reserved): zlib refuses it
+        path = folder / name
+        path.write_bytes(bytes(packed))
+        return path
+    return write
+
+
+def _appended(path: Path, data: bytes) -> Path:
+    path.write_bytes(path.read_bytes() + data)
+    return path
+
+
+def _cut(path: Path, size: int) -> Path:
+    path.write_bytes(path.read_bytes()[:size])
+    return path
+
+
+GOOD_JSONL = ("\n".join(jsonl_records()) + "\n").encode()
+
 PATH_CASES = [
     Case("missing path", lambda folder: folder / "missing.jsonl", error="missing.jsonl: no such file or folder"),
     Case("a FIFO", fifo, error="pipe.jsonl: not a regular file or folder"),
+    Case("a symlink to itself", lambda folder: _symlink(folder / "loop.jsonl", folder / "loop.jsonl"),
+         error="loop.jsonl: a symlink that leads to nothing"),
+    Case("a symlink to a missing file", lambda folder: _symlink(folder / "gone.jsonl", folder / "nowhere.jsonl"),
+         error="gone.jsonl: a symlink that leads to nothing"),
+    Case("a folder holding a symlink loop", lambda folder: _symlink(folder / "top" / "down", folder / "top"),
+         error="top: folder holds no log"),
     Case("an empty folder", empty_folder, error="empty: folder holds no log this tool reads"),
     Case("a folder of notes", folder_of_notes, error="notes: folder holds no log this tool reads"),
     Case("a folder named x.jsonl", folder_named_jsonl, error="x.jsonl: folder holds no log this tool reads"),
+    Case("a folder holding a FIFO named run-x.wandb", fifo_named("run-x.wandb"), error="run: folder holds no log"),
+    Case("a folder holding a FIFO named events.out.tfevents.1", fifo_named("events.out.tfevents.1"),
+         error="run: folder holds no log"),
+    Case("a folder of loose log files", loose_logs()),
+    Case("loose log files beside a run folder", loose_logs(beside_run=True)),
+    Case("an empty loose .jsonl in a folder", loose_logs(empty=True), 1,
+         strict_error="new.jsonl: no metric records found (empty file?)"),
+    Case("a folder holding only an empty .jsonl", _only_empty, error="x.jsonl: no metric records found (empty file?)"),
+    Case("gzip holding random bytes", gzip_of(random.Random(2).randbytes(4000)),
+         error="m.jsonl.gz: no metric records found", strict_error="m.jsonl.gz:1: corrupt JSON line"),
+    Case("gzip holding a binary named train.log",
+         gzip_of(b"\x7fELF" + random.Random(3).randbytes(3000), "train.log.gz"),
+         error="train.log.gz: unknown log format"),
+    Case("gzip with damaged compressed data", gzip_of(GOOD_JSONL, damage_at=10),
+         error="m.jsonl.gz: not a readable gzip file"),
+    Case("gzip with junk appended after it", lambda folder: _appended(gzip_of(GOOD_JSONL)(folder), b"junk\n" * 20), 1,
+         strict_error="m.jsonl.gz: bytes after the compressed data"),
+    Case("gzip cut inside its header", lambda folder: _cut(gzip_of(GOOD_JSONL)(folder), 6),
+         error="m.jsonl.gz: holds no data after decompression"),
+    Case("gzip with a non-numeric value", gzip_of("\n".join(with_line(7, raw_metric_line("7", '"abc"'))).encode()), 1,
+         strict_error="m.jsonl.gz:8: non-numeric value 'abc'"),
     Case("garbage with an unknown suffix", random_bytes("blob.bin", seed=5), error="blob.bin: unknown log format"),
 ]
 

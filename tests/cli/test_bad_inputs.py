@@ -120,3 +120,17 @@ def test_output_paths_that_cannot_be_written_are_one_line(tmp_path: Path, capsys
     ]:
         code, _, err = _cli(capsys, *args)
         _assert_one_line_error(code, err, expected)
+
+
+def test_library_warnings_are_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy / scipy / pandas warnings (overflow on values near 1e308, a fit without covariance) are one
+    ``warning:`` line each, never the source line Python prints under them."""
+    log = tmp_path / "m.jsonl"
+    log.write_text("".join(f'{{"step": {s}, "entropy": {1 + 0.1 * (s % 7)}, "reward": {(-1) ** s * 1e308}}}\n'
+                           for s in range(1, 80)))
+    report = ["report", str(log), "--out", str(tmp_path / "r.html")]
+    for args in (["analyze", str(log), "--table", "--no-cache"], report):
+        code, _, err = _cli(capsys, *args)
+        lines = err.strip().splitlines()
+        assert code == 0 and any(line.startswith("warning: RuntimeWarning: ") for line in lines), err
+        assert all(line.startswith("warning: ") for line in lines), err

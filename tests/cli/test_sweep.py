@@ -100,13 +100,19 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
 def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "s"), "arms": {"a": {"set": ["algorithm=sac"]}}}))
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"steps: 5\n\x87\xff\x00")
     cases = [
         ["sweep", str(spec)],
+        ["sweep", str(binary), "--dry-run"],
+        ["sweep", "--config", str(binary), "--out", str(tmp_path / "b")],
         ["sweep", str(tmp_path / "missing.yaml")],
         ["sweep", "--config", "x.yaml"],
         ["sweep", "--arm", "a=*.jsonl"],
         ["sweep", "--summary", "--arm", f"a={tmp_path}/none/*.jsonl"],
         ["sweep", "--out", str(tmp_path / "g"), "--grid", "lr"],
+        ["sweep", "--out", str(tmp_path / "g"), "--seeds", "0-100000000", "--dry-run"],
+        ["sweep", "--summary", "--arm", f"a={tmp_path}/*.yaml", "--collapse-below", "nan"],
     ]
     for args in cases:
         assert main(args) == 2, args
@@ -124,3 +130,13 @@ def test_a_sweep_folder_refuses_another_plan(tmp_path, capsys):
     record_plan(load_plan(spec))
     assert main(["sweep", str(spec), "--set", "lr=1e-3", "--seeds", "0"]) == 2
     assert "another plan" in capsys.readouterr().err
+
+
+def test_a_log_matched_by_two_globs_of_an_arm_counts_once(tmp_path, capsys):
+    grpo = Path(__file__).resolve().parents[2] / "sample_logs" / "grpo" / "metrics.jsonl"
+    args = ["sweep", "--summary", "--no-html", "--format", "json", "--out", str(tmp_path),
+            "--arm", f"a={grpo}", "--arm", f"a={grpo.parent}/*.jsonl"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["runs"]) == 1
+    assert "warning: --arm a: 1 logs matched more than once; each counted once" in captured.err

@@ -26,6 +26,10 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
     assert "unknown key 'nope'" in err and len(err.splitlines()) == 1
     assert main(["train", "--set", f"output_dir={tmp_path / 'x'}", "--resume"]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+    bad.write_bytes(b"steps: 5\n\x87\xff\x00")  # a binary file, or a config saved as UTF-16
+    assert main(["train", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("bad.yaml: not UTF-8 text (invalid start byte at byte 9)") and len(err.splitlines()) == 1
 
 
 def test_sft_then_train_from_its_model(tmp_path):

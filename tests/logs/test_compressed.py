@@ -64,3 +64,16 @@ def test_archives_and_broken_gzip_get_one_line_errors(tmp_path, capsys):
     assert main(["analyze", str(broken)]) == 2
     err = capsys.readouterr().err.strip()
     assert "gzip" in err and len(err.splitlines()) == 1
+
+
+def test_problems_inside_a_gzip_file_name_the_gz_file_not_its_temporary_copy(tmp_path):
+    lines = GRPO.read_text().splitlines()
+    lines[5] = '{"type": "metrics", "step": 5, "metrics": {"policy/entropy": "high"}}'
+    packed = tmp_path / "run" / "metrics.jsonl.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    warnings = read_runs(packed)[0].stats.warnings
+    assert warnings and all(w.startswith(f"{packed}:") for w in warnings)
+    with pytest.raises(LogReadError) as info:
+        read_runs(packed, strict=True)
+    assert info.value.path == str(packed) and info.value.line == 6

@@ -69,3 +69,24 @@ def test_competing_aliases_most_points_wins(tmp_path):
     (run,) = read_runs(path)
     assert run.points()["policy/entropy"] == 300 and run.source_names["policy/entropy"] == "actor/entropy_loss"
     assert run.competing == {"policy/entropy": ["actor/entropy"]}
+
+
+def test_a_tensorboard_csv_download_is_its_tag_not_wall_time_and_value(tmp_path):
+    path = tmp_path / "run-grpo_seed1-tag-actor_entropy.csv"
+    path.write_text("Wall time,Step,Value\n1733500000.5,1,0.9\n1733500010.5,2,0.8\n")
+    run = read_runs(path)[0]
+    assert run.name == "grpo_seed1" and list(run.metrics.columns) == ["policy/entropy"]
+    assert run.source_names == {"policy/entropy": "actor/entropy"} and run.steps.tolist() == [1, 2]
+    verl = tmp_path / "run-a-tag-response_length_mean.csv"  # verl's response_length/mean
+    verl.write_text("Wall time,Step,Value\n1.5,1,100\n")
+    assert read_runs(verl)[0].source_names == {"response/mean_length": "response_length/mean"}
+    odd = tmp_path / "run-a-tag-my_probe_x.csv"  # no known name with '/' put back: the tag as it is
+    odd.write_text("Wall time,Step,Value\n1.5,1,100\n")
+    assert list(read_runs(odd)[0].metrics.columns) == ["my_probe_x"]
+
+
+def test_a_csv_with_semicolons_between_fields_reads_decimal_commas(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffstep;entropy;reward\r\n1;0,5;1\r\n2;0,75;-0,5\r\n".encode())
+    run = read_runs(path, strict=True)[0]
+    assert run.series("entropy").tolist() == [0.5, 0.75] and run.series("reward").tolist() == [1.0, -0.5]

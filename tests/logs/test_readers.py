@@ -1,6 +1,8 @@
+from pathlib import Path
+
 import pytest
 
-from entropy_dynamics.errors import LogReadError
+from entropy_dynamics.errors import LogReadError, MetricNotFoundError
 from entropy_dynamics.logs import MetricLogWriter, available_formats, detect_format, read_many, read_runs
 from tests.logs.log_writers import write_events, write_trainer_state
 
@@ -95,7 +97,22 @@ def test_read_many_keeps_order(tmp_path):
     assert [r.name for r in read_many([b, a])] == ["b", "a"]
 
 
-HUGE = "99999999999999999999999"
+def test_loose_log_files_in_a_folder_are_runs_of_their_own(tmp_path):
+    root = tmp_path / "logs"
+    _our_log(root / "r1" / "metrics.jsonl")
+    _our_log(root / "loose.jsonl", steps=4)
+    (root / "train.log").write_text("step:1 - actor/entropy:0.5\nstep:2 - actor/entropy:0.4\n")
+    (root / "history.csv").write_text("step,entropy\n1,0.5\n")
+    (root / "stderr.log").write_text("INFO starting\n")  # console output without records: not a run
+    (root / "notes.txt").write_text("hello\n")
+    (root / "config.json").write_text('{"lr": 1}')
+    runs = read_runs(root)
+    assert [(r.reader, Path(r.source).name) for r in runs] == [
+        ("csv", "history.csv"), ("jsonl", "loose.jsonl"), ("jsonl", "metrics.jsonl"), ("verl-console", "train.log")]
+
+
+# 2^53 + 1: the first integer a float64 cannot hold (the analysis works on float steps)
+HUGE = str(2**53 + 1)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +125,7 @@ HUGE = "99999999999999999999999"
          f'{{"log_history": [{{"step": 1, "a": 1}}, {{"step": {HUGE}, "a": 2}}, {{"step": 2, "a": 3}}]}}', None),
     ],
 )
-def test_a_step_beyond_int64_is_a_bad_line(tmp_path, name, content, line):
+def test_a_step_beyond_2_to_the_53_is_a_bad_line(tmp_path, name, content, line):
     path = tmp_path / name
     path.write_text(content)
     run = read_runs(path)[0]
@@ -117,3 +134,18 @@ def test_a_step_beyond_int64_is_a_bad_line(tmp_path, name, content, line):
     with pytest.raises(LogReadError) as info:
         read_runs(path, strict=True)
     assert info.value.line == line and "step" in info.value.message
+
+
+def test_an_empty_path_is_an_error_not_the_current_folder():
+    with pytest.raises(LogReadError, match="empty path"):
+        read_runs("")
+
+
+def test_a_metric_without_one_usable_value_is_named_as_such(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(f'{{"step": {s}, "entropy": null, "reward": {s}}}\n' for s in range(5)))
+    run = read_runs(path)[0]
+    with pytest.raises(MetricNotFoundError, match="no metric 'policy/entropy' with a usable value"):
+        run.series("entropy")
+    with pytest.raises(MetricNotFoundError, match="available: reward"):
+        run.series("loss")

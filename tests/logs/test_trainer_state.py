@@ -68,3 +68,17 @@ def test_strict_and_bad_files(tmp_path):
     other.write_text('{"global_step": 3}')
     with pytest.raises(LogReadError, match="no 'log_history' list"):
         read_runs(other)
+
+
+def test_a_state_cut_short_while_being_written_keeps_its_complete_entries(tmp_path):
+    history = [{"step": s, "loss": 1.0 / s, "entropy": 0.5} for s in range(1, 11)]
+    text = json.dumps({"global_step": 10, "log_history": history}, indent=2, sort_keys=True)
+    path = tmp_path / "out" / "trainer_state.json"
+    path.parent.mkdir()
+    path.write_text(text[: text.index('"step": 7')])  # the Trainer died while writing entry 7
+    run = read_runs(path)[0]
+    assert run.steps.tolist() == [1, 2, 3, 4, 5, 6]
+    assert run.stats.warnings == [f"{path}: not complete JSON (cut short while being written?): the 6 complete "
+                                  "log_history entries before the cut are read, the rest is lost"]
+    with pytest.raises(LogReadError, match="invalid JSON"):
+        read_runs(path, strict=True)

@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entropy_dynamics.report.downsample import minmax_envelope
+from entropy_dynamics.report.downsample import compact_steps, compact_values, minmax_envelope
 
 
 def test_short_series_is_returned_unchanged():
@@ -37,3 +37,13 @@ def test_any_length_and_budget(n, max_points, seed):
     s, v = minmax_envelope(steps, values, max_points)
     assert len(s) <= max(n if n <= max_points else 0, max_points + 2)
     assert v.max() == values.max() and v.min() == values.min()
+
+
+def test_compact_types_only_where_the_numbers_fit():
+    small = np.array([0, 5, 2**31 - 1])
+    assert compact_steps(small).dtype == np.int32
+    big = np.array([1_733_500_000_000, 1_733_500_001_000])  # millisecond timestamps as steps
+    assert compact_steps(big).dtype == np.int64 and compact_steps(big).tolist() == big.tolist()
+    assert compact_values(np.array([0.5, np.nan])).dtype == np.float32
+    huge = compact_values(np.array([1e39, -1e300, np.nan]))
+    assert huge.dtype == np.float64 and np.isfinite(huge[:2]).all()

@@ -49,3 +49,11 @@ def test_weight_zero_is_the_raw_series_and_bad_weights_are_refused():
 def test_logging_gap_is_the_median_spacing():
     assert logging_gap(np.array([0, 10, 20, 30, 100])) == 10
     assert logging_gap(np.array([5])) == 1.0
+
+
+def test_steps_far_beyond_nanosecond_datetimes_smooth_like_small_ones():
+    values = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    small = np.array([0, 10, 20, 40, 50])
+    for offset, scale in ((1_733_500_000_000, 1), (0, 10**12), (2**52, 1)):  # ms timestamps, huge spacing
+        got = ema(small * scale + offset, values, 0.6)
+        np.testing.assert_allclose(got, ema(small, values, 0.6), rtol=1e-9)

@@ -32,9 +32,17 @@ def fit_entropy_reward(entropy: np.ndarray, reward: np.ndarray) -> dict[str, Any
         return {"a": None, "b": None, "r2": None, "n": n, "reason": f"too few points ({n} < {MIN_FIT_POINTS})"}
     if float(np.ptp(h)) == 0.0:
         return {"a": None, "b": None, "r2": None, "n": n, "reason": "entropy is constant"}
-    x = np.exp(h)
-    slope, intercept = np.polyfit(x, r, 1)
-    (a, b), _ = curve_fit(_model, h, r, p0=(-slope, intercept))
+    with np.errstate(over="ignore"):
+        x = np.exp(h)
+    if not np.isfinite(x).all():
+        return {"a": None, "b": None, "r2": None, "n": n,
+                "reason": f"entropy up to {float(h.max()):.4g}: exp(entropy) overflows (a sum over tokens, not nats "
+                          "per token?)"}
+    try:
+        slope, intercept = np.polyfit(x, r, 1)
+        (a, b), _ = curve_fit(_model, h, r, p0=(-slope, intercept))
+    except (np.linalg.LinAlgError, RuntimeError, ValueError) as exc:
+        return {"a": None, "b": None, "r2": None, "n": n, "reason": f"the fit did not converge ({exc})"}
     residual = r - _model(h, a, b)
     total = float(np.sum((r - r.mean()) ** 2))
     r2 = 1.0 - float(np.sum(residual**2)) / total if total > 0 else None

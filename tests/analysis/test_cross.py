@@ -19,6 +19,27 @@ def test_fit_with_too_few_points_or_constant_entropy_says_why():
     assert fit["r2"] is None and "constant" in fit["reason"]
 
 
+def test_fit_on_entropy_too_large_for_exp_says_why_and_report_draws_the_run(tmp_path, capsys):
+    """A token-summed entropy (hundreds of nats) overflows exp(H): the fit says so instead of crashing, and
+    `report` still draws the run (it exited 1 with numpy's LinAlgError)."""
+    from entropy_dynamics.cli.main import main
+    from entropy_dynamics.logs import MetricLogWriter
+
+    rng = np.random.default_rng(0)
+    h = 800 + 300 * rng.random(60)
+    fit = fit_entropy_reward(h, rng.random(60))
+    assert fit["a"] is None and fit["n"] == 60 and "overflows" in fit["reason"]
+    log = tmp_path / "run" / "metrics.jsonl"
+    log.parent.mkdir()
+    with MetricLogWriter(log) as writer:
+        writer.header("summed", config={}, versions={})
+        for step, (value, reward) in enumerate(zip(h, rng.random(60), strict=True), start=1):
+            writer.metrics(step, {"policy/entropy": float(value), "reward/mean": float(reward)})
+    assert main(["report", str(log), "--out", str(tmp_path / "r.html")]) == 0
+    assert main(["analyze", str(log), "--cross-metrics", "--format", "json"]) == 0
+    capsys.readouterr()
+
+
 def test_cross_metrics_on_a_synthetic_run_with_known_relations():
     run = make_run("x", n_points=1500, n_cycles=3, seed=1, with_metrics=True, lead_steps=20)
     analysis = analyze_run(run, cross_metrics=True)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from entropy_dynamics.cli.common import emit_json, fail, out
-from entropy_dynamics.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +28,7 @@ def _stop_on_sigterm() -> None:
 def _config(config: Path | None, overrides: list[str] | None):
     from entropy_dynamics.train.config_io import load_config
 
-    try:
-        return load_config(config, overrides or [])
-    except UnicodeDecodeError as exc:  # a binary file, or a config saved as UTF-16
-        raise ConfigError(f"{config}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return load_config(config, overrides or [])  # a binary or UTF-16 file is a one-line ConfigError there
 
 
 def _check_init(config: Path | None, cfg) -> None:

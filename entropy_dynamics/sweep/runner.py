@@ -46,11 +46,8 @@ def check_plan(plan: SweepPlan) -> None:
     for run in plan.runs():
         try:
             load_config(run.config, list(run.overrides))
-        except ConfigError as exc:
+        except ConfigError as exc:  # also a binary or UTF-16 config file
             raise ConfigError(f"arm {run.arm}: {exc}") from exc
-        except UnicodeDecodeError as exc:  # a binary or UTF-16 config file
-            reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-            raise ConfigError(f"arm {run.arm}: {run.config}: {reason}") from None
 
 
 def record_plan(plan: SweepPlan) -> None:

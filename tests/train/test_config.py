@@ -85,3 +85,17 @@ def test_shipped_configs_load():
         cfg = load_config(root / f"{name}.yaml")
         assert cfg.env == "textworld-cooking"
     assert load_config(root / "tiny_cooking_seal.yaml").seal.coef == pytest.approx(0.02)
+
+
+def test_a_binary_or_utf16_config_file_is_a_config_error_in_load_config(tmp_path):
+    """Every caller of load_config (train, sft, sweep, the demo, scripts) gets the one-line ConfigError, not a
+    UnicodeDecodeError to catch on its own."""
+    import pytest
+
+    from entropy_dynamics.errors import ConfigError
+    from entropy_dynamics.train.config_io import load_config
+
+    path = tmp_path / "utf16.yaml"
+    path.write_text("steps: 5\n", encoding="utf-16")
+    with pytest.raises(ConfigError, match=r"utf16.yaml: not UTF-8 text"):
+        load_config(path)

@@ -21,6 +21,7 @@ import numpy as np
 import ruptures as rpt
 
 from entropy_dynamics.analysis.eruptions import (
+    INTERVAL_DIFFS,
     EruptionSpan,
     find_eruptions,
     median_window,
@@ -120,6 +121,20 @@ def trend_changes(t: np.ndarray, y: np.ndarray, sigma: float, opts: PhaseOptions
     return refine(TrendSums(t, y), bkps, margin=(jump + 2) * width, min_gap=max(3, min_size * width // 2))
 
 
+def coarse_steps_warning(steps: np.ndarray, opts: PhaseOptions) -> list[str]:
+    """A warning when the logged steps are so far apart that the ``max_rise_steps`` window spans fewer than two
+    logging intervals: then only a jump between two neighbouring points can be an eruption, which usually means
+    the steps count samples or environment timesteps, not updates. steps: (n,) ascending."""
+    if steps.size < 2:
+        return []
+    interval = float(np.median(np.diff(steps[: INTERVAL_DIFFS + 1])))
+    if 2 * interval <= opts.max_rise_steps:
+        return []
+    return [f"steps are {interval:g} apart, so the {opts.max_rise_steps:g}-step eruption window spans under two "
+            "logged points and a climb over several points is a rise, not an eruption; if the steps count samples "
+            "or timesteps, give --max-rise-steps in those units"]
+
+
 def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
             options: PhaseOptions | None = None) -> Segmentation:
     """Segment one series. steps, values: (n,), steps unique (NaN/inf values are ignored)."""
@@ -137,6 +152,7 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
     if opts.log_scale and not log_scale and values.size:
         warnings.append("values <= 0 found: segmented on the linear scale instead of log (eruptions by min_rise only)")
     level = np.exp(s) if log_scale else s
+    warnings += coarse_steps_warning(steps, opts)
     if steps.size < MIN_POINTS:
         warnings.append(f"too short to segment: {steps.size} points (need at least {MIN_POINTS})")
         return Segmentation([], [], steps, level, 0.0, log_scale, [], warnings)

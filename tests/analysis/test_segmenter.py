@@ -107,3 +107,23 @@ def test_a_step_up_of_eruption_size_is_an_eruption_even_when_its_own_line_is_fla
     bumped = np.where(steps > 45, base * 1.3, base)  # a x1.3 step: below the x1.8 eruption size
     _, segments = segment_series(steps, bumped)
     assert "eruption" not in [s.phase for s in segments]
+
+
+def test_steps_that_count_timesteps_get_a_warning_and_max_rise_steps_in_those_units_finds_the_eruption():
+    """Logged every 2048 steps (SB3's timesteps), the 30-step window spans under two points: a x4 climb over six
+    points is a rise, and the warning says which option to give; in timestep units it is the eruption it is."""
+    import numpy as np
+
+    from entropy_dynamics.analysis.options import PhaseOptions
+    from entropy_dynamics.analysis.segmenter import segment
+
+    rng = np.random.default_rng(0)
+    values = np.r_[np.linspace(1.0, 0.3, 60), np.linspace(0.3, 1.2, 6), np.linspace(1.2, 0.5, 40)]
+    values = values * np.exp(rng.normal(0, 0.03, values.size))
+    steps = (np.arange(values.size) + 1) * 2048
+    coarse = segment(steps, values)
+    assert "eruption" not in [s.phase for s in coarse.segments]
+    assert any("--max-rise-steps" in w and "2048 apart" in w for w in coarse.warnings)
+    scaled = segment(steps, values, PhaseOptions(max_rise_steps=30 * 2048))
+    assert [s.phase for s in scaled.segments] == ["descent", "eruption", "subsidence"] and not scaled.warnings
+    assert not segment(np.arange(values.size) * 5, values).warnings  # every 5 updates: the window spans 6 points

@@ -173,4 +173,10 @@ def read_wandb_offline(path: str | os.PathLike[str], strict: bool = False) -> li
     files = find_run_files(path)
     if not files:
         raise LogReadError(path, "no W&B run files (run-*.wandb) found")
-    return [read_wandb_file(f, strict) for f in files]
+    runs = [read_wandb_file(f, strict) for f in files]
+    if path.is_dir():
+        others = [f for f in path.glob("run-*.wandb") if f.is_file() and f != files[0]]
+        if others:  # one run folder is one run: say which file was read and that others were left
+            runs[0].stats.warn_once("other-run-files", f"{path}: read {files[0].name}, the newest of "
+                                    f"{len(others) + 1} run files; pass a file to read another")
+    return runs

@@ -121,3 +121,15 @@ def test_strict_names_file_and_record(wandb_dir):
     files = {read_runs(f)[0].name: f for f in find_run_files(wandb_dir)}
     with pytest.raises(LogReadError, match=r"run-\w+\.wandb: record \d+: non-numeric value 'xxxx.* for 'big'$"):
         read_runs(files["grpo-b"], strict=True)
+
+
+def test_a_run_folder_with_several_run_files_reads_the_newest_and_says_so(wandb_dir, tmp_path):
+    source = next(wandb_dir.glob("offline-run-*"))
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder)
+    run_file = next(folder.glob("run-*.wandb"))
+    shutil.copy(run_file, folder / "run-00000000.wandb")  # an older file beside it (sorted first)
+    runs = read_runs(folder)
+    assert len(runs) == 1 and runs[0].source == str(run_file)
+    assert any("the newest of 2 run files" in w for w in runs[0].stats.warnings)
+    assert not any("run files" in w for w in read_runs(source)[0].stats.warnings)

@@ -209,7 +209,9 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
     if not is_uri and not Path(path).is_file() and not Path(path).is_dir():
         raise LogReadError(path, "not a regular file or folder (a pipe or a device?); save the log to a file first")
     if is_uri or Path(path).is_file():
-        sources = [(format or detect_format(path), path)]
+        # a gzip file's format is judged inside _read_source, from the one decompressed copy it reads
+        deferred = format is None and not is_uri and is_gzip(Path(path))
+        sources = [(format or (None if deferred else detect_format(path)), path)]
     elif format is not None and format != "jsonl":
         sources = [(format, path)]
     else:
@@ -218,13 +220,16 @@ def _read_runs(path: str | os.PathLike[str], format: str | None, strict: bool, s
             sources = [s for s in sources if s[0] == format]
         if not sources:
             raise _unknown(Path(path), _NOTHING_FOUND)
-    if step_column is not None:
-        others = sorted({fmt for fmt, _ in sources} - set(TABLE_READERS))
-        if others:
-            raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
+    _check_step_column(path, [fmt for fmt, _ in sources if fmt is not None], step_column)
     if is_uri or Path(path).is_file():
         return _read_source(sources[0][0], sources[0][1], strict, step_column)
     return _read_folder_sources(sources, strict, step_column)
+
+
+def _check_step_column(path: str | os.PathLike[str], formats: list[str], step_column: str | None) -> None:
+    others = sorted(set(formats) - set(TABLE_READERS)) if step_column is not None else []
+    if others:
+        raise LogReadError(path, f"--step-column applies to CSV and Parquet tables, not {', '.join(others)} logs")
 
 
 def _read_folder_sources(sources: list[tuple[str, Path]], strict: bool, step_column: str | None) -> list[Run]:
@@ -246,9 +251,9 @@ def _read_folder_sources(sources: list[tuple[str, Path]], strict: bool, step_col
     return runs
 
 
-def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_column: str | None) -> list[Run]:
+def _read_source(fmt: str | None, source: str | os.PathLike[str], strict: bool, step_column: str | None) -> list[Run]:
     """One source through its reader; a gzip file is read as the file it holds (its runs keep the ``.gz`` path
-    as their source)."""
+    as their source), decompressed once; ``fmt`` None: judged from that file."""
     path = Path(source)
     if not str(source).startswith("wandb://") and path.is_file() and is_gzip(path):
         notes: list[str] = []
@@ -260,6 +265,9 @@ def _read_source(fmt: str, source: str | os.PathLike[str], strict: bool, step_co
             run.source = str(source)
             run.stats.warnings = notes + [message.replace(str(inner), str(source)) for message in run.stats.warnings]
         return runs
+    if fmt is None:
+        fmt = detect_file_format(path)
+        _check_step_column(source, [fmt], step_column)
     extra = {"step_column": step_column} if step_column is not None else {}
     return _load(fmt)(source, strict=strict, **extra)
 

@@ -119,16 +119,63 @@ def _p_cell(row: dict[str, Any], key: str) -> str:
     return "—" if value is None or value != value else f"{value:.3g}"
 
 
+def _pairs(items: list[str]) -> list[tuple[str, str, str]]:
+    """``--pair ARM:CONTROL`` -> (name, arm, control)."""
+    pairs = []
+    for item in items:
+        arm, sep, control = item.partition(":")
+        if not sep or not arm or not control:
+            fail(f"--pair takes ARM:CONTROL (got {item!r})")
+        pairs.append((f"{arm} vs {control}", arm, control))
+    return pairs
+
+
+def comparisons_table(comparisons: list[dict[str, Any]], width: int) -> Table:
+    """One row per question: collapse counts with Fisher's p, the final-success and eruption-count differences
+    with their 95 % intervals and Mann-Whitney p."""
+    headings = ["question", "arm vs control", "collapsed", "p (Fisher)", "final success: difference [95% CI]",
+                "p (MW)", "eruptions: difference [95% CI]", "p (MW)"]
+    cells = []
+    for c in comparisons:
+        hit_a, n_a = c["collapsed"][c["arm"]]
+        hit_c, n_c = c["collapsed"][c["control"]]
+        cells.append([c["name"], f"{c['arm']} vs {c['control']}", f"{hit_a}/{n_a} vs {hit_c}/{n_c}",
+                      _number(c["collapse_fisher_p"]), _difference(c["final_success"]),
+                      _number(c["final_success"]["mannwhitney_p"]), _difference(c["eruptions"]),
+                      _number(c["eruptions"]["mannwhitney_p"])])
+    return fitted_table([Column(h, wrap=True) for h in headings], cells, width)
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{value:.3g}"
+
+
+def _difference(value: dict[str, Any]) -> str:
+    diff = value["difference"]
+    if diff["low"] is None or diff["low"] != diff["low"]:
+        return _number(diff["diff"])
+    return f"{diff['diff']:+.3g} [{diff['low']:+.3g}, {diff['high']:+.3g}]"
+
+
 def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, collapse_below: float,
-              format: str, html: bool, unfinished: int = 0) -> None:
+              format: str, html: bool, unfinished: int = 0, comparisons: list[tuple[str, str, str]] | None = None,
+              ) -> None:
     """Read the logs per arm; print the table (or JSON); write summary.json and the arms' compare page.
-    ``unfinished``: runs of the sweep left out because they have not finished (said in the output)."""
+    ``unfinished``: runs of the sweep left out because they have not finished (said in the output);
+    ``comparisons``: (name, arm, control) questions answered below the table."""
     from entropy_dynamics.logs import read_runs
     from entropy_dynamics.report import render_comparison
     from entropy_dynamics.sweep.summary import arm_mean_run, run_result, summary_payload
 
     if not logs:
         fail(f"no finished runs to summarise in {where}" + (f" ({unfinished} not finished yet)" if unfinished else ""))
+    comparisons = list(comparisons or [])
+    for question in [q for q in comparisons if not set(q[1:]) <= set(logs)]:
+        missing = ", ".join(a for a in question[1:] if a not in logs)
+        if not unfinished:
+            fail(f"comparison {question[0]!r}: no logs of arm {missing} (arms: {', '.join(logs)})")
+        warn(f"comparison {question[0]!r} left out: arm {missing} has no finished run yet")
+        comparisons.remove(question)
     results, means = [], []
     with err.status(f"analysing {sum(len(v) for v in logs.values())} runs of {len(logs)} arms"), \
             warnings.catch_warnings():
@@ -142,7 +189,7 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
                 results.append(run_result(arm, f"{arm}/{Path(path).parent.name or run.name}", run, collapse_below))
             means.append(arm_mean_run(arm, runs))
         try:
-            payload = summary_payload(results, reference, collapse_below)
+            payload = summary_payload(results, reference, collapse_below, comparisons)
         except ValueError as exc:
             fail(str(exc))
     payload["unfinished_runs_left_out"] = unfinished
@@ -159,6 +206,10 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
         return
     out.print("Per arm: mean ± 95% CI over runs (n); p vs the reference arm", markup=False, highlight=False)
     out.print(summary_table(payload["arms"], out.width))
+    if payload["comparisons"]:
+        out.print("Comparisons: arm - control, difference of means [95% Welch interval]; two-sided tests",
+                  markup=False, highlight=False)
+        out.print(comparisons_table(payload["comparisons"], out.width))
     if unfinished:
         out.print(f"{unfinished} run(s) not finished yet are left out (start the sweep again to finish them)",
                   markup=False, highlight=False)
@@ -178,6 +229,9 @@ def sweep(
     arm: Annotated[list[str] | None, typer.Option("--arm", help="With --summary: NAME=GLOB of logs of an arm "
                                                                 "(any logs, no sweep folder needed).")] = None,
     reference: Annotated[str | None, typer.Option("--reference", help="Arm the tests compare against.")] = None,
+    pair: Annotated[list[str] | None, typer.Option("--pair", help="With --summary: ARM:CONTROL, a question "
+                                                                  "answered below the table (repeatable; a spec's "
+                                                                  "`comparisons` are added).")] = None,
     collapse_below: Annotated[float, typer.Option("--collapse-below", help="Final success under this = collapsed.")]
     = 0.02,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the runs and their state; run nothing.")] = False,
@@ -196,7 +250,8 @@ def sweep(
     if arm:
         if not summary:
             fail("--arm only works with --summary")
-        summarise(_arm_logs(arm), output or Path("."), reference, collapse_below, format, html)
+        summarise(_arm_logs(arm), output or Path("."), reference, collapse_below, format, html,
+                  comparisons=_pairs(pair or []))
         return
     plan = _plan(spec, config or [], grid or [], seeds, set_ or [], output, parallel)
     if dry_run:
@@ -210,6 +265,7 @@ def sweep(
         if result.failed:
             warn(f"{len(result.failed)} run(s) failed; start the sweep again to retry them")
     logs, unfinished = _plan_logs(plan)
-    summarise(logs, plan.output_dir, reference, collapse_below, format, html, unfinished)
+    summarise(logs, plan.output_dir, reference, collapse_below, format, html, unfinished,
+              comparisons=[*plan.comparisons, *_pairs(pair or [])])
     if not summary and result.failed:
         raise typer.Exit(1)

@@ -12,6 +12,8 @@ A sweep spec is a YAML file::
     grid:                               # ... and/or a grid: configs x every combination of values
       configs: [configs/a.yaml]
       set: {seal.coef: [0, 0.02], credit: [trajectory, turn]}
+    comparisons:                        # optional: the questions --summary answers, "name": [arm, control]
+      "SEAL vs GRPO": [seal, grpo]
 
 Config paths are read relative to the working directory. Grid arms are named
 ``<config stem>[,key=value...]``.
@@ -70,6 +72,8 @@ class SweepPlan:
     seeds: list[int]
     parallel: int = 1
     common: tuple[str, ...] = field(default_factory=tuple)
+    #: (name, arm, control): the questions the summary answers; they change no run (not in :meth:`to_dict`)
+    comparisons: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.arms:
@@ -84,6 +88,11 @@ class SweepPlan:
         for name in names:
             if not _ARM_NAME.match(name):
                 raise ConfigError(f"arm name {name!r}: use letters, digits and _.,=+- only (it names a folder)")
+        for question, *pair in self.comparisons:
+            missing = [a for a in pair if a not in names]
+            if missing:
+                raise ConfigError(f"comparison {question!r}: no arm named {', '.join(map(repr, missing))} "
+                                  f"(arms: {', '.join(names)})")
 
     def runs(self) -> list[RunSpec]:
         """Every run, seed-major (all arms of seed 0 first), so a stopped sweep has balanced arms."""
@@ -158,7 +167,7 @@ def grid_arms(configs: list[str | None], grid: dict[str, list[Any]]) -> list[Arm
 
 def plan_from_dict(spec: dict[str, Any], where: str = "sweep spec") -> SweepPlan:
     """A :class:`SweepPlan` from a parsed spec (see the module docstring)."""
-    known = {"output_dir", "parallel", "seeds", "set", "arms", "grid"}
+    known = {"output_dir", "parallel", "seeds", "set", "arms", "grid", "comparisons"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -176,7 +185,19 @@ def plan_from_dict(spec: dict[str, Any], where: str = "sweep spec") -> SweepPlan
             raise ConfigError(f"{where}: `grid` takes `configs` and `set` only")
         arms += grid_arms(list(grid.get("configs") or [None]), dict(grid.get("set") or {}))
     return SweepPlan(output_dir=Path(spec["output_dir"]), arms=arms, seeds=parse_seeds(spec.get("seeds", [0])),
-                     parallel=int(spec.get("parallel", 1)), common=_overrides(spec.get("set"), where))
+                     parallel=int(spec.get("parallel", 1)), common=_overrides(spec.get("set"), where),
+                     comparisons=_comparisons(spec.get("comparisons"), where))
+
+
+def _comparisons(value: Any, where: str) -> tuple[tuple[str, str, str], ...]:
+    """``{"name": [arm, control], ...}`` -> ((name, arm, control), ...)."""
+    if value is None:
+        return ()
+    pairs = value.items() if isinstance(value, dict) else None
+    if pairs is None or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(a, str) for a in p)
+                                for _, p in pairs):
+        raise ConfigError(f"{where}: `comparisons` maps a name to [arm, control] (got {value!r})")
+    return tuple((str(name), arm, control) for name, (arm, control) in pairs)
 
 
 def load_plan(path: str | Path) -> SweepPlan:

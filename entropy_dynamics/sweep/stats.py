@@ -39,3 +39,23 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     if len(set(x) | set(y)) == 1:
         return 1.0
     return float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+
+
+def diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:
+    """``{"diff", "low", "high"}``: mean(a) - mean(b) and its two-sided Welch t interval (unequal variances,
+    Welch-Satterthwaite degrees of freedom). NaN bounds when an arm has fewer than 2 finite values or both arms
+    are constant (no spread to build an interval from)."""
+    x = np.asarray([v for v in a if v is not None and math.isfinite(v)], dtype=float)
+    y = np.asarray([v for v in b if v is not None and math.isfinite(v)], dtype=float)
+    if not x.size or not y.size:
+        return {"diff": math.nan, "low": math.nan, "high": math.nan}
+    diff = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return {"diff": diff, "low": math.nan, "high": math.nan}
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return {"diff": diff, "low": math.nan, "high": math.nan}
+    dof = (va + vb) ** 2 / (va ** 2 / (x.size - 1) + vb ** 2 / (y.size - 1))
+    half = float(stats.t.ppf((1 + level) / 2, dof) * se)
+    return {"diff": diff, "low": diff - half, "high": diff + half}

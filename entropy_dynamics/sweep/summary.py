@@ -27,7 +27,7 @@ from entropy_dynamics.analysis.project import COLLAPSE_BELOW
 from entropy_dynamics.logs import Run, frame_to_run
 from entropy_dynamics.logs.jsonl import finite_or_none
 from entropy_dynamics.report.tables import summarize
-from entropy_dynamics.sweep.stats import fisher_p, mann_whitney_p, mean_ci
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci
 
 #: Per-run values summarised per arm: (key, heading).
 RUN_VALUES = [("final_success", "final success"), ("mean_entropy", "mean entropy"),
@@ -94,8 +94,33 @@ def arm_rows(results: Sequence[RunResult], reference: str | None = None) -> list
     return rows
 
 
+def compare_arms(results: Sequence[RunResult], arm: str, control: str, name: str | None = None) -> dict[str, Any]:
+    """One question of the experiment, ``arm`` against ``control``: both arms' n and collapse counts with
+    Fisher's exact p, and for every per-run value both means, the difference of means with its 95 % Welch
+    interval, and the two-sided Mann-Whitney p."""
+    by_arm = {a: [r for r in results if r.arm == a] for a in (arm, control)}
+    for a, members in by_arm.items():
+        if not members:
+            known = ", ".join(dict.fromkeys(r.arm for r in results))
+            raise ValueError(f"comparison {arm} vs {control}: no finished run of arm {a!r} (arms: {known})")
+    judged = {a: [r for r in m if r.collapsed is not None] for a, m in by_arm.items()}
+    hits = {a: sum(bool(r.collapsed) for r in j) for a, j in judged.items()}
+    out: dict[str, Any] = {
+        "name": name or f"{arm} vs {control}", "arm": arm, "control": control,
+        "n": {a: len(m) for a, m in by_arm.items()},
+        "collapsed": {a: [hits[a], len(judged[a])] for a in by_arm},
+        "collapse_fisher_p": fisher_p(hits[arm], len(judged[arm]), hits[control], len(judged[control])),
+    }
+    for key, _ in RUN_VALUES:
+        a, c = _values(by_arm[arm], key), _values(by_arm[control], key)
+        out[key] = {"arm": mean_ci(a), "control": mean_ci(c), "difference": diff_ci(a, c),
+                    "mannwhitney_p": mann_whitney_p(a, c)}
+    return out
+
+
 def summary_payload(results: Sequence[RunResult], reference: str | None = None,
-                    collapse_below: float = COLLAPSE_BELOW) -> dict[str, Any]:
+                    collapse_below: float = COLLAPSE_BELOW,
+                    comparisons: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """The JSON summary: definitions, per-arm rows and per-run values (NaN written as null)."""
     return finite_or_none({
         "definitions": {
@@ -106,8 +131,11 @@ def summary_payload(results: Sequence[RunResult], reference: str | None = None,
             "collapsed": f"final success < {collapse_below}",
             "ci": "half-width of the two-sided 95% t interval of the mean over runs",
             "tests": "vs the reference arm: Fisher exact (collapse counts), two-sided Mann-Whitney U (values)",
+            "comparisons": "arm vs control: difference of means with its 95% Welch t interval, Mann-Whitney U, "
+                           "Fisher exact on the collapse counts",
         },
         "arms": arm_rows(results, reference),
+        "comparisons": [compare_arms(results, arm, control, name) for name, arm, control in comparisons],
         "runs": [asdict(r) for r in results],
     })
 

@@ -98,6 +98,7 @@ def test_sweep_killed_mid_run_resumes_and_summarises(tmp_path, capsys):
 
 
 def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
+    grpo = ROOT / "sample_logs" / "grpo" / "metrics.jsonl"
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"output_dir": str(tmp_path / "s"), "arms": {"a": {"set": ["algorithm=sac"]}}}))
     binary = tmp_path / "binary.yaml"
@@ -113,6 +114,8 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
         ["sweep", "--out", str(tmp_path / "g"), "--grid", "lr"],
         ["sweep", "--out", str(tmp_path / "g"), "--seeds", "0-100000000", "--dry-run"],
         ["sweep", "--summary", "--arm", f"a={tmp_path}/*.yaml", "--collapse-below", "nan"],
+        ["sweep", "--summary", "--arm", f"a={grpo}", "--pair", "a"],
+        ["sweep", "--summary", "--no-html", "--arm", f"a={grpo}", "--pair", "a:b", "--out", str(tmp_path / "p")],
     ]
     for args in cases:
         assert main(args) == 2, args
@@ -140,3 +143,18 @@ def test_a_log_matched_by_two_globs_of_an_arm_counts_once(tmp_path, capsys):
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)["runs"]) == 1
     assert "warning: --arm a: 1 logs matched more than once; each counted once" in captured.err
+
+
+def test_pairs_answer_questions_below_the_table(tmp_path, capsys):
+    logs = ROOT / "sample_logs"
+    args = ["sweep", "--summary", "--no-html", "--out", str(tmp_path), "--arm", f"grpo={logs}/grpo/metrics.jsonl",
+            "--arm", f"grpo={logs}/grpo_seed1/metrics.jsonl", "--arm", f"seal={logs}/grpo_seal*/metrics.jsonl",
+            "--pair", "seal:grpo"]
+    assert main([*args, "--format", "json"]) == 0
+    (question,) = json.loads(capsys.readouterr().out)["comparisons"]
+    assert question["name"] == "seal vs grpo" and question["n"] == {"seal": 2, "grpo": 2}
+    assert question["collapsed"]["seal"] == [2, 2] and 0 < question["collapse_fisher_p"] <= 1
+    assert question["final_success"]["difference"]["diff"] < 0
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "Comparisons: arm - control" in text and "seal vs grpo" in text

@@ -49,6 +49,9 @@ def test_runs_are_seed_major_with_their_own_folder_seed_and_one_thread(tmp_path)
     ({"output_dir": "x", "arms": {"a": None}, "parallel": 0}, "parallel"),
     ({"output_dir": "x", "arms": {"a": None}, "typo": 1}, "unknown key"),
     ({"output_dir": "x", "grid": {"set": {"lr": []}}}, "non-empty list"),
+    ({"output_dir": "x", "arms": {"a": None}, "comparisons": {"q": ["a"]}}, r"\[arm, control\]"),
+    ({"output_dir": "x", "arms": {"a": None}, "comparisons": ["a", "b"]}, r"\[arm, control\]"),
+    ({"output_dir": "x", "arms": {"a": None}, "comparisons": {"q": ["a", "ppo"]}}, "no arm named 'ppo'"),
 ])
 def test_bad_specs_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
@@ -65,3 +68,11 @@ def test_load_plan_reads_yaml_and_reports_unreadable_files(tmp_path):
     path.write_text("- a list\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_plan(path)
+
+
+def test_comparisons_are_read_and_change_no_run(tmp_path):
+    spec = {"output_dir": str(tmp_path), "arms": {"grpo": None, "seal": {"set": ["seal.coef=0.02"]}}}
+    plain = plan_from_dict(spec)
+    asked = plan_from_dict({**spec, "comparisons": {"SEAL vs GRPO": ["seal", "grpo"]}})
+    assert asked.comparisons == (("SEAL vs GRPO", "seal", "grpo"),) and plain.comparisons == ()
+    assert asked.to_dict() == plain.to_dict() and asked.runs() == plain.runs()  # a running sweep accepts it

@@ -7,8 +7,8 @@ import math
 import pytest
 from scipy import stats
 
-from entropy_dynamics.sweep.stats import fisher_p, mann_whitney_p, mean_ci
-from entropy_dynamics.sweep.summary import RunResult, arm_rows
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci
+from entropy_dynamics.sweep.summary import RunResult, arm_rows, compare_arms
 
 
 def test_mean_ci_is_the_t_interval_and_skips_missing_values():
@@ -46,3 +46,30 @@ def test_arm_rows_give_rates_cis_and_tests_against_the_reference():
     assert arm_rows(results, reference="seal")[0]["tests_vs"] == "seal"
     with pytest.raises(ValueError, match="reference arm"):
         arm_rows(results, reference="ppo")
+
+
+def test_diff_ci_is_the_welch_interval():
+    a, b = [0.30, 0.25, 0.40, 0.10], [0.0, 0.05, 0.0]
+    got = diff_ci(a, b)
+    welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert got["diff"] == pytest.approx(sum(a) / 4 - sum(b) / 3)
+    assert (got["low"], got["high"]) == (pytest.approx(welch.low), pytest.approx(welch.high))
+    assert math.isnan(diff_ci([1.0], [0.0, 1.0])["low"]) and diff_ci([1.0], [0.0, 1.0])["diff"] == 0.5
+    assert math.isnan(diff_ci([2, 2], [0, 0])["high"]) and diff_ci([2, 2], [0, 0])["diff"] == 2
+    assert math.isnan(diff_ci([], [1.0])["diff"])
+
+
+def test_compare_arms_answers_one_question_with_differences_and_tests():
+    results = ([_result("grpo", s, 2) for s in (0.3, 0.2, 0.25, 0.1)]
+               + [_result("seal", s, c) for s, c in ((0.0, 0), (0.0, 1), (0.05, 0))])
+    got = compare_arms(results, "seal", "grpo", "SEAL vs GRPO")
+    assert got["name"] == "SEAL vs GRPO" and got["n"] == {"seal": 3, "grpo": 4}
+    assert got["collapsed"] == {"seal": [2, 3], "grpo": [0, 4]}
+    assert got["collapse_fisher_p"] == pytest.approx(fisher_p(2, 3, 0, 4))
+    success = got["final_success"]
+    assert success["difference"]["diff"] == pytest.approx(0.05 / 3 - 0.85 / 4)
+    assert success["difference"]["high"] < 0  # every SEAL run below every GRPO run: the interval excludes 0
+    assert success["mannwhitney_p"] == pytest.approx(mann_whitney_p([0.0, 0.0, 0.05], [0.3, 0.2, 0.25, 0.1]))
+    assert got["eruptions"]["arm"]["mean"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="no finished run of arm 'ppo'"):
+        compare_arms(results, "ppo", "grpo")

@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_results import fmt, quarters, table  # noqa: E402  (the Results page's helpers)
+from gen_results import fmt, quarters, table
 
-from entropy_dynamics.logs import Run, read_runs  # noqa: E402
-from entropy_dynamics.sweep import load_plan  # noqa: E402
-from entropy_dynamics.sweep.runner import DONE_FILE  # noqa: E402
-from entropy_dynamics.sweep.summary import RUN_VALUES, arm_rows, compare_arms, format_cell, run_result  # noqa: E402
+from entropy_dynamics.logs import Run, read_runs
+from entropy_dynamics.sweep import load_plan
+from entropy_dynamics.sweep.runner import DONE_FILE
+from entropy_dynamics.sweep.summary import RUN_VALUES, arm_rows, compare_arms, format_cell, run_result
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = Path(__file__).resolve().parent / "seal-question-numbers.md"
@@ -113,7 +113,8 @@ def render(logs_root: Path = SHIPPED) -> str:
         tests = row["tests"]
         arm_table.append([row["arm"], str(row["n"]), *(format_cell(row[key]) for key, _ in RUN_VALUES),
                           f"{row['collapsed']}/{row['collapse_n']}", fmt(tests.get("collapse_fisher_p"), 2),
-                          fmt(tests.get("final_success_mannwhitney_p"), 2), fmt(tests.get("eruptions_mannwhitney_p"), 2)])
+                          fmt(tests.get("final_success_mannwhitney_p"), 2),
+                          fmt(tests.get("eruptions_mannwhitney_p"), 2)])
 
     question_table = []
     for name, arm, control in plan.comparisons:

@@ -193,24 +193,25 @@ def measure(train_names: list[str] | None = None, analyze: bool = True) -> dict[
     return json.loads(json.dumps(out))  # the JSON round trip the fixture went through
 
 
-def differences(expected: Any, got: Any, where: str = "", tol: float = 0.0) -> list[str]:
-    """Paths where ``got`` differs from ``expected`` (floats: relative tolerance ``tol``; NaN equals NaN)."""
+def differences(expected: Any, got: Any, where: str = "", tol: float = 0.0, atol: float = 0.0) -> list[str]:
+    """Paths where ``got`` differs from ``expected`` (floats: relative tolerance ``tol`` or absolute ``atol``,
+    whichever is larger; NaN equals NaN)."""
     if isinstance(expected, dict) and isinstance(got, dict):
         out = [f"{where}/{k}: missing" for k in expected if k not in got]
         out += [f"{where}/{k}: unexpected" for k in got if k not in expected]
         for k in expected:
             if k in got:
-                out += differences(expected[k], got[k], f"{where}/{k}", tol)
+                out += differences(expected[k], got[k], f"{where}/{k}", tol, atol)
         return out
     if isinstance(expected, list) and isinstance(got, list):
         if len(expected) != len(got):
             return [f"{where}: length {len(expected)} -> {len(got)}"]
         return [d for i, (e, g) in enumerate(zip(expected, got, strict=True))
-                for d in differences(e, g, f"{where}[{i}]", tol)]
+                for d in differences(e, g, f"{where}[{i}]", tol, atol)]
     if isinstance(expected, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
         if math.isnan(expected) and math.isnan(got):
             return []
-        if expected == got or abs(expected - got) <= tol * max(abs(expected), abs(got)):
+        if expected == got or abs(expected - got) <= max(tol * max(abs(expected), abs(got)), atol):
             return []
         return [f"{where}: {expected!r} -> {got!r}"]
     return [] if expected == got else [f"{where}: {expected!r} -> {got!r}"]

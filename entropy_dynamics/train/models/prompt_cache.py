@@ -132,48 +132,105 @@ def _cache_of(layers: list[RoomyLayer]) -> DynamicCache:
     return cache
 
 
+#: What one more forward call costs, in padded tokens, when :func:`length_buckets` splits prompts by length
+#: (a call of the tiny preset costs ~2-3 ms of fixed overhead on a CPU core, a token ~50 us forward + backward).
+BUCKET_OVERHEAD_TOKENS = 48
+
+
+def length_buckets(lengths: list[int], overhead: int | None = None) -> list[list[int]]:
+    """Split rows into groups of similar length, each run as its own left-padded batch: the grouping of the
+    rows sorted by length that minimises padded tokens (rows x longest, summed over groups) + ``overhead``
+    (default :data:`BUCKET_OVERHEAD_TOKENS`) per group (dynamic programming over the sorted order, O(n^2)).
+    Returns row indices per group, shortest group first."""
+    overhead = BUCKET_OVERHEAD_TOKENS if overhead is None else overhead
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    sizes = [lengths[i] for i in order]
+    best = [0.0] + [float("inf")] * len(sizes)  # best[j]: cost of the first j sorted rows
+    cut = [0] * (len(sizes) + 1)
+    for j in range(1, len(sizes) + 1):
+        for i in range(j):  # group = sorted rows i..j-1, padded to sizes[j - 1]
+            cost = best[i] + (j - i) * sizes[j - 1] + overhead
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups, j = [], len(sizes)
+    while j > 0:
+        groups.append(order[cut[j]:j])
+        j = cut[j]
+    return groups[::-1]
+
+
+def _pad_between(layers: list[tuple[Tensor, Tensor]], at: int, room: int) -> list[tuple[Tensor, Tensor]]:
+    """Insert ``room`` zero positions at position ``at`` of every layer's keys and values (masked pads)."""
+    if room == 0:
+        return layers
+    out = []
+    for k, v in layers:
+        pad_k = k.new_zeros((*k.shape[:2], room, k.shape[-1]))
+        pad_v = v.new_zeros((*v.shape[:2], room, v.shape[-1]))
+        out.append((torch.cat([k[:, :, :at], pad_k, k[:, :, at:]], dim=2),
+                    torch.cat([v[:, :, :at], pad_v, v[:, :, at:]], dim=2)))
+    return out
+
+
 def encode_prompts(lm: torch.nn.Module, prompts: list[list[int]], pad_id: int, *, need_hidden: bool = False,
                    prefix_memo: PrefixMemo | None = None) -> EncodedPrompts:
     """Run B non-empty prompts through ``lm`` (common prefix once, each distinct prompt once).
 
+    The distinct remainders run in groups of similar length (:func:`length_buckets`), so a short prompt is not
+    padded to the longest one; their caches are then padded with masked positions to one width.
     ``prefix_memo`` (no-grad callers only) keeps the prefix's KV cache across calls, so a prefix shared by
     several calls (the system prompt, turn after turn) is encoded once."""
     device = next(lm.parameters()).device
     distinct, inverse = distinct_rows(prompts)
     n_distinct = len(distinct)
     shared = min(common_prefix_length(distinct), min(len(p) for p in distinct) - 1)  # >= 1 token left per row
-    layers = None
+    prefix_layers = None
     encoded = 0
     if shared > 0:
         prefix = distinct[0][:shared]
-        layers = prefix_memo.get(prefix) if prefix_memo is not None else None
-        if layers is None:
+        prefix_layers = prefix_memo.get(prefix) if prefix_memo is not None else None
+        if prefix_layers is None:
             out = lm(input_ids=torch.tensor([prefix], device=device),
                      position_ids=torch.arange(shared, device=device)[None], use_cache=True, logits_to_keep=1)
-            layers = cache_layers(getattr(out, CACHE_NAME))
+            prefix_layers = cache_layers(getattr(out, CACHE_NAME))
             encoded += shared
             if prefix_memo is not None:
-                prefix_memo[prefix] = layers
-        layers = [(k.expand(n_distinct, -1, -1, -1), v.expand(n_distinct, -1, -1, -1)) for k, v in layers]
+                prefix_memo[prefix] = prefix_layers
     rest = [p[shared:] for p in distinct]
     width = max(len(r) for r in rest)
-    ids = torch.full((n_distinct, width), pad_id, dtype=torch.long)
-    rest_mask = torch.zeros((n_distinct, width), dtype=torch.long)
-    for row, r in enumerate(rest):
-        ids[row, width - len(r):] = torch.tensor(r, dtype=torch.long)
-        rest_mask[row, width - len(r):] = 1
-    encoded += int(rest_mask.sum())
+    _, rest_mask = left_pad(rest, pad_id)
     mask = torch.cat([torch.ones((n_distinct, shared), dtype=torch.long), rest_mask], dim=1).to(device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
-    out = lm(input_ids=ids.to(device), attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
-             output_hidden_states=need_hidden, **{CACHE_NAME: cache_from(layers) if layers is not None else None})
-    inverse = inverse.to(device)
-    cache = getattr(out, CACHE_NAME)
+    encoded += int(rest_mask.sum())
+    layers_parts, logits_parts, hidden_parts, rows_done = [], [], [], []
+    for rows in length_buckets([len(r) for r in rest]):
+        ids, part_mask = left_pad([rest[i] for i in rows], pad_id)
+        part_mask = torch.cat([torch.ones((len(rows), shared), dtype=torch.long), part_mask], dim=1).to(device)
+        past = None if prefix_layers is None else cache_from(
+            [(k.expand(len(rows), -1, -1, -1), v.expand(len(rows), -1, -1, -1)) for k, v in prefix_layers])
+        out = lm(input_ids=ids.to(device), attention_mask=part_mask,
+                 position_ids=(part_mask.cumsum(-1) - 1).clamp(min=0)[:, shared:], use_cache=True, logits_to_keep=1,
+                 output_hidden_states=need_hidden, **{CACHE_NAME: past})
+        layers_parts.append(_pad_between(cache_layers(getattr(out, CACHE_NAME)), shared, width - ids.shape[1]))
+        logits_parts.append(out.logits[:, -1])
+        hidden_parts.append(out.hidden_states[-1][:, -1] if need_hidden else None)
+        rows_done += rows
+    if len(layers_parts) == 1:
+        cache = cache_from(layers_parts[0])
+        last_logits, last_hidden = logits_parts[0], hidden_parts[0]
+    else:
+        cache = cache_from([(torch.cat([part[n][0] for part in layers_parts]),
+                             torch.cat([part[n][1] for part in layers_parts])) for n in range(len(layers_parts[0]))])
+        last_logits = torch.cat(logits_parts)
+        last_hidden = torch.cat(hidden_parts) if need_hidden else None
+    # rows of the encoded batch -> one row per prompt
+    slot = torch.empty(n_distinct, dtype=torch.long)
+    slot[torch.tensor(rows_done, dtype=torch.long)] = torch.arange(n_distinct)
+    index = slot[inverse].to(device)
+    identity = len(prompts) == n_distinct and bool((index == torch.arange(n_distinct, device=device)).all())
     return EncodedPrompts(
-        cache=select_rows(cache, inverse) if n_distinct < len(prompts) else cache,
-        mask=mask[inverse], next_position=mask.sum(-1)[inverse], last_logits=out.logits[:, -1][inverse],
-        last_hidden=out.hidden_states[-1][:, -1][inverse] if need_hidden else None,
-        distinct=n_distinct, encoded_tokens=encoded,
+        cache=cache if identity else select_rows(cache, index), mask=mask[inverse.to(device)],
+        next_position=mask.sum(-1)[inverse.to(device)], last_logits=last_logits[index],
+        last_hidden=last_hidden[index] if need_hidden else None, distinct=n_distinct, encoded_tokens=encoded,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from entropy_dynamics.train.models.prompt_cache import (
@@ -11,6 +12,7 @@ from entropy_dynamics.train.models.prompt_cache import (
     encode_padded,
     encode_prompts,
     forward_replies,
+    length_buckets,
 )
 from entropy_dynamics.train.run.batching import pad_prompt_response
 from tests.train.conftest import tiny_model
@@ -22,6 +24,22 @@ def _prompts(vocab: int) -> list[list[int]]:
     prefix = torch.randint(10, vocab, (12,), generator=gen).tolist()
     a, b = (prefix + torch.randint(10, vocab, (n,), generator=gen).tolist() for n in (5, 9))
     return [a, b, a, [*prefix, 11]]
+
+
+def _uneven_prompts(vocab: int) -> list[list[int]]:
+    """Five prompts after an 8-token prefix whose remainders (3, 90, 4, 85, 3 again) fall in two length groups."""
+    gen = torch.Generator().manual_seed(2)
+    prefix = torch.randint(10, vocab, (8,), generator=gen).tolist()
+    short, long_a, short_b, long_b = (prefix + torch.randint(10, vocab, (n,), generator=gen).tolist()
+                                      for n in (3, 90, 4, 85))
+    return [short, long_a, short_b, long_b, short]
+
+
+def test_length_buckets_trade_padding_for_calls():
+    assert length_buckets([3, 90, 4, 85], overhead=48) == [[0, 2], [3, 1]]  # 8 + 180 + 96 < 4 x 90 + 48
+    assert length_buckets([5, 9, 1], overhead=48) == [[2, 0, 1]]  # one call: 3 x 9 + 48 < any split
+    assert length_buckets([7], overhead=0) == [[0]] and length_buckets([], overhead=5) == []
+    assert length_buckets([2, 4, 6], overhead=0) == [[0], [1], [2]]  # free calls: no padding at all
 
 
 def test_common_prefix_and_distinct_rows():
@@ -51,12 +69,13 @@ def test_encoded_prompts_match_the_padded_forward_and_run_fewer_tokens():
     torch.testing.assert_close(again.last_logits, shared.last_logits)
 
 
-def test_replies_after_shared_prompts_give_the_full_forward_logits_states_and_gradients():
+@pytest.mark.parametrize("uneven", [False, True], ids=["one-length-group", "two-length-groups"])
+def test_replies_after_shared_prompts_give_the_full_forward_logits_states_and_gradients(uneven):
     _, policy, tok = tiny_model()
     lm = policy.lm
-    prompts = _prompts(len(tok))
+    prompts = _uneven_prompts(len(tok)) if uneven else _prompts(len(tok))
     gen = torch.Generator().manual_seed(1)
-    responses = [torch.randint(10, len(tok), (n,), generator=gen) for n in (3, 6, 4, 1)]
+    responses = [torch.randint(10, len(tok), (n,), generator=gen) for n in (3, 6, 4, 1, 5)[: len(prompts)]]
     ids, attention, positions, width_p, response, mask = pad_prompt_response(prompts, responses, tok.pad_token_id)
     weights = torch.randn((*response.shape, len(tok)), generator=gen)
 
@@ -76,7 +95,7 @@ def test_replies_after_shared_prompts_give_the_full_forward_logits_states_and_gr
     torch.testing.assert_close(logits[on], ref_logits[on], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(hidden[on], ref_hidden[:, width_p:][on], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(last, ref_hidden[:, width_p - 1], atol=1e-5, rtol=1e-5)
-    assert tokens == 27 + int(mask.sum())
+    assert tokens == (8 + 3 + 90 + 4 + 85 if uneven else 27) + int(mask.sum())
     new_grads = grads((logits * weights * mask[..., None]).sum() + (hidden * mask[..., None]).sum())
     assert new_grads.keys() == ref_grads.keys()
     for name, grad in ref_grads.items():

@@ -65,7 +65,7 @@ def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width
     widths = column_widths(columns, rows, max(width - overhead, len(columns)))
     table = Table(caption=Text(caption) if caption else None, caption_justify="left")
     for column, w in zip(columns, widths, strict=True):
-        table.add_column(column.header, justify=column.justify, width=w,  # type: ignore[arg-type]
+        table.add_column(Text(clean(column.header, None)), justify=column.justify, width=w,  # type: ignore[arg-type]
                          no_wrap=not column.wrap, overflow="fold")
     for row in rows:
         table.add_row(*(Text(" ".join(middle_ellipsis(word, max(w, 3)) for word in cell.split(" ")))

@@ -113,3 +113,21 @@ def test_bad_table_options_are_one_line_errors(capsys, project, args, message):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(message), err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_terminal_table_fits_80_columns_in_every_layout(capsys, monkeypatch):
+    from entropy_dynamics.cli.common import out
+    from tests.test_sample_logs import SAMPLES, TRAIN_RUNS
+
+    monkeypatch.setattr(out, "width", 80)
+    logs = [str(SAMPLES / e["path"]) for e in TRAIN_RUNS]
+    for paths, layout in ((logs[:1], "side by side"), (logs[:2], "side by side"), (logs, "key columns")):
+        assert main(["analyze", *paths, "--table", "--no-cache"]) == 0
+        text = capsys.readouterr().out
+        lines = text.splitlines()
+        assert lines[0] == f"{len(paths)} runs" and max(len(line) for line in lines) <= 80, text
+        assert "eruptions" in text and "success" in text
+        if layout == "side by side":  # one column per run, named by the run
+            assert TRAIN_RUNS[0]["name"] in lines[2] and any(line.startswith("│ eruptions ") for line in lines)
+        else:  # one row per run with its statistics; the config columns are named as left out
+            assert sum(e["name"] in text for e in TRAIN_RUNS) == len(TRAIN_RUNS) and "more columns (" in text

@@ -8,6 +8,7 @@ every run, and per-arm means by quarter of the run (success, entropy, degenerati
 
     python docs/gen_seal_question.py                       # from sample_logs/seal_question (the shipped logs)
     python docs/gen_seal_question.py --logs runs/seal_question --out /tmp/preview.md   # a sweep in progress
+    python docs/gen_seal_question.py --ship runs/seal_question   # copy its finished logs here (gzip -9), then render
 """
 
 from __future__ import annotations
@@ -194,11 +195,31 @@ def render(logs_root: Path = SHIPPED) -> str:
     return "\n".join(parts)
 
 
+def ship(sweep_dir: Path, dest: Path = SHIPPED) -> int:
+    """Copy every finished run's log of ``sweep_dir`` to ``dest/<arm>/seed<k>/metrics.jsonl.gz`` (gzip level 9,
+    no timestamp, so the same log gives the same bytes); returns how many were written or replaced."""
+    written = 0
+    for arm in (a.name for a in load_plan(SPEC).arms):
+        for log in finished_logs(sweep_dir, arm):
+            if log.suffix == ".gz":
+                continue
+            target = dest / arm / log.parent.name / "metrics.jsonl.gz"
+            packed = gzip.compress(log.read_bytes(), compresslevel=9, mtime=0)
+            if not target.is_file() or target.read_bytes() != packed:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(packed)
+                written += 1
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--logs", type=Path, default=SHIPPED, help="sweep folder or shipped logs")
     parser.add_argument("--out", type=Path, default=PAGE)
+    parser.add_argument("--ship", type=Path, help="sweep folder whose finished logs are copied to sample_logs first")
     opts = parser.parse_args()
+    if opts.ship is not None:
+        print(f"shipped {ship(opts.ship)} logs to {SHIPPED.relative_to(REPO)}")
     opts.out.write_text(render(opts.logs), encoding="utf-8")
     print(f"wrote {opts.out}")
 

@@ -58,3 +58,9 @@ def test_the_results_numbers_are_computed_from_the_shipped_logs():
     generator = _module(DOCS / "gen_results.py")
     assert generator.PAGE.read_text(encoding="utf-8") == generator.render(), \
         "docs/results-numbers.md is stale: run `python docs/gen_results.py`"
+
+
+def test_the_seal_question_numbers_are_computed_from_the_shipped_logs():
+    generator = _module(DOCS / "gen_seal_question.py")
+    assert generator.PAGE.read_text(encoding="utf-8") == generator.render(), \
+        "docs/seal-question-numbers.md is stale: run `python docs/gen_seal_question.py`"

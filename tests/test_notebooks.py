@@ -25,8 +25,8 @@ def python3_kernel() -> str:
     return "python3"
 
 
-def test_there_are_three_notebooks_with_cleared_outputs():
-    assert {p.stem for p in NOTEBOOKS} == {"analyze_run", "compare_grpo_seal", "wandb_project"}
+def test_there_are_four_notebooks_with_cleared_outputs():
+    assert {p.stem for p in NOTEBOOKS} == {"analyze_run", "compare_grpo_seal", "seal_question", "wandb_project"}
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]

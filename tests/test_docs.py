@@ -64,3 +64,6 @@ def test_the_seal_question_numbers_are_computed_from_the_shipped_logs():
     generator = _module(DOCS / "gen_seal_question.py")
     assert generator.PAGE.read_text(encoding="utf-8") == generator.render(), \
         "docs/seal-question-numbers.md is stale: run `python docs/gen_seal_question.py`"
+    readme = generator.README.read_text(encoding="utf-8")
+    assert generator.with_readme_block(readme, generator.readme_block()) == readme, \
+        "README.md's SEAL-question table is stale: run `python docs/gen_seal_question.py`"

@@ -49,6 +49,41 @@ BY_QUARTER = [("env/success_rate", "success", "mean"), ("policy/entropy", "entro
               ("seal/label_all_fail_share", "SEAL labels from all-fail groups", "mean")]
 
 
+#: The collapse hypotheses of issue 14, each as (name, arm, control, what the hypothesis predicts): a hypothesis is
+#: supported when the arm collapses less often than its control at p < ALPHA (Fisher, two-sided); "chance" when the
+#: shipped SEAL arm does not collapse more often than GRPO.
+HYPOTHESES = [
+    ("penalty-only labels (SEAL learns 'be valid' from all-fail groups)", "seal_no_penalty_only", "seal",
+     "fewer collapses without those labels"),
+    ("the coefficient (0.02 is too strong for a 0.9 M model)", "seal_0.002", "seal", "fewer collapses at 0.002"),
+    ("the backbone gradient (SEAL's gradient reshapes the policy's features)", "seal_detached", "seal",
+     "fewer collapses with the head detached"),
+]
+
+
+def hypothesis_rows(results: list, runs: dict) -> list[list[str]]:
+    """One row per hypothesis: the prediction, both collapse counts, Fisher's p and whether the data support it."""
+    rows = []
+    for name, arm, control, prediction in HYPOTHESES:
+        if arm not in runs or control not in runs:
+            rows.append([name, prediction, "no finished runs yet", "", ""])
+            continue
+        q = compare_arms(results, arm, control)
+        (ha, na), (hc, nc) = q["collapsed"][arm], q["collapsed"][control]
+        lower = ha / na < hc / nc if na and nc else False
+        supported = "supported" if lower and q["collapse_fisher_p"] < ALPHA else "not supported"
+        rows.append([name, prediction, f"{arm} {ha}/{na} vs {control} {hc}/{nc}", fmt(q["collapse_fisher_p"], 2),
+                     f"{supported} (n = {na} vs {nc})"])
+    if "seal" in runs and "grpo" in runs:
+        q = compare_arms(results, "seal", "grpo")
+        (ha, na), (hc, nc) = q["collapsed"]["seal"], q["collapsed"]["grpo"]
+        more = na and nc and ha / na > hc / nc and q["collapse_fisher_p"] < ALPHA
+        rows.append(["chance (SEAL collapses no more often than GRPO)", "as many collapses with SEAL as without",
+                     f"seal {ha}/{na} vs grpo {hc}/{nc}", fmt(q["collapse_fisher_p"], 2),
+                     f"{'not supported' if more else 'consistent with the data'} (n = {na} vs {nc})"])
+    return rows
+
+
 def finished_logs(root: Path, arm: str) -> list[Path]:
     """The logs of an arm's finished runs: ``seed*/metrics.jsonl.gz`` as shipped, or ``seed*/metrics.jsonl``
     beside the sweep's done marker in a sweep folder."""
@@ -180,6 +215,14 @@ def render(logs_root: Path = SHIPPED) -> str:
         "",
         table(["question", "arm vs control", "collapsed", "p (Fisher)", "final success: difference [95% CI]",
                "p (MW)", "eruptions: difference [95% CI]", "p (MW)", "verdict"], question_table),
+        "",
+        "## Why did SEAL runs collapse? The hypotheses",
+        "",
+        "Each hypothesis names one arm that removes its cause; it is supported when that arm collapses less often "
+        f"than the shipped SEAL arm at p < {ALPHA} (Fisher's exact test, two-sided). A hypothesis that is not "
+        "supported at this n is not ruled out either.",
+        "",
+        table(["hypothesis", "it predicts", "collapsed", "p (Fisher)", "verdict"], hypothesis_rows(results, runs)),
         "",
         "## Every run",
         "",

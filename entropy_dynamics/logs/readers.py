@@ -274,8 +274,26 @@ def _read_source(fmt: str | None, source: str | os.PathLike[str], strict: bool, 
 
 def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None, strict: bool = False,
               step_column: str | None = None) -> list[Run]:
-    """All runs of several paths, in order."""
+    """All runs of several paths, in order; a run reached twice (the same file given twice, or as a file and as
+    its folder) is kept once, with a warning on the kept run (``run.stats.warnings``)."""
     runs: list[Run] = []
+    seen: dict[tuple, Run] = {}
     for p in paths:
-        runs.extend(read_runs(p, format=format, strict=strict, step_column=step_column))
+        for run in read_runs(p, format=format, strict=strict, step_column=step_column):
+            key = run_identity(run)
+            if key in seen:
+                seen[key].stats.warnings.append(f"{p}: run {run.name} ({run.source}) was given more than once; "
+                                                "it is counted once")
+                continue
+            seen[key] = run
+            runs.append(run)
     return runs
+
+
+def run_identity(run: Run) -> tuple:
+    """What makes two read runs the same run: the source (a local path resolved: symlinks, ``..``) and a hash of
+    the metric table (a file holding several runs tells them apart; the name, taken from the path, may differ)."""
+    import pandas as pd  # a read run holds a DataFrame already; the import is only deferred for CLI start-up
+
+    where = os.path.realpath(run.source) if os.path.exists(run.source) else run.source
+    return where, tuple(run.metrics.columns), int(pd.util.hash_pandas_object(run.metrics).sum())

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,28 @@ def test_a_metric_without_one_usable_value_is_named_as_such(tmp_path):
         run.series("entropy")
     with pytest.raises(MetricNotFoundError, match="available: reward"):
         run.series("loss")
+
+
+def test_a_run_given_twice_is_read_once_with_a_warning(tmp_path):
+    from entropy_dynamics.logs.readers import read_many
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "metrics.jsonl").write_text("".join(f'{{"step": {s}, "entropy": {s / 10}}}\n' for s in range(1, 6)))
+    (tmp_path / "link").symlink_to(folder)
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"step": 1, "entropy": 0.5}\n')
+    runs = read_many([folder, folder / "metrics.jsonl", tmp_path / "link", other])
+    assert [r.source for r in runs] == [str(folder / "metrics.jsonl"), str(other)]
+    assert len(runs[0].stats.warnings) == 2 and "given more than once" in runs[0].stats.warnings[0]
+    assert not runs[1].stats.warnings
+
+
+def test_compare_draws_a_run_given_twice_once(tmp_path, capsys):
+    from entropy_dynamics.cli.main import main
+
+    log = tmp_path / "metrics.jsonl"
+    log.write_text("".join(f'{{"step": {s}, "entropy": {1 + (s % 5) / 10}}}\n' for s in range(1, 40)))
+    assert main(["compare", str(tmp_path), str(log), "--out", str(tmp_path / "c.html"), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["runs"]) == 1 and "given more than once; it is drawn once" in captured.err

@@ -158,6 +158,16 @@ ALIASES: dict[str, str] = {
     "ppo_kl": "policy/approx_kl",
     "ppo_clip_ratio": "policy/clip_frac",
     "response_length": "response/mean_length",
+    # AReaL (inclusionAI/AReaL): grpo_actor/<stat>/avg|min|max; final_reward (with shaping) and seq_len (prompt +
+    # reply) keep their own names
+    "grpo_actor/entropy/avg": "policy/entropy",
+    "grpo_actor/task_reward/avg": "reward/mean",
+    "grpo_actor/approx_kl/avg": "policy/approx_kl",
+    "grpo_actor/clip_ratio/avg": "policy/clip_frac",
+    "grpo_actor/actor_loss/avg": "loss/pg",
+    "grpo_actor/grad_norm": "optim/grad_norm",
+    "grpo_actor/lr": "optim/lr",
+    "grpo_actor/no_eos_ratios/avg": "response/truncated_ratio",
     # RAGEN and common variants
     "actor/entropy_mean": "policy/entropy",
     "rollout/entropy": "policy/entropy",

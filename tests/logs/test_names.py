@@ -52,6 +52,8 @@ def test_the_alias_with_most_points_wins_and_the_others_are_listed():
     ("zero_std_ratio", "reward/frac_zero_std_groups"), ("completion_length", "response/mean_length"),
     ("num_turns/mean", "env/episode_len"), ("reward_extra_info/acc", "reward/extra/acc"),
     ("train/entropy_loss", None), ("entropy_loss", None),  # sign unknown: SB3's is minus the entropy
+    ("grpo_actor/entropy/avg", "policy/entropy"), ("grpo_actor/task_reward/avg", "reward/mean"),  # AReaL
+    ("grpo_actor/entropy/max", None), ("grpo_actor/final_reward/avg", None),
 ])
 def test_more_aliases(source, canonical):
     assert canonical_name(source) == canonical
@@ -92,3 +94,17 @@ def test_every_name_in_the_shipped_training_logs_is_canonical():
                 written.update(record["metrics"])
     assert "policy/entropy" in written and "loss/sft" in written
     assert sorted(name for name in written if not is_canonical(name)) == []
+
+
+def test_an_areal_csv_reads_its_entropy_reward_and_kl():
+    from pathlib import Path
+
+    from entropy_dynamics.logs import read_runs
+
+    areal = Path(__file__).resolve().parents[2] / "sample_logs" / "public" / "areal_gsm8k"
+    log = areal / "logs_email_failed" / "trial_20251129_171626.csv"
+    (run,) = read_runs(log)
+    assert run.source_names["policy/entropy"] == "grpo_actor/entropy/avg"
+    assert {"reward/mean", "policy/approx_kl", "policy/clip_frac", "optim/grad_norm"} <= set(run.metrics.columns)
+    assert len(run.series("policy/entropy")) == 50 and run.series("grpo_actor/entropy/avg").equals(
+        run.series("policy/entropy"))

@@ -200,16 +200,21 @@ class TrainConfig:
     wandb_alerts: bool = _f(False, "Send each live phase transition as a W&B alert (needs wandb on).")
     tensorboard: bool = _f(False, "TensorBoard sink: event files in output_dir/tensorboard.")
     device: str = _f("auto", "'auto' (cuda if available), 'cpu', 'cuda', 'cuda:N'.")
-    dtype: str = _f("auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'.")
-    mixed_precision: str = _f("no", "'no', or 'bf16': weights and optimizer stay in `dtype` (fp32 master weights) "
-                                    "while every forward (sampling, update, instruments) runs its matrix products in "
-                                    "bfloat16 under torch.autocast, as verl's FSDP mixed precision does. About 2x "
-                                    "faster updates on CPUs with AVX512-BF16 or AMX; numbers change by bf16 rounding "
-                                    "(log-probs to ~1e-2), so old fp32 runs are not reproduced.")
+    dtype: str = _f("auto", "Weights: 'auto' (float32, except a LoRA base on GPU: bfloat16), 'float32', 'bfloat16', "
+                            "'float16'. Until 2026-12-07 'auto' meant bfloat16 weights on GPU, which round away "
+                            "AdamW steps at small lr (warned about now); 'bfloat16' still gives them.")
+    mixed_precision: str = _f("auto", "'auto' (bf16 on GPU, no on CPU), 'no', or 'bf16': weights and optimizer stay "
+                                      "in `dtype` (fp32 master weights) while every forward (sampling, update, "
+                                      "instruments) runs its matrix products in bfloat16 under torch.autocast, as "
+                                      "verl's FSDP mixed precision does. On CPU, about 2x faster updates with "
+                                      "AVX512-BF16 or AMX; numbers change by bf16 rounding (log-probs to ~1e-2), so "
+                                      "fp32 runs are not reproduced.")
     gradient_checkpointing: bool = _f(False, "Recompute activations in backward (saves GPU memory).")
     torch_threads: Any = _f(None, "torch.set_num_threads (null = leave as is).")  # noqa: RUF009
 
     def __post_init__(self) -> None:
+        if self.mixed_precision in (False, "False"):  # YAML reads a bare `no` (or off, false) as false
+            self.mixed_precision = "no"
         validate(self)
 
     @property

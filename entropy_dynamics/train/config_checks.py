@@ -57,7 +57,8 @@ def validate(cfg: Any) -> None:
     _check(not cfg.wandb_alerts or cfg.wandb != "disabled", "'wandb_alerts' needs wandb online or offline")
     _check(cfg.dtype in ("auto", "float32", "bfloat16", "float16"), f"'dtype' must be auto, float32, bfloat16 "
                                                                      f"or float16 (got {cfg.dtype!r})")
-    _check(cfg.mixed_precision in ("no", "bf16"), f"'mixed_precision' must be no or bf16 (got {cfg.mixed_precision!r})")
+    _check(cfg.mixed_precision in ("auto", "no", "bf16"),
+           f"'mixed_precision' must be auto, no or bf16 (got {cfg.mixed_precision!r})")
     _check(cfg.device == "auto" or cfg.device == "cpu" or cfg.device.startswith("cuda"),
            f"'device' must be auto, cpu or cuda[:N] (got {cfg.device!r})")
     _check(cfg.kl_coef == 0 or cfg.use_ref_model, "'kl_coef' > 0 needs use_ref_model: true")

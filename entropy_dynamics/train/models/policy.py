@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -69,15 +70,27 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+#: Below this lr, AdamW steps on bf16/fp16 weights are mostly lost to rounding (a step of ~lr is under half an
+#: ulp of a weight of 0.02 once lr < ~4e-5): :func:`load_lm_and_tokenizer` warns.
+SMALL_LR_FOR_HALF_WEIGHTS = 1e-4
+
+
+def resolve_dtype(name: str, device: torch.device, lora: bool = False) -> torch.dtype:
+    """The weights' dtype. ``auto``: float32 master weights (bf16 weights round away AdamW steps smaller than
+    2^-9 to 2^-8 of the weight), except a frozen LoRA base on GPU, which no optimizer step touches: bfloat16."""
     if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
+        return torch.bfloat16 if device.type == "cuda" and lora else torch.float32
     return getattr(torch, name)
 
 
+def uses_bf16_autocast(cfg: TrainConfig, device: torch.device) -> bool:
+    """``mixed_precision``: ``bf16`` always, ``auto`` on GPU (verl's arrangement: fp32 weights, bf16 products)."""
+    return cfg.mixed_precision == "bf16" or (cfg.mixed_precision == "auto" and device.type == "cuda")
+
+
 def autocast_context(cfg: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager:
-    """The context every forward of a run runs in: bf16 autocast under ``mixed_precision: bf16``, else none."""
-    if cfg.mixed_precision == "bf16":
+    """The context every forward of a run runs in: bf16 autocast when :func:`uses_bf16_autocast`, else none."""
+    if uses_bf16_autocast(cfg, device):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -132,7 +145,11 @@ def load_lm_and_tokenizer(
     ``tokenizer_dir`` holds one already (a resumed run).
     """
     device = resolve_device(cfg.device)
-    dtype = resolve_dtype(cfg.dtype, device)
+    dtype = resolve_dtype(cfg.dtype, device, lora=cfg.lora.r > 0)
+    if dtype in (torch.bfloat16, torch.float16) and cfg.lora.r == 0 and 0 < cfg.lr < SMALL_LR_FOR_HALF_WEIGHTS:
+        warnings.warn(f"dtype {cfg.dtype} gives {str(dtype).removeprefix('torch.')} weights: at lr {cfg.lr:g} most "
+                      "AdamW steps are smaller than the weights' rounding step and are lost; use dtype: float32 with "
+                      "mixed_precision: bf16 (fp32 master weights, bf16 products)", stacklevel=2)
     if cfg.init_from:
         if not Path(cfg.init_from).is_dir():
             raise ConfigError(f"'init_from': {cfg.init_from} is not a folder (run `entropy-dynamics sft` first?)")

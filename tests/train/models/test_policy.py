@@ -58,3 +58,31 @@ def test_lora_wraps_and_trains_only_adapters(tmp_path):
     policy.export(tmp_path / "merged", tok)
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
     assert not any("lora" in n for n in reloaded.state_dict())
+
+
+def test_auto_precision_is_fp32_master_weights_with_bf16_products_on_gpu():
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")  # a device object needs no GPU
+    assert models.resolve_dtype("auto", cpu) == torch.float32
+    assert models.resolve_dtype("auto", gpu) == torch.float32  # bf16 weights would round small AdamW steps away
+    assert models.resolve_dtype("auto", gpu, lora=True) == torch.bfloat16  # a frozen base takes no steps
+    assert models.resolve_dtype("bfloat16", cpu) == torch.bfloat16
+    cfg = load_config(None, [])
+    assert cfg.mixed_precision == "auto"
+    assert models.uses_bf16_autocast(cfg, gpu) and not models.uses_bf16_autocast(cfg, cpu)
+    assert not models.uses_bf16_autocast(load_config(None, ["mixed_precision=no"]), gpu)
+    assert models.uses_bf16_autocast(load_config(None, ["mixed_precision=bf16"]), cpu)
+
+
+def test_half_precision_weights_at_a_small_lr_warn_once(tmp_path, recwarn):
+    _, _, tok = tiny_model()
+    tok.save_pretrained(tmp_path / "tok")
+    small = ["tiny.hidden_size=32", "tiny.num_layers=2", "tiny.num_heads=2"]
+    load_lm_and_tokenizer(load_config(None, [*small, "dtype=bfloat16", "lr=1e-6"]), tokenizer_dir=tmp_path / "tok")
+    (warning,) = [w for w in recwarn if "AdamW steps" in str(w.message)]
+    assert "use dtype: float32 with mixed_precision: bf16" in str(warning.message)
+    recwarn.clear()
+    quiet_cases = (["dtype=bfloat16", "lr=1e-3"], ["dtype=float32", "lr=1e-6"],
+                   ["dtype=bfloat16", "lr=1e-6", "lora.r=4"])
+    for quiet in quiet_cases:
+        load_lm_and_tokenizer(load_config(None, [*small, *quiet]), tokenizer_dir=tmp_path / "tok")
+    assert not [w for w in recwarn if "AdamW steps" in str(w.message)]

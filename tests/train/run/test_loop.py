@@ -211,5 +211,5 @@ def test_mixed_precision_bf16_runs_the_forwards_in_bf16_and_keeps_fp32_weights(f
 def test_mixed_precision_has_a_clear_error_for_unknown_values():
     from entropy_dynamics.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="'mixed_precision' must be no or bf16"):
+    with pytest.raises(ConfigError, match="'mixed_precision' must be auto, no or bf16"):
         load_config(None, ["mixed_precision=fp8"])

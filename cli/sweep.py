@@ -133,15 +133,17 @@ def _pairs(items: list[str]) -> list[tuple[str, str, str]]:
 def comparisons_table(comparisons: list[dict[str, Any]], width: int) -> Table:
     """One row per question: collapse counts with Fisher's p, the final-success and eruption-count differences
     with their 95 % intervals and Mann-Whitney p."""
-    headings = ["question", "arm vs control", "collapsed", "p (Fisher)", "final success: difference [95% CI]",
-                "p (MW)", "eruptions: difference [95% CI]", "p (MW)"]
+    named = any(c["name"] != f"{c['arm']} vs {c['control']}" for c in comparisons)  # else the name says it all
+    headings = ["question", *(["arm vs control"] if named else []), "collapsed", "p (Fisher)",
+                "final success: difference [95% CI]", "p (MW)", "eruptions: difference [95% CI]", "p (MW)"]
     cells = []
     for c in comparisons:
         hit_a, n_a = c["collapsed"][c["arm"]]
         hit_c, n_c = c["collapsed"][c["control"]]
-        cells.append([c["name"], f"{c['arm']} vs {c['control']}", f"{hit_a}/{n_a} vs {hit_c}/{n_c}",
-                      _number(c["collapse_fisher_p"]), _difference(c["final_success"]),
-                      _number(c["final_success"]["mannwhitney_p"]), _difference(c["eruptions"]),
+        cells.append([c["name"], *([f"{c['arm']} vs {c['control']}"] if named else []),
+                      f"{hit_a}/{n_a} vs {hit_c}/{n_c}", _number(c["collapse_fisher_p"]),
+                      _difference(c["final_success"]), _number(c["final_success"]["mannwhitney_p"]),
+                      _difference(c["eruptions"]),
                       _number(c["eruptions"]["mannwhitney_p"])])
     return fitted_table([Column(h, wrap=True) for h in headings], cells, width)
 

@@ -31,6 +31,7 @@ from entropy_dynamics.analysis.eruptions import (
 )
 from entropy_dynamics.analysis.labels import (
     change_threshold,
+    hidden_trends,
     label_pieces,
     make_segment,
     piece_end,
@@ -174,6 +175,9 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
     returns = returns_to_base(s, [(span.low, span.peak, stop) for span, stop in zip(spans, stops, strict=False)])
     bounds = sorted(set(bounds) | set(returns))
     bounds, phases = label_pieces(s, bounds, lows, threshold, frozenset(returns))
+    hidden = hidden_trends(s, y, bounds, phases, lows, threshold, sigma, window)
+    if hidden:
+        bounds, phases = label_pieces(s, sorted(set(bounds) | set(hidden)), lows, threshold, frozenset(returns))
     by_onset = {span.onset: span for span in spans}
     segments = []
     for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):

@@ -27,8 +27,8 @@ truth follows the documented definitions (:mod:`.options`, with their defaults),
 at the logged points (:func:`defined_onsets`): an eruption's onset is where the definition puts it, the last point
 still in the lower half of the climb to x ``min_ratio`` (on a slow ramp up to ~10 steps after the ramp's first
 step, which each cycle keeps as ``climb_start``), and a drawn eruption whose logged, smoothed noise-free curve
-does not reach x ``min_ratio`` and ``min_rise`` (a one-point peak at 5-step logging, a top hidden in a NaN gap)
-is no eruption: its steps are plateau and it has no onset.
+does not reach x ``min_ratio`` and ``min_rise`` (a top hidden in a NaN gap, a one-point top at 5-step logging
+under x ``min_ratio`` once smoothed) is no eruption: its steps are plateau and it has no onset.
 Runs shorter than ~300 points with cycles have eruptions only a few points long (by construction).
 """
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from entropy_dynamics.analysis.eruptions import robust_noise
 from entropy_dynamics.analysis.options import PhaseOptions
 from entropy_dynamics.analysis.types import Phase, Segment
 
@@ -93,6 +94,52 @@ def label_pieces(s: np.ndarray, bounds: list[int], lows: dict[int, int], thresho
         if len(keep) == len(phases):
             return bounds, phases
         bounds = [bounds[k] for k in keep] + [bounds[-1]]
+
+
+def noise_range(sigma_smooth: float, points: int, window: int) -> float:
+    """The range (max - min) the noise alone gives ``points`` smoothed values of standard deviation
+    ``sigma_smooth``: twice the expected largest of ``points / window`` (at least 2) independent normal draws,
+    taken as ``sqrt(2 ln m)``."""
+    m = max(points / max(window, 1), 2.0)
+    return 2.0 * sigma_smooth * math.sqrt(2.0 * math.log(m))
+
+
+def largest_climb(v: np.ndarray, gap: int) -> tuple[float, int, int]:
+    """``(climb, i, j)``: the largest ``v[j] - v[i]`` with ``i`` the lowest point up to ``j`` (the later one on
+    ties) and ``j - i >= gap``; ``(-inf, 0, 0)`` when no pair is that far apart. v: (n,)."""
+    low = np.minimum.accumulate(v)
+    at = np.maximum.accumulate(np.where(v == low, np.arange(v.size), 0))
+    climb = np.where(np.arange(v.size) - at >= gap, v - low, -np.inf)
+    j = int(np.argmax(climb))
+    return float(climb[j]), int(at[j]), j
+
+
+def hidden_trends(s: np.ndarray, y: np.ndarray, bounds: list[int], phases: list[Phase], lows: dict[int, int],
+                  threshold: float, sigma: float, window: int) -> list[int]:
+    """Bounds that cut out the move a rise, descent or subsidence hides against its label.
+
+    In a piece ``[a, b)`` labelled rise (descent, subsidence), the largest decline (climb) of the smoothed ``s``
+    (n,) from an extreme to one at least ``window`` points later is a trend of its own when it is larger than the
+    piece's own net change, than ``threshold`` and than the range the noise alone gives the piece's points
+    (:func:`noise_range`; the noise per raw point is the run's ``sigma`` or the piece's own, from its raw values
+    ``y`` (n,), whichever is larger, seen through a running median of ``window`` points). A "rise x1.5" over a
+    stretch that falls x0.55 on the way does not describe it. Returns the new bounds: the first extreme and the
+    point after the second, each only when it leaves at least ``window`` points on its outer side. Plateaus are
+    not searched (a noisy plateau wanders; cutting its wander lowered the agreement with the labelled curves)."""
+    extra: list[int] = []
+    for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):
+        end = piece_end(a, b, lows)
+        if phase not in ("rise", "descent", "subsidence") or end - a < window:
+            continue
+        piece = np.asarray(s[a: end + 1], dtype=float)
+        noise = max(sigma, robust_noise(np.asarray(y[a: end + 1], dtype=float)))
+        sigma_smooth = noise * math.sqrt(math.pi / (2.0 * window))
+        need = max(threshold, abs(float(piece[-1] - piece[0])), noise_range(sigma_smooth, piece.size, window))
+        climb, i, j = largest_climb(-piece if phase == "rise" else piece, window)
+        if climb >= need:
+            extra += [a + i] if i >= window else []
+            extra += [a + j + 1] if b - (a + j + 1) >= window else []
+    return extra
 
 
 def make_segment(t: np.ndarray, level: np.ndarray, a: int, b: int, phase: Phase, log_scale: bool,

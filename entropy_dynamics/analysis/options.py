@@ -14,7 +14,8 @@ them from here. The definitions (docs/analysis.md, "What the phases mean"):
   ``max_rise_steps`` of the onset.
 * **subsidence**: the first decline after an eruption's peak, until the decline ends.
 * **descent** / **rise**: any other stretch whose smoothed entropy falls / grows by at least ``min_change``
-  (slow increases are ``rise``, never ``plateau``); **plateau**: everything else.
+  (slow increases are ``rise``, never ``plateau``), and that hides no larger move against its label (else it is
+  cut there: :func:`~.labels.hidden_trends`); **plateau**: everything else.
 """
 
 from __future__ import annotations

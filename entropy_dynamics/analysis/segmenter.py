@@ -5,8 +5,8 @@ Method (the definitions are in :mod:`.options`; all in log space when every valu
 1. smooth: running median of ``smooth_points`` points, covering as many steps when logging is sparser
    (:func:`~.eruptions.median_window`, :func:`~.eruptions.running_median`);
 2. eruptions, straight from their definition, at full resolution (:func:`~.eruptions.find_eruptions`);
-3. between eruptions, ruptures ``Pelt`` with a piecewise linear-trend cost (:class:`CostLinearTrend`) cuts the
-   stretch where its trend changes (long stretches are binned for Pelt, then every change point is refined at
+3. between eruptions, ``Pelt`` (ruptures' recursion, vectorised: :mod:`.pelt`) with a piecewise linear-trend cost
+   cuts the stretch where its trend changes (long stretches are binned for Pelt, then every change point is refined at
    full resolution), with the penalty ``penalty_factor * sigma_bin^2 * log(n_bins) * 3``;
 4. each piece is labelled from its smoothed start and end values (:mod:`.labels`).
 """
@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import ruptures as rpt
 
 from entropy_dynamics.analysis.eruptions import (
     INTERVAL_DIFFS,
@@ -31,13 +30,15 @@ from entropy_dynamics.analysis.eruptions import (
 )
 from entropy_dynamics.analysis.labels import (
     change_threshold,
+    hidden_trends,
     label_pieces,
     make_segment,
     piece_end,
     returns_to_base,
 )
 from entropy_dynamics.analysis.options import PhaseOptions
-from entropy_dynamics.analysis.trend_cost import CostLinearTrend, TrendSums
+from entropy_dynamics.analysis.pelt import pelt_breakpoints
+from entropy_dynamics.analysis.trend_cost import TrendSums
 from entropy_dynamics.analysis.types import Segment
 
 #: Below this many finite points a series is "too short" to segment.
@@ -116,8 +117,7 @@ def trend_changes(t: np.ndarray, y: np.ndarray, sigma: float, opts: PhaseOptions
     sigma_b = max(sigma / math.sqrt(width), 1e-9)
     pen = opts.penalty_factor * sigma_b**2 * math.log(nb) * 3.0
     jump = 1 if nb <= 400 else max(1, round(nb / 200))
-    algo = rpt.Pelt(custom_cost=CostLinearTrend(), min_size=min_size, jump=jump).fit(np.c_[yb, tb])
-    bkps = [int(b) * width for b in algo.predict(pen=pen)[:-1]]
+    bkps = [b * width for b in pelt_breakpoints(TrendSums(tb, yb), nb, min_size, jump, pen)[:-1]]
     return refine(TrendSums(t, y), bkps, margin=(jump + 2) * width, min_gap=max(3, min_size * width // 2))
 
 
@@ -174,6 +174,9 @@ def segment(steps: np.ndarray | list[int], values: np.ndarray | list[float],
     returns = returns_to_base(s, [(span.low, span.peak, stop) for span, stop in zip(spans, stops, strict=False)])
     bounds = sorted(set(bounds) | set(returns))
     bounds, phases = label_pieces(s, bounds, lows, threshold, frozenset(returns))
+    hidden = hidden_trends(s, y, bounds, phases, lows, threshold, sigma, window)
+    if hidden:
+        bounds, phases = label_pieces(s, sorted(set(bounds) | set(hidden)), lows, threshold, frozenset(returns))
     by_onset = {span.onset: span for span in spans}
     segments = []
     for phase, (a, b) in zip(phases, itertools.pairwise(bounds), strict=True):

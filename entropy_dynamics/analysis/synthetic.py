@@ -4,7 +4,8 @@ A run is built in log space on a grid of ``n_points`` logged steps:
 
 * an initial **descent** (8-20 % of the run) from ``start_value`` down by a factor 0.35-0.6;
 * then ``n_cycles`` (0-4) equal slots, each: a **plateau** lead-in, a sharp **eruption** (3-25 training
-  steps, at least 2 logged intervals, entropy times 2-4 and up by at least 0.35 nats: eruptions take steps,
+  steps, at least 2 logged intervals, entropy times 2-4 and up by at least 0.35 nats in the running median the
+  analyzer reads, noise-free, at the logged steps (:data:`MIN_DRAWN_RISE`): eruptions take steps,
   not a share of the run), a gradual **subsidence** (2-4 times as long as the rise, at least 10 steps and
   5 logged intervals) down to a slightly higher base (habits persist), and a **plateau** until the next slot;
 * or, with ``monotone=True``, one curved descent over the whole run (no eruption at all);
@@ -26,14 +27,15 @@ truth follows the documented definitions (:mod:`.options`, with their defaults),
 at the logged points (:func:`defined_onsets`): an eruption's onset is where the definition puts it, the last point
 still in the lower half of the climb to x ``min_ratio`` (on a slow ramp up to ~10 steps after the ramp's first
 step, which each cycle keeps as ``climb_start``), and a drawn eruption whose logged, smoothed noise-free curve
-does not reach x ``min_ratio`` and ``min_rise`` (a one-point peak at 5-step logging, a top hidden in a NaN gap)
-is no eruption: its steps are plateau and it has no onset.
+does not reach x ``min_ratio`` and ``min_rise`` (a top hidden in a NaN gap, a one-point top at 5-step logging
+under x ``min_ratio`` once smoothed) is no eruption: its steps are plateau and it has no onset.
 Runs shorter than ~300 points with cycles have eruptions only a few points long (by construction).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -129,6 +131,7 @@ def synthetic_series(
     span = max(float(steps[-1] - steps[0]), 1.0)
     u = (steps - steps[0]) / span
     interval = span / max(n_points - 1, 1)
+    window = median_window(steps.astype(float), PhaseOptions().smooth_points)
     h0 = np.log(start_value if start_value else rng.uniform(0.4, 1.2))
     log_h = np.empty(n_points)
     code = np.empty(n_points, dtype=np.int8)
@@ -152,15 +155,15 @@ def synthetic_series(
             rise = rise_steps / span
             fall = max(rise * rng.uniform(2.0, 4.0), max(10.0, 5.0 * interval) / span)
             peak_u, end_u = onset + rise, min(onset + rise + fall, start + slot)
-            peak = base + np.log(max(rng.uniform(2.0, 4.0), 1.0 + 0.35 / np.exp(base)))
+            peak = base + np.log(max(rng.uniform(2.0, 4.0), 1.0 + MIN_DRAWN_RISE / np.exp(base)))
             new_base = base + np.log(rng.uniform(1.0, 1.3))
             log_h[(u >= start) & (u < onset)] = base
             up = (u >= onset) & (u < peak_u)
             down = (u >= peak_u) & (u < end_u)
             after = (u >= end_u) & (u < start + slot) if c + 1 < n_cycles else u >= end_u
-            log_h[up] = base + (peak - base) * (u[up] - onset) / rise
-            log_h[down] = peak + (new_base - peak) * (u[down] - peak_u) / (end_u - peak_u)
             log_h[after] = new_base
+            draw = partial(_draw_climb, log_h, u, up, down, (onset, peak_u, end_u), (base, new_base))
+            draw(_lift_to_floor(draw, log_h, up | down, base, peak, window))
             code[up], code[down], code[after] = 1, 2, 3
             idx = np.flatnonzero(up | down)
             if idx.size == 0:
@@ -192,6 +195,47 @@ def synthetic_series(
     return SyntheticSeries(steps=steps, values=values, phases=np.array(PHASE_CODES, dtype=object)[code],
                            onsets=onsets, cycles=cycles, climb_starts=climb_starts, metrics=metrics,
                            params=params)
+
+
+def _draw_climb(log_h: np.ndarray, u: np.ndarray, up: np.ndarray, down: np.ndarray, times: tuple[float, float, float],
+                bases: tuple[float, float], top: float) -> None:
+    """Write one cycle's linear climb from ``bases[0]`` to ``top`` and fall to ``bases[1]`` (log) into ``log_h``.
+    u, up, down: (n,) run position in [0, 1] and the climb's rising / falling points; times: onset, peak, end."""
+    onset, peak_u, end_u = times
+    base, new_base = bases
+    log_h[up] = base + (top - base) * (u[up] - onset) / (peak_u - onset)
+    log_h[down] = top + (new_base - top) * (u[down] - peak_u) / (end_u - peak_u)
+
+
+#: A drawn eruption's top stands at least this many nats above its base in the smoothed, noise-free logged curve.
+MIN_DRAWN_RISE = 0.35
+
+
+def _lift_to_floor(draw: Any, log_h: np.ndarray, climb: np.ndarray, base: float, peak: float, window: int) -> float:
+    """The drawn top (log) of one climb, raised from ``peak`` just enough that the running median of ``window``
+    logged points (as the analyzer smooths) tops out :data:`MIN_DRAWN_RISE` nats above ``exp(base)``.
+
+    The median shaves a sharp top (by 0.02-0.07 nats at 1-5-step logging), so a top drawn at exactly +0.35 nats
+    raw ends at +0.27-0.30 smoothed, on the +0.3-nat floor of the definition: without the lift, a third of the
+    drawn climbs from a base under ~0.3 nats piled up within 10 % of that floor, where the noise alone decides.
+    ``draw(top)`` writes the climb into ``log_h`` (n,); ``climb``: (n,) bool, the climb's points."""
+    idx = np.flatnonzero(climb)
+    if idx.size == 0:
+        return peak
+    half = window // 2
+    a, b = max(0, int(idx[0]) - 2 * half), min(log_h.size, int(idx[-1]) + 2 * half + 1)
+
+    def smoothed_rise(top: float) -> float:
+        draw(top)
+        return float(np.exp(running_median(log_h[a:b], window).max()) - np.exp(base))
+
+    if smoothed_rise(peak) >= MIN_DRAWN_RISE:
+        return peak
+    low, high = peak, peak + np.log(2.0)
+    for _ in range(30):  # bisection: the smoothed top grows with the drawn one
+        middle = 0.5 * (low + high)
+        low, high = (low, middle) if smoothed_rise(middle) >= MIN_DRAWN_RISE else (middle, high)
+    return high
 
 
 def defined_onsets(steps: np.ndarray, log_h: np.ndarray, logged: np.ndarray, cycles: list[dict[str, int]],

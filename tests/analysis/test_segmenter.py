@@ -1,4 +1,5 @@
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +128,42 @@ def test_steps_that_count_timesteps_get_a_warning_and_max_rise_steps_in_those_un
     scaled = segment(steps, values, PhaseOptions(max_rise_steps=30 * 2048))
     assert [s.phase for s in scaled.segments] == ["descent", "eruption", "subsidence"] and not scaled.warnings
     assert not segment(np.arange(values.size) * 5, values).warnings  # every 5 updates: the window spans 6 points
+
+
+def test_a_rise_does_not_hide_a_larger_decline():
+    # 50 noisy points (noise 0.18 in log, as AReaL's small-batch runs): up x1.5, flat, down x0.6 over 20 steps, up
+    # x1.8. Pelt cuts only where the last climb starts; the two flat-ended pieces joined into one "rise 1..50"
+    # (x1.5 between its smoothed ends) over a stretch that falls x0.6 on the way
+    steps = np.arange(1, 51)
+    level = np.interp(steps, [1, 3, 5, 18, 38, 45, 50], [0.35, 0.35, 0.52, 0.5, 0.3, 0.55, 0.55])
+    values = level * np.exp(np.random.default_rng(18).normal(0, 0.18, 50))
+    segments = segment(steps, values).segments
+    _assert_covers(steps, values, segments)
+    assert [s.phase for s in segments if s.start_step <= 20 and s.end_step >= 35] == ["descent"]
+    for s in segments:  # and no trend segment holds a move against its label larger than its own change
+        if s.phase in ("rise", "descent"):
+            inside = (steps >= s.start_step) & (steps <= s.end_step)
+            smooth = np.log(segment(steps, values).smooth[inside])
+            against = np.max(smooth[0] - smooth) if s.phase == "rise" else np.max(smooth - smooth[0])
+            assert against <= abs(np.log(s.ratio)) + 0.2
+
+
+def test_a_wavy_rise_stays_one_rise():
+    # a x2.5 rise over 150 steps with x1.1 waves is a rise, its dips are not descents
+    steps = np.arange(1, 201)
+    log_h = np.log(0.3) + np.log(2.5) * np.clip((steps - 25) / 150, 0, 1) + 0.1 * np.sin(2 * np.pi * steps / 40)
+    values = np.exp(log_h + np.random.default_rng(3).normal(0, 0.05, 200))
+    phases = [s.phase for s in segment(steps, values).segments if s.end_step > 40 and s.start_step < 160]
+    assert phases == ["rise"]
+
+
+def test_the_real_areal_run_that_falls_between_two_climbs_has_its_descent():
+    # held-out AReaL run (docs/heldout-curves.md): the eye sees a descent 0.6 -> 0.3 over steps 10-36; it was one
+    # "rise 1..50"
+    from entropy_dynamics.logs import read_runs
+
+    root = Path(__file__).resolve().parents[2]
+    run = read_runs(root / "sample_logs/public/areal_gsm8k/logs_email_failed/trial_20251129_171626.csv")[0]
+    series = run.metrics["grpo_actor/entropy/avg"].dropna()
+    segments = segment(series.index.to_numpy(), series.to_numpy()).segments
+    assert [s.phase for s in segments if s.start_step <= 12 and s.end_step >= 34] == ["descent"]

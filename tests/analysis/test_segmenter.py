@@ -164,6 +164,6 @@ def test_the_real_areal_run_that_falls_between_two_climbs_has_its_descent():
 
     root = Path(__file__).resolve().parents[2]
     run = read_runs(root / "sample_logs/public/areal_gsm8k/logs_email_failed/trial_20251129_171626.csv")[0]
-    series = run.metrics["grpo_actor/entropy/avg"].dropna()
+    series = run.series("grpo_actor/entropy/avg")  # the source name; read as policy/entropy
     segments = segment(series.index.to_numpy(), series.to_numpy()).segments
     assert [s.phase for s in segments if s.start_step <= 12 and s.end_step >= 34] == ["descent"]

@@ -102,3 +102,28 @@ def test_compare_of_grpo_and_seal_renders_both_runs(tmp_path, capsys):
     page = out.read_text()
     for path in paths:
         assert read_runs(path)[0].name in page
+
+
+def _every_shipped_log() -> list[Path]:
+    """Every log file or W&B run folder under sample_logs/ (our runs, the sweep's, the public ones)."""
+    files = [p for pattern in ("*.jsonl", "*.jsonl.gz", "*.csv", "stdout.log") for p in SAMPLES.rglob(pattern)]
+    return sorted([*files, *(p for p in (SAMPLES / "wandb").iterdir() if p.is_dir())])
+
+
+def test_live_replay_reports_every_offline_eruption_at_its_onset_on_every_shipped_log():
+    from entropy_dynamics.analysis.stream import replay
+    from entropy_dynamics.errors import MetricNotFoundError
+
+    compared = 0
+    for path in _every_shipped_log():
+        for run in read_runs(path):
+            try:
+                offline = [c.eruption_start_step for c in analyze_run(run).cycles]
+            except MetricNotFoundError:  # reward / length tables of the public runs: no entropy to segment
+                continue
+            events, _ = replay(run)
+            assert [e.start_step for e in events if e.phase == "eruption"] == offline, (path, run.name)
+            starts = [e.start_step for e in events]
+            assert len(starts) == len(set(starts)), (path, run.name)
+            compared += 1
+    assert compared >= 35

@@ -126,6 +126,8 @@ def _pairs(items: list[str]) -> list[tuple[str, str, str]]:
         arm, sep, control = item.partition(":")
         if not sep or not arm or not control:
             fail(f"--pair takes ARM:CONTROL (got {item!r})")
+        if arm == control:
+            fail(f"--pair {item}: an arm compared with itself")
         pairs.append((f"{arm} vs {control}", arm, control))
     return pairs
 

@@ -89,6 +89,8 @@ class SweepPlan:
             if not _ARM_NAME.match(name):
                 raise ConfigError(f"arm name {name!r}: use letters, digits and _.,=+- only (it names a folder)")
         for question, *pair in self.comparisons:
+            if pair[0] == pair[1]:
+                raise ConfigError(f"comparison {question!r}: arm {pair[0]!r} compared with itself")
             missing = [a for a in pair if a not in names]
             if missing:
                 raise ConfigError(f"comparison {question!r}: no arm named {', '.join(map(repr, missing))} "

@@ -115,6 +115,7 @@ def test_bad_sweep_input_exits_2_with_one_line(tmp_path, capsys):
         ["sweep", "--out", str(tmp_path / "g"), "--seeds", "0-100000000", "--dry-run"],
         ["sweep", "--summary", "--arm", f"a={tmp_path}/*.yaml", "--collapse-below", "nan"],
         ["sweep", "--summary", "--arm", f"a={grpo}", "--pair", "a"],
+        ["sweep", "--summary", "--arm", f"a={grpo}", "--pair", "a:a"],
         ["sweep", "--summary", "--no-html", "--arm", f"a={grpo}", "--pair", "a:b", "--out", str(tmp_path / "p")],
     ]
     for args in cases:

@@ -52,6 +52,7 @@ def test_runs_are_seed_major_with_their_own_folder_seed_and_one_thread(tmp_path)
     ({"output_dir": "x", "arms": {"a": None}, "comparisons": {"q": ["a"]}}, r"\[arm, control\]"),
     ({"output_dir": "x", "arms": {"a": None}, "comparisons": ["a", "b"]}, r"\[arm, control\]"),
     ({"output_dir": "x", "arms": {"a": None}, "comparisons": {"q": ["a", "ppo"]}}, "no arm named 'ppo'"),
+    ({"output_dir": "x", "arms": {"a": None}, "comparisons": {"q": ["a", "a"]}}, "compared with itself"),
 ])
 def test_bad_specs_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):

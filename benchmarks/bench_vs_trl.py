@@ -14,7 +14,9 @@ Variants: ``trl``, ``trl+callback`` (our EntropyDynamicsCallback), ``trl@our-pro
 the prompts our rollout builds, ~4x longer with this tokenizer: the like-for-like comparison), ``ours`` (loop +
 JSONL log only),
 ``ours+diag`` (Instruments every 10 steps + LivePhase), ``ours+diag1`` (Instruments every step + LivePhase),
-``ours+diag+seal`` (``ours+diag`` with SEAL 0.02, which forwards every sample in the update, as TRL does).
+``ours+diag+seal`` (``ours+diag`` with SEAL 0.02, which forwards every sample in the update, as TRL does; the
+SEAL/PG gradient ratio is measured every step, ``instruments.seal_every: 1``), ``ours+diag+seal/10`` (the same with
+that measurement every 10 steps too, with the other instruments).
 Steady figures leave out the first step (model warm-up, env creation)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_vs_trl.py [--steps 20] [--variants trl,ours,ours+diag]
@@ -107,7 +109,7 @@ class _StepClock(Callback):
 
 def run_ours(model: Path, steps: int, *, prompts_per_step: int, num_generations: int, max_completion_length: int,
              learning_rate: float, diagnostics_every: int | None, seal: bool = False, seed: int = 0,
-             ) -> dict[str, float]:
+             seal_every: int = 1) -> dict[str, float]:
     """Our loop on the same task and model; ``diagnostics_every`` None = no instruments or live detection;
     ``seal`` = SEAL at 0.02 (every sample then goes through the update's forward, as in TRL)."""
     from entropy_dynamics.train.config_io import load_config
@@ -122,7 +124,8 @@ def run_ours(model: Path, steps: int, *, prompts_per_step: int, num_generations:
             "checkpoint_every=0", "samples_every=0", "device=cpu", "torch_threads=1",
             f"seal.coef={0.02 if seal else 0}",
             f"instruments.enabled={diagnostics_every is not None}", f"instruments.every={diagnostics_every or 1}",
-            "instruments.max_samples=32", f"phase.enabled={diagnostics_every is not None}", "phase.on_eruption=[]",
+            "instruments.max_samples=32", f"instruments.seal_every={seal_every}",
+            f"phase.enabled={diagnostics_every is not None}", "phase.on_eruption=[]",
         ])
         clock = _StepClock()
         start = time.perf_counter()
@@ -150,7 +153,8 @@ def main() -> None:
     parser.add_argument("--max-completion-length", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--variants",
-                        default="trl,trl+callback,trl@our-prompt,ours,ours+diag,ours+diag1,ours+diag+seal")
+                        default="trl,trl+callback,trl@our-prompt,ours,ours+diag,ours+diag1,ours+diag+seal,"
+                                "ours+diag+seal/10")
     opts = parser.parse_args()
 
     import torch
@@ -169,9 +173,10 @@ def main() -> None:
             elif variant.startswith("trl"):
                 figures = run_trl_grpo(model, opts.steps, with_callback=variant == "trl+callback", **settings)
             else:
-                every = {"ours": None, "ours+diag": 10, "ours+diag1": 1, "ours+diag+seal": 10}[variant]
-                figures = run_ours(model, opts.steps, diagnostics_every=every, seal=variant.endswith("seal"),
-                                   **settings)
+                every = {"ours": None, "ours+diag": 10, "ours+diag1": 1, "ours+diag+seal": 10,
+                         "ours+diag+seal/10": 10}[variant]
+                figures = run_ours(model, opts.steps, diagnostics_every=every, seal="seal" in variant,
+                                   seal_every=10 if variant.endswith("/10") else 1, **settings)
             print(f"{variant:13s} " + "  ".join(f"{k}={v:.3g}" for k, v in figures.items()), flush=True)
 
 

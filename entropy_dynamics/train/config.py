@@ -52,6 +52,11 @@ class InstrumentsConfig:
     enabled: bool = _f(True, "Measure the instruments (`instruments: off` turns them off).")
     every: int = _f(10, "Measure interference and separation on steps 1, 1 + every, 1 + 2 x every, ...")
     max_samples: int = _f(32, "Turn samples (half positive, half negative advantage) those measurements use.")
+    seal_every: int = _f(1, "With SEAL on, measure the SEAL/PG gradient ratio (interference/grad_norm_pg, "
+                            "grad_norm_seal, grad_cos_pg_seal, seal/grad_ratio) every seal_every steps (1 = every "
+                            "step; 0 = only with the interference, every `every`). One forward and two partial "
+                            "backwards of max_samples samples: ~25 % of a short step. The label shares "
+                            "(seal/label_*) are logged every step either way (no forward).")
 
 
 @dataclass

@@ -96,6 +96,7 @@ def _validate_live_sections(cfg: Any) -> None:
     inst, phase = cfg.instruments, cfg.phase
     _check(inst.every >= 1, f"'instruments.every' must be >= 1 (got {inst.every!r})")
     _check(inst.max_samples >= 2, f"'instruments.max_samples' must be >= 2 (got {inst.max_samples!r})")
+    _check(inst.seal_every >= 0, f"'instruments.seal_every' must be >= 0 (got {inst.seal_every!r})")
     _check(bool(phase.metric), "'phase.metric' must name a metric, e.g. policy/entropy")
     unknown = [r for r in phase.on_eruption if r not in ERUPTION_REACTIONS and r not in REACTION_ALIASES]
     _check(not unknown, f"'phase.on_eruption': unknown reaction {unknown[0]!r}; choose from "

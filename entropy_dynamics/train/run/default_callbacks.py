@@ -17,7 +17,8 @@ from entropy_dynamics.train.run.progress import print_above_progress
 
 def instruments_from(cfg: TrainConfig) -> Instruments:
     """The :class:`Instruments` of ``cfg.instruments``."""
-    return Instruments(every=cfg.instruments.every, max_samples=cfg.instruments.max_samples)
+    return Instruments(every=cfg.instruments.every, max_samples=cfg.instruments.max_samples,
+                       seal_every=cfg.instruments.seal_every)
 
 
 def live_phase_from(cfg: TrainConfig, echo: Callable[[str], None] | None = print_above_progress) -> LivePhase:

@@ -249,13 +249,16 @@ class Instruments(Callback):
             ``observation_markers``.
         params: the parameters interference is measured on; None = :func:`measured_params` (last block and
             an untied LM head, or the LoRA parameters).
+        seal_every: with SEAL on, the SEAL/PG gradient measurement's interval (1 = every step; 0 = only on the
+            interference steps).
     """
 
     def __init__(self, every: int = 10, max_samples: int = 32, markers: Iterable[str] | None = None,
-                 params: Sequence[Tensor] | None = None) -> None:
-        if every < 0 or max_samples < 2:
-            raise ValueError(f"Instruments: need every >= 0 and max_samples >= 2 (got {every}, {max_samples})")
-        self.every, self.max_samples = every, max_samples
+                 params: Sequence[Tensor] | None = None, seal_every: int = 1) -> None:
+        if every < 0 or max_samples < 2 or seal_every < 0:
+            raise ValueError(f"Instruments: need every >= 0, max_samples >= 2 and seal_every >= 0 (got {every}, "
+                             f"{max_samples}, {seal_every})")
+        self.every, self.max_samples, self.seal_every = every, max_samples, seal_every
         self.markers = None if markers is None else list(markers)
         self.params = params
 
@@ -271,6 +274,10 @@ class Instruments(Callback):
         """Whether ``step`` measures interference and separation."""
         return self.every > 0 and (step - 1) % self.every == 0
 
+    def seal_due(self, step: int) -> bool:
+        """Whether ``step`` measures the SEAL/PG gradient ratio (with SEAL on)."""
+        return self.due(step) or (self.seal_every > 0 and (step - 1) % self.seal_every == 0)
+
     def on_step_end(self, state: TrainState, metrics: dict[str, float]) -> None:
         started = time.perf_counter()
         cfg, batch = state.config, state.last_rollout
@@ -279,7 +286,7 @@ class Instruments(Callback):
             for key in SEAL_HEAD_KEYS:
                 metrics.setdefault(key, math.nan)
             metrics.update(seal_label_metrics(batch, state.last_credit, cfg.seal.zero_adv_label))
-        if self.due(state.step) or cfg.seal_on:
+        if self.due(state.step) or (cfg.seal_on and self.seal_due(state.step)):
             metrics.update(interference_and_separation(
                 state.policy, batch, state.last_credit, cfg, state.tokenizer.pad_token_id, self.max_samples,
                 seed=state.step, params=self.params, separation=self.due(state.step)))

@@ -79,6 +79,21 @@ def test_every_documented_key_is_written_every_step_it_is_due(seal_run):
     assert run.series("perf/diagnostics_s").notna().all()
 
 
+def test_seal_every_spaces_the_seal_gradient_measurement_and_keeps_the_label_shares(tmp_path):
+    inst = Instruments(every=4, max_samples=4, seal_every=0)
+    assert [s for s in range(1, 10) if inst.seal_due(s)] == [1, 5, 9]  # only with the interference
+    assert [s for s in range(1, 10) if Instruments(every=4, seal_every=3).seal_due(s)] == [1, 4, 5, 7, 9]
+    with pytest.raises(ValueError, match="seal_every"):
+        Instruments(seal_every=-1)
+    cfg = tiny_config(tmp_path / "run", "steps=3", "seal.coef=0.02", "instruments.every=2",
+                      "instruments.max_samples=4", "instruments.seal_every=0")
+    train(cfg)
+    records = metric_records(tmp_path / "run" / "metrics.jsonl")
+    for step, metrics in records.items():
+        assert "seal/label_all_fail_share" in metrics
+        assert ("seal/grad_ratio" in metrics) == (step in (1, 3)), step
+
+
 def test_interference_and_separation_with_both_advantage_signs(seal_run):
     cfg, state, _ = seal_run
     batch = state.last_rollout

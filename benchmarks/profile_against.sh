@@ -13,17 +13,17 @@ PROFILER=${2:-e234ab8}
 OUT=${3:-runs/profile_against}
 ROOT=$(git rev-parse --show-toplevel)
 PY=${PYTHON:-python}
-mkdir -p "$OUT"
+OUT=$(cd "$ROOT" && mkdir -p "$OUT" && cd "$OUT" && pwd)  # absolute, relative paths from the repository root
 OLD=$(mktemp -d)
 git -C "$ROOT" archive "$COMMIT" | tar -x -C "$OLD"
 git -C "$ROOT" show "$PROFILER:benchmarks/profile_train_step.py" > "$OLD/benchmarks/profile_train_step.py"
 ln -s "$ROOT/runs" "$OLD/runs"
 profile() {  # name dir extra-args...
   local name=$1 dir=$2; shift 2
-  (cd "$dir" && uptime > "$ROOT/$OUT/$name.txt" && PYTHONPATH=$dir OMP_NUM_THREADS=1 $PY \
-    benchmarks/profile_train_step.py configs/phenomenon/cycles_e2_ep15.yaml --steps 5 "$@" >> "$ROOT/$OUT/$name.txt" 2>&1
-   uptime >> "$ROOT/$OUT/$name.txt")
-  grep -E "s/step" "$ROOT/$OUT/$name.txt"
+  (cd "$dir" && uptime > "$OUT/$name.txt" && PYTHONPATH=$dir OMP_NUM_THREADS=1 $PY \
+    benchmarks/profile_train_step.py configs/phenomenon/cycles_e2_ep15.yaml --steps 5 "$@" >> "$OUT/$name.txt" 2>&1
+   uptime >> "$OUT/$name.txt")
+  grep -E "s/step" "$OUT/$name.txt"
 }
 profile "$COMMIT" "$OLD"
 profile now_fp32 "$ROOT"

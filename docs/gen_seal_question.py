@@ -14,6 +14,7 @@ every run, and per-arm means by quarter of the run (success, entropy, degenerati
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import math
@@ -137,14 +138,22 @@ def difference(stat: dict) -> str:
     return f"{d['diff']:+.3g}{interval}"
 
 
-def render(logs_root: Path = SHIPPED) -> str:
+@functools.lru_cache(maxsize=2)
+def load(logs_root: Path = SHIPPED) -> tuple:
+    """(plan, {arm: log paths}, {arm: runs}, per-run results) of the finished runs under ``logs_root``, read and
+    analysed once for the page and the README block."""
     plan = load_plan(SPEC)
-    arms = [a.name for a in plan.arms]
-    logs = {arm: finished_logs(logs_root, arm) for arm in arms}
+    logs = {arm.name: finished_logs(logs_root, arm.name) for arm in plan.arms}
     logs = {arm: paths for arm, paths in logs.items() if paths}
     runs = {arm: [read_runs(p)[0] for p in paths] for arm, paths in logs.items()}
     results = [run_result(arm, f"{arm}/{p.parent.name}", run)
                for arm in runs for p, run in zip(logs[arm], runs[arm], strict=True)]
+    return plan, logs, runs, results
+
+
+def render(logs_root: Path = SHIPPED) -> str:
+    plan, logs, runs, results = load(logs_root)
+    arms = [a.name for a in plan.arms]
     total = sum(len(v) for v in logs.values())
     planned = len(arms) * len(plan.seeds)
 
@@ -261,9 +270,7 @@ def ship(sweep_dir: Path, dest: Path = SHIPPED) -> int:
 
 def readme_block(logs_root: Path = SHIPPED) -> str:
     """The README's results table: per arm, n, final success, collapsed runs, eruptions (GRPO the reference)."""
-    plan = load_plan(SPEC)
-    results = [run_result(arm.name, f"{arm.name}/{p.parent.name}", read_runs(p)[0])
-               for arm in plan.arms for p in finished_logs(logs_root, arm.name)]
+    plan, _, _, results = load(logs_root)
     rows = [[f"`{row['arm']}`", str(row["n"]), format_cell(row["final_success"]),
              f"{row['collapsed']}/{row['collapse_n']}", format_cell(row["eruptions"]),
              fmt(row["tests"].get("collapse_fisher_p"), 2)]
@@ -296,6 +303,7 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.ship is not None:
         print(f"shipped {ship(opts.ship)} logs to {SHIPPED.relative_to(REPO)}")
+        load.cache_clear()
     opts.out.write_text(render(opts.logs), encoding="utf-8")
     print(f"wrote {opts.out}")
     if opts.out == PAGE:

@@ -17,9 +17,8 @@ from entropy_dynamics.analysis.run_analysis import DEFAULT_METRIC
 from entropy_dynamics.analysis.types import PhaseAnalysis
 from entropy_dynamics.cli.common import StepColumnOpt, clean, emit_json, err, fail, out, plain, warn, warn_reads
 from entropy_dynamics.errors import EntropyDynamicsError, MetricNotFoundError
-from entropy_dynamics.logs import read_many
 from entropy_dynamics.logs.model import Run
-from entropy_dynamics.logs.readers import run_identity
+from entropy_dynamics.logs.readers import read_labelled
 from entropy_dynamics.report import render_comparison, render_report
 from entropy_dynamics.report.analyses import analyses_for
 from entropy_dynamics.report.compare_figure import LAYOUTS
@@ -81,16 +80,9 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
     wanted = labelled_paths(paths, labels)
     if not wanted:
         fail("give at least one log path (or --label NAME=PATH)")
-    runs, names, seen = [], [], set()
     with err.status(f"reading {len(wanted)} path(s)"):
-        for path, label in wanted:
-            for run in read_many([path], format=reader, strict=strict, step_column=step_column):
-                if run_identity(run) in seen:  # the same log given twice (as a file and its folder, ...)
-                    warn(f"{path}: run {run.name} ({run.source}) was given more than once; it is drawn once")
-                    continue
-                seen.add(run_identity(run))
-                runs.append(run)
-                names.append(label)
+        labelled = read_labelled(wanted, format=reader, strict=strict, step_column=step_column)
+    runs, names = [run for run, _ in labelled], [label for _, label in labelled]
     warn_reads(runs)
     with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
         # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from entropy_dynamics.errors import LogReadError
 from entropy_dynamics.logs.compressed import gunzipped, is_gzip, named_as
@@ -276,9 +277,15 @@ def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None
               step_column: str | None = None) -> list[Run]:
     """All runs of several paths, in order; a run reached twice (the same file given twice, or as a file and as
     its folder) is kept once, with a warning on the kept run (``run.stats.warnings``)."""
-    runs: list[Run] = []
+    return [run for run, _ in read_labelled(((p, None) for p in paths), format, strict, step_column)]
+
+
+def read_labelled(items: Iterable[tuple[str | os.PathLike[str], Any]], format: str | None = None,
+                  strict: bool = False, step_column: str | None = None) -> list[tuple[Run, Any]]:
+    """:func:`read_many` for (path, label) pairs: each run with the label of the path it came from."""
+    out: list[tuple[Run, Any]] = []
     seen: dict[tuple, Run] = {}
-    for p in paths:
+    for p, label in items:
         for run in read_runs(p, format=format, strict=strict, step_column=step_column):
             key = run_identity(run)
             if key in seen:
@@ -286,8 +293,8 @@ def read_many(paths: Iterable[str | os.PathLike[str]], format: str | None = None
                                                 "it is counted once")
                 continue
             seen[key] = run
-            runs.append(run)
-    return runs
+            out.append((run, label))
+    return out
 
 
 def run_identity(run: Run) -> tuple:

@@ -174,4 +174,4 @@ def test_compare_draws_a_run_given_twice_once(tmp_path, capsys):
     log.write_text("".join(f'{{"step": {s}, "entropy": {1 + (s % 5) / 10}}}\n' for s in range(1, 40)))
     assert main(["compare", str(tmp_path), str(log), "--out", str(tmp_path / "c.html"), "--format", "json"]) == 0
     captured = capsys.readouterr()
-    assert len(json.loads(captured.out)["runs"]) == 1 and "given more than once; it is drawn once" in captured.err
+    assert len(json.loads(captured.out)["runs"]) == 1 and "given more than once; it is counted once" in captured.err

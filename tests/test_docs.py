@@ -67,3 +67,15 @@ def test_the_seal_question_numbers_are_computed_from_the_shipped_logs():
     readme = generator.README.read_text(encoding="utf-8")
     assert generator.with_readme_block(readme, generator.readme_block()) == readme, \
         "README.md's SEAL-question table is stale: run `python docs/gen_seal_question.py`"
+    results = generator.RESULTS.read_text(encoding="utf-8")
+    assert generator.with_block(results, generator.claims_block(), generator.CLAIMS_START,
+                                generator.CLAIMS_END) == results, \
+        "docs/results.md's table of SEAL claims is stale: run `python docs/gen_seal_question.py`"
+
+
+def test_a_seal_claim_is_supported_or_contradicted_only_at_p_below_alpha_in_its_direction():
+    verdict = _module(DOCS / "gen_seal_question.py").claim_verdict
+    assert verdict(-1.0, 0.01, -1, 6, 6) == "**supported**"          # lower, as claimed
+    assert verdict(+1.0, 0.01, -1, 6, 6) == "**contradicted**"       # higher, against the claim
+    assert verdict(-1.0, 0.20, -1, 6, 6) == "not shown (n = 6 vs 6)"
+    assert verdict(float("nan"), float("nan"), +1, 1, 0) == "untested (n = 1 vs 0)"

@@ -2,7 +2,9 @@
 
 Rich squeezes an over-wide table by cutting columns anywhere, so a cell reads ``larges t erupti on``. Here each
 column gets at least its longest word; when even that is too wide, the longest words (paths, run and metric names)
-are shortened in the middle (``runs/…/metrics.jsonl``) and the text columns wrap between words.
+are shortened in the middle (``runs/…/metrics.jsonl``) and the text columns wrap between words. When even the
+shortest readable columns do not fit (many columns on an 80-character console or in a pipe), each row is printed as
+a record instead: one line per column, heading beside value.
 """
 
 from __future__ import annotations
@@ -56,18 +58,48 @@ def column_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]], avai
     return [m + spare * w // sum(wants) for m, w in zip(minimum, wants, strict=True)]
 
 
+def _overhead(n_columns: int) -> int:
+    return 3 * n_columns + 1  # a border and two spaces of padding per column, one closing border
+
+
+def _fitted_cell(cell: str, width: int) -> Text:
+    return Text(" ".join(middle_ellipsis(word, max(width, 3)) for word in cell.split(" ")))
+
+
 def fitted_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int,
                  caption: str | None = None) -> Table:
     """A rich table of plain-text ``rows`` (never read as markup) no wider than ``width``: words kept whole,
-    words too long for their column shortened in the middle."""
+    words too long for their column shortened in the middle; rows printed as records (:func:`record_table`)
+    when the columns cannot fit even so."""
     rows = [[clean(cell, None) for cell in row] for row in rows]
-    overhead = 3 * len(columns) + 1  # a border and two spaces of padding per column, one closing border
-    widths = column_widths(columns, rows, max(width - overhead, len(columns)))
+    available = max(width - _overhead(len(columns)), len(columns))
+    widths = column_widths(columns, rows, available)
+    if sum(widths) > available and len(columns) > 2:
+        return record_table(columns, rows, width, caption)
     table = Table(caption=Text(caption) if caption else None, caption_justify="left")
     for column, w in zip(columns, widths, strict=True):
         table.add_column(Text(clean(column.header, None)), justify=column.justify, width=w,  # type: ignore[arg-type]
                          no_wrap=not column.wrap, overflow="fold")
     for row in rows:
-        table.add_row(*(Text(" ".join(middle_ellipsis(word, max(w, 3)) for word in cell.split(" ")))
-                        for cell, w in zip(row, widths, strict=True)))
+        table.add_row(*(_fitted_cell(cell, w) for cell, w in zip(row, widths, strict=True)))
+    return table
+
+
+def record_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int,
+                 caption: str | None = None) -> Table:
+    """Each row as a record no wider than ``width``: one line per column (heading, then the value, which wraps
+    between words), a rule between rows. ``rows`` are plain text already cleaned for the terminal."""
+    headers = [clean(c.header, None) for c in columns]
+    available = max(width - _overhead(2), 2)
+    key_width = min(max(len(h) for h in headers), max(available // 3, MIN_WORD))
+    longest = max((len(cell) for row in rows for cell in row), default=1)
+    value_width = max(min(available - key_width, longest), MIN_WORD)
+    table = Table(caption=Text(caption) if caption else None, caption_justify="left", show_header=False)
+    table.add_column(width=key_width, overflow="fold")
+    table.add_column(width=value_width, overflow="fold")
+    for i, row in enumerate(rows):
+        if i:
+            table.add_section()
+        for header, cell in zip(headers, row, strict=True):
+            table.add_row(Text(header), _fitted_cell(cell, value_width))
     return table

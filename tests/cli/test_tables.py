@@ -46,3 +46,25 @@ def test_analyze_cross_metrics_prints_the_statistics_as_tables(capsys):
     assert "entropy-reward fit" in text and "persistence" in text
     assert main(["analyze", str(SAMPLE)]) == 0
     assert "mean per phase" not in capsys.readouterr().out
+
+
+def test_a_table_too_wide_for_the_console_prints_each_row_as_a_record():
+    headers = ["arm", "n", "final success", "mean entropy", "eruption count", "largest eruption (x)", "collapsed",
+               "p collapse (Fisher)", "p final success (MW)", "p eruptions (MW)"]
+    rows = [["seal_no_penalty_only", "3", "0.393 ± 0.384 (n=3)", "2.01 ± 1.12 (n=3)", "1.33 ± 1.43 (n=3)",
+             "29.8 ± 31.1 (n=3)", "0/3", "1", "0.2", "0.619"],
+            ["grpo", "6", "0.223 ± 0.243 (n=6)", "0.376 ± 0.157 (n=6)", "1.67 ± 1.43 (n=6)", "11.4 ± 19.7 (n=6)",
+             "0/6", "ref", "ref", "ref"]]
+    text = _render(fitted_table([Column(h, wrap=True) for h in headers], rows, 80), 80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    lines = [" ".join(line.replace("│", " ").split()) for line in text.splitlines()]
+    for row in rows:  # every heading beside its value, on one line, no value cut
+        for header, value in zip(headers, row, strict=True):
+            assert f"{header} {value}" in lines, (header, value, text)
+
+
+def test_a_table_that_fits_stays_a_table():
+    columns = [Column("arm"), Column("n", "right"), Column("final success", wrap=True)]
+    text = _render(fitted_table(columns, [["grpo", "6", "0.223 ± 0.243 (n=6)"]], 80), 80)
+    header = next(line for line in text.splitlines() if "arm" in line)
+    assert "n" in header.split() and "final success" in header

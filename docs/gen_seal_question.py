@@ -52,6 +52,10 @@ ALPHA = 0.05
 BY_QUARTER = [("env/success_rate", "success", "mean"), ("policy/entropy", "entropy (nats)", "mean"),
               ("env/valid_action_ratio", "valid actions", "mean"), ("degen/rep5_ratio", "5-gram repetition", "mean"),
               ("halluc/format_error_rate", "format errors", "mean"),
+              ("degen/repeat_action_rate", "turns in repeated-action loops", "mean"),
+              ("reward/frac_zero_std_groups", "groups with no reward spread", "mean"),
+              ("adv/abs_mean", "mean absolute advantage", "mean"),
+              ("optim/grad_norm", "gradient norm before clipping", "mean"),
               ("seal/grad_ratio", "SEAL / policy gradient norm (median)", "median"),
               ("seal/label_all_fail_share", "SEAL labels from all-fail groups", "mean")]
 

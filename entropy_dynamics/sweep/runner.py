@@ -98,9 +98,28 @@ class SweepResult:
     skipped: int  # already done when the sweep started
 
 
-def _mark_done(run: RunSpec, seconds: float) -> None:
-    (run.output_dir / DONE_FILE).write_text(json.dumps({"arm": run.arm, "seed": run.seed, "seconds": seconds}) + "\n",
-                                            encoding="utf-8")
+def _mark_done(run: RunSpec, seconds: float, fresh: bool) -> None:
+    marker = {"arm": run.arm, "seed": run.seed, "seconds": seconds, "fresh": fresh}
+    (run.output_dir / DONE_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+
+
+def time_left(full_run_s: list[float], pending: int, active_elapsed: list[float], parallel: int) -> float | None:
+    """Seconds until the sweep ends, estimated from the durations of runs that ran from start to end here
+    (None before the first): each pending run takes their mean, each active run the rest of that mean, ``parallel``
+    at a time."""
+    if not full_run_s:
+        return None
+    mean = sum(full_run_s) / len(full_run_s)
+    work = pending * mean + sum(max(mean - e, 0.0) for e in active_elapsed)
+    return work / max(parallel, 1)
+
+
+def format_duration(seconds: float) -> str:
+    """``2 h 05 min``, ``12 min`` or ``40 s``."""
+    minutes = round(seconds / 60)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def run_sweep(plan: SweepPlan, echo: Callable[[str], None] = print, python: str = sys.executable,
@@ -115,22 +134,28 @@ def run_sweep(plan: SweepPlan, echo: Callable[[str], None] = print, python: str 
     result = SweepResult(done=[], failed=[], skipped=len(runs) - len(pending))
     echo(f"sweep {plan.output_dir}: {len(runs)} runs ({len(plan.arms)} arms x {len(plan.seeds)} seeds), "
          f"{result.skipped} done, {len(pending)} to run, {plan.parallel} at a time")
-    active: dict[subprocess.Popen, tuple[RunSpec, float]] = {}
+    active: dict[subprocess.Popen, tuple[RunSpec, float, bool]] = {}
+    full_run_s: list[float] = []  # durations of the runs that went from step 1 to the end here
     try:
         while pending or active:
             while pending and len(active) < plan.parallel:
                 run = pending.pop(0)
-                echo(f"start {run.arm} seed {run.seed} ({run_status(run)})")
-                active[start_run(run, python)] = (run, time.perf_counter())
+                status = run_status(run)
+                echo(f"start {run.arm} seed {run.seed} ({status})")
+                active[start_run(run, python)] = (run, time.perf_counter(), status == "fresh")
             time.sleep(poll_s)
             for proc in [p for p in active if p.poll() is not None]:
-                run, started = active.pop(proc)
+                run, started, fresh = active.pop(proc)
                 seconds = time.perf_counter() - started
                 if proc.returncode == 0:
-                    _mark_done(run, seconds)
+                    _mark_done(run, seconds, fresh)
                     result.done.append(run)
+                    full_run_s += [seconds] if fresh else []
+                    now = time.perf_counter()
+                    left = time_left(full_run_s, len(pending), [now - a[1] for a in active.values()], plan.parallel)
+                    eta = "" if left is None or not (pending or active) else f"; about {format_duration(left)} left"
                     echo(f"done  {run.arm} seed {run.seed} in {seconds:.0f} s "
-                         f"[{result.skipped + len(result.done)}/{len(runs)}]")
+                         f"[{result.skipped + len(result.done)}/{len(runs)}]{eta}")
                 else:
                     result.failed.append((run, proc.returncode))
                     echo(f"FAILED {run.arm} seed {run.seed} (exit {proc.returncode}); see {run.output_dir / RUN_LOG}")

@@ -82,18 +82,29 @@ def _once(arm: str, paths: list[str]) -> list[str]:
     return unique
 
 
-def _plan_logs(plan) -> tuple[dict[str, list[str]], int]:
+def _plan_logs(plan, logs_root: Path | None = None) -> tuple[dict[str, list[str]], int]:
     """(the logs of the plan's FINISHED runs per arm, how many runs with a log are not finished yet): a run
-    stopped half-way would otherwise enter the summary with its last step as its "final" success."""
+    stopped half-way would otherwise enter the summary with its last step as its "final" success.
+
+    ``logs_root``: read the runs from this folder instead of the sweep folder, laid out the same way
+    (``<arm>/seed<k>/``): a finished run's ``metrics.jsonl`` beside its done marker, or a shipped
+    ``metrics.jsonl.gz`` (only finished runs are shipped)."""
     from entropy_dynamics.sweep import run_status
+    from entropy_dynamics.sweep.runner import DONE_FILE
 
     grouped: dict[str, list[str]] = {}
     unfinished = 0
     for run in plan.runs():
-        log = run.output_dir / "metrics.jsonl"
+        folder = run.output_dir if logs_root is None else logs_root / run.output_dir.relative_to(plan.output_dir)
+        shipped = folder / "metrics.jsonl.gz"
+        if logs_root is not None and shipped.is_file():
+            grouped.setdefault(run.arm, []).append(str(shipped))
+            continue
+        log = folder / "metrics.jsonl"
         if not (log.is_file() and log.stat().st_size > 0):
             continue
-        if run_status(run) == "done":
+        done = run_status(run) == "done" if logs_root is None else (folder / DONE_FILE).is_file()
+        if done:
             grouped.setdefault(run.arm, []).append(str(log))
         else:
             unfinished += 1
@@ -232,6 +243,10 @@ def sweep(
     summary: Annotated[bool, typer.Option("--summary", help="Only summarise the logs, run nothing.")] = False,
     arm: Annotated[list[str] | None, typer.Option("--arm", help="With --summary: NAME=GLOB of logs of an arm "
                                                                 "(any logs, no sweep folder needed).")] = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="With --summary and a spec: read the runs from this "
+                                                             "folder (<arm>/seed<k>/, e.g. the shipped "
+                                                             "sample_logs/seal_question) instead of the sweep "
+                                                             "folder; the summary goes to --out (default .).")] = None,
     reference: Annotated[str | None, typer.Option("--reference", help="Arm the tests compare against.")] = None,
     pair: Annotated[list[str] | None, typer.Option("--pair", help="With --summary: ARM:CONTROL, a question "
                                                                   "answered below the table (repeatable; a spec's "
@@ -256,6 +271,16 @@ def sweep(
             fail("--arm only works with --summary")
         summarise(_arm_logs(arm), output or Path("."), reference, collapse_below, format, html,
                   comparisons=_pairs(pair or []))
+        return
+    if logs is not None:
+        if not summary or spec is None:
+            fail("--logs only works with --summary and a sweep spec")
+        if not logs.is_dir():
+            fail(f"--logs {logs}: no such folder")
+        plan = _plan(spec, [], [], seeds, set_ or [], None, parallel)
+        found, unfinished = _plan_logs(plan, logs)
+        summarise(found, output or Path("."), reference, collapse_below, format, html, unfinished,
+                  comparisons=[*plan.comparisons, *_pairs(pair or [])])
         return
     plan = _plan(spec, config or [], grid or [], seeds, set_ or [], output, parallel)
     if dry_run:

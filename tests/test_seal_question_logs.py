@@ -18,7 +18,8 @@ from entropy_dynamics.sweep.summary import RUN_VALUES, format_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "sample_logs" / "seal_question"
-PLAN = load_plan(ROOT / "configs" / "seal_question" / "sweep.yaml")
+SPEC = ROOT / "configs" / "seal_question" / "sweep.yaml"
+PLAN = load_plan(SPEC)
 LOGS = sorted(SHIPPED.glob("*/seed*/metrics.jsonl.gz"))
 STEPS = 150
 
@@ -48,7 +49,7 @@ def test_each_log_is_its_run_whole_and_live_agrees_with_offline(log, capsys):
     spec = next(a for a in PLAN.arms if a.name == arm)
     for item in (*PLAN.common, *spec.overrides):
         key, _, value = item.partition("=")
-        if key not in ("init_from", "wandb", "checkpoint_every", "samples_every"):
+        if key not in ("wandb", "checkpoint_every", "samples_every"):  # init_from: the one SFT start of every run
             assert _lookup(run.config, key) == yaml.safe_load(value), (arm, key)
     assert main(["watch", str(log), "--replay", "--format", "json"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
@@ -58,13 +59,31 @@ def test_each_log_is_its_run_whole_and_live_agrees_with_offline(log, capsys):
     assert len(starts) == len(set(starts))
 
 
-def test_sweep_summary_prints_the_numbers_page(tmp_path, capsys):
-    args = ["sweep", "--summary", "--no-html", "--format", "json", "--out", str(tmp_path), "--reference", "grpo"]
-    for arm in dict.fromkeys(_arm_seed(log)[0] for log in LOGS):
-        args += ["--arm", f"{arm}={SHIPPED}/{arm}/seed*/metrics.jsonl.gz"]
-    assert main(args) == 0
-    rows = json.loads(capsys.readouterr().out)["arms"]
+def test_sweep_summary_on_the_shipped_logs_prints_the_readme_table_and_the_numbers_page(tmp_path, capsys):
+    # the command the README and the numbers page give, on the shipped logs
+    assert main(["sweep", str(SPEC), "--summary", "--logs", str(SHIPPED), "--reference", "grpo", "--no-html",
+                 "--format", "json", "--out", str(tmp_path)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    rows = payload["arms"]
+    assert sum(row["n"] for row in rows) == len(LOGS)
     page = (ROOT / "docs" / "seal-question-numbers.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for row in rows:
         cells = " | ".join([row["arm"], str(row["n"]), *(format_cell(row[key]) for key, _ in RUN_VALUES)])
         assert f"| {cells} |" in page, cells
+        p = row["tests"].get("collapse_fisher_p")
+        readme_cells = " | ".join([f"`{row['arm']}`", str(row["n"]), format_cell(row["final_success"]),
+                                   f"{row['collapsed']}/{row['collapse_n']}", format_cell(row["eruptions"]),
+                                   "—" if p is None else f"{p:.2g}"])
+        assert f"| {readme_cells} |" in readme, readme_cells
+    for question in payload["comparisons"]:  # every question of the spec, with both arms' collapse counts
+        (hit_a, n_a), (hit_c, n_c) = question["collapsed"][question["arm"]], question["collapsed"][question["control"]]
+        assert f"| {question['name']} | {question['arm']} vs {question['control']} | {hit_a}/{n_a} vs {hit_c}/{n_c} |" \
+            in page, question["name"]
+
+
+def test_summary_of_shipped_logs_needs_a_spec_and_an_existing_folder(tmp_path, capsys):
+    assert main(["sweep", "--summary", "--logs", str(SHIPPED), "--out", str(tmp_path)]) == 2
+    assert "--logs only works with --summary and a sweep spec" in capsys.readouterr().err
+    assert main(["sweep", str(SPEC), "--summary", "--logs", str(tmp_path / "none")]) == 2
+    assert "no such folder" in capsys.readouterr().err

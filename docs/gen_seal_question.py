@@ -319,9 +319,13 @@ def render(logs_root: Path = SHIPPED) -> str:
                                    strict=True):
         by_quarter = [" / ".join(fmt(v, 2) for v in quarters(run.metrics[key])) if key in run.metrics else "—"
                       for key in ("env/success_rate", "policy/entropy")]
+        step_s = run.metrics["perf/step_s"].dropna() if "perf/step_s" in run.metrics else pd.Series(dtype=float)
         run_table.append([arm, path.parent.name, f"{run.first_step}..{run.last_step}", fmt(r.final_success),
                           *by_quarter, fmt(r.mean_entropy), str(r.eruptions), fmt(r.amplitude),
-                          "yes" if r.collapsed else "no", last_win(run), commits_of(path)])
+                          "yes" if r.collapsed else "no", last_win(run),
+                          f"{step_s.median():.1f} ({step_s.quantile(0.1):.1f}-{step_s.quantile(0.9):.1f})"
+                          if len(step_s) else "—",
+                          commits_of(path)])
 
     quarter_table = []
     for arm, members in runs.items():
@@ -384,13 +388,15 @@ def render(logs_root: Path = SHIPPED) -> str:
         "## Every run",
         "",
         "Last win = the last step with a success rate above 0; by quarter = the run's mean over each quarter of its "
-        "steps; commits = the code versions the run's log headers record, one per start (a resumed run can have "
+        "steps; s / step = the median (10th-90th percentile) of its steps' wall time, which moved with whatever else "
+        "ran on the 2 cores (the sweep was paused at times for other measurements, so single steps can be far "
+        "longer); commits = the code versions the run's log headers record, one per start (a resumed run can have "
         "several). Between the first (99e08b2) and the last (02ba8ea) the trainer changed only in ways tested to "
         "leave a CPU run's outputs unchanged: shared TextWorld game states (every reset and step compared with fresh "
         "games in `tests/envs/test_textworld_states.py`) and where autocast wraps the update (no autocast on CPU).",
         "",
         table(["arm", "seed", "steps", "final success", "success by quarter", "entropy by quarter", "mean entropy",
-               "eruptions", "largest (x)", "collapsed", "last win", "commits"], run_table),
+               "eruptions", "largest (x)", "collapsed", "last win", "s / step", "commits"], run_table),
         "",
         "## By quarter of the run (mean over the arm's runs)",
         "",

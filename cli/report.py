@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,9 +83,7 @@ def _run(render: Callable[..., Path], what: str, paths: list[str], out_file: Pat
         labelled = read_labelled(wanted, format=reader, strict=strict, step_column=step_column)
     runs, names = [run for run, _ in labelled], [label for _, label in labelled]
     warn_reads(runs)
-    with err.status(f"analysing {len(runs)} run(s) and writing the {what}"), warnings.catch_warnings():
-        # scipy's note on a degenerate entropy-reward fit (e.g. constant reward); the page says R² = —.
-        warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
+    with err.status(f"analysing {len(runs)} run(s) and writing the {what}"):
         found = analyses_for(runs, [_analysis(run, metric) for run in runs], metric, {})
         path = render(runs, out_file, metric=metric, analyses=found, title=title, max_points=max_points,
                       labels=names, **options)

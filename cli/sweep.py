@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import signal
-import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,10 +191,7 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
         warn(f"comparison {question[0]!r} left out: arm {missing} has no finished run yet")
         comparisons.remove(question)
     results, means = [], []
-    with err.status(f"analysing {sum(len(v) for v in logs.values())} runs of {len(logs)} arms"), \
-            warnings.catch_warnings():
-        # scipy's note on a degenerate entropy-reward fit (e.g. constant reward), as in `compare`
-        warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
+    with err.status(f"analysing {sum(len(v) for v in logs.values())} runs of {len(logs)} arms"):
         for arm, paths in logs.items():
             runs = []
             for path in paths:
@@ -212,9 +208,7 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
     emit_json(payload, where / SUMMARY_JSON)
     payload["files"] = {"summary": str(where / SUMMARY_JSON)}
     if html:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Covariance of the parameters could not be estimated")
-            path = render_comparison(means, where / COMPARE_HTML, title=f"Sweep arms ({where})")
+        path = render_comparison(means, where / COMPARE_HTML, title=f"Sweep arms ({where})")
         payload["files"]["compare"] = str(path)
     if format == "json":
         emit_json(payload)

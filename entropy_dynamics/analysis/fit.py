@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 #: Fewest paired finite points for a fit.
 MIN_FIT_POINTS = 3
@@ -40,10 +41,13 @@ def fit_entropy_reward(entropy: np.ndarray, reward: np.ndarray) -> dict[str, Any
                           "per token?)"}
     try:
         slope, intercept = np.polyfit(x, r, 1)
-        (a, b), _ = curve_fit(_model, h, r, p0=(-slope, intercept))
+        with warnings.catch_warnings():  # its note that the covariance is undefined (e.g. a constant reward):
+            warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used, R² says how good the fit is
+            (a, b), _ = curve_fit(_model, h, r, p0=(-slope, intercept))
     except (np.linalg.LinAlgError, RuntimeError, ValueError) as exc:
         return {"a": None, "b": None, "r2": None, "n": n, "reason": f"the fit did not converge ({exc})"}
     residual = r - _model(h, a, b)
     total = float(np.sum((r - r.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(residual**2)) / total if total > 0 else None
+    # a constant reward explains nothing (its mean's rounding would leave total a few ulps above 0)
+    r2 = 1.0 - float(np.sum(residual**2)) / total if total > 0 and float(np.ptp(r)) > 0 else None
     return {"a": float(a), "b": float(b), "r2": r2, "n": n}

@@ -64,3 +64,12 @@ def test_persistence_that_does_not_grow_is_not_accumulation():
     analysis = analyze_run(frame_to_run("y", "mem", "test", frame))
     result = cross_metric_stats(frame_to_run("y", "mem", "test", frame), analysis)["persistence"]["halluc/rate"]
     assert not result["accumulates"]
+
+
+def test_a_constant_reward_fits_without_scipys_covariance_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the caller sees no OptimizeWarning: the fit just has no R²
+        fit = fit_entropy_reward(np.linspace(0.1, 1.0, 20), np.full(20, 0.3))
+    assert fit["r2"] is None and fit["n"] == 20

@@ -65,7 +65,7 @@ def test_seal_loss_matches_verls_aggregation_and_reaches_the_backbone(mode: str)
     logits = head(hidden[:, -R:]).float()
     bce = F.binary_cross_entropy_with_logits(logits, (batch["advantages"] >= 0).float(), reduction="none")
     torch.testing.assert_close(loss, 0.02 * _verl_agg(bce, batch["response_mask"], mode))
-    assert metrics["actor/seal_loss"] == pytest.approx(float(loss)) and metrics["seal/coef"] == 0.02
+    assert metrics["actor/seal_loss"] == pytest.approx(float(loss.detach())) and metrics["seal/coef"] == 0.02
     assert 0 <= metrics["seal/head_acc"] <= 1
     loss.backward()
     assert model.model.layers[0].self_attn.q_proj.weight.grad.abs().sum() > 0

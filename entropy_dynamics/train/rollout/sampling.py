@@ -10,7 +10,8 @@ The random stream is the same either way: every decode step draws one uniform nu
 batch (a finished row's draw is discarded) and picks the token by inverse-CDF (:func:`draw_tokens`), so a seed
 gives the same replies whichever path encodes the prompts (up to float rounding of the probabilities). The
 cache of the decode loop is preallocated (:func:`~entropy_dynamics.train.models.prompt_cache.with_room`):
-each step writes its keys and values in place.
+each step writes its keys and values in place, and runs the model's modules without its top-level wrapper where
+that gives the same logits (:func:`~entropy_dynamics.train.models.decode.decode_step`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import torch
 from torch import Tensor
 
 from entropy_dynamics.metrics.entropy import token_logprobs_and_entropy
+from entropy_dynamics.train.models.decode import decode_step, lean_decoding
 from entropy_dynamics.train.models.prompt_cache import (
-    CACHE_NAME,
     PrefixMemo,
     encode_padded,
     encode_prompts,
@@ -85,6 +86,7 @@ def sample_replies(
     done = torch.zeros(batch, dtype=torch.bool)
     lengths = torch.zeros(batch, dtype=torch.long)
     rows = torch.arange(batch)  # the batch row of each cache row still decoding
+    lean = lean_decoding(lm)  # one decode step without the model's top-level wrapper (same logits)
     cache = with_room(enc.cache, max_new_tokens)
     width_k = enc.mask.shape[1]
     mask = torch.cat([enc.mask, torch.zeros((batch, max_new_tokens), dtype=enc.mask.dtype, device=device)], dim=1)
@@ -106,11 +108,9 @@ def sample_replies(
             cache = select_rows(cache, keep.to(device))
             rows, token, mask, position = rows[keep], token[keep], mask[keep.to(device)], position[keep.to(device)]
         mask[:, width_k + t] = 1
-        out = lm(input_ids=token.to(device)[:, None], attention_mask=mask[:, : width_k + t + 1],
-                 position_ids=position[:, None], use_cache=True, **{CACHE_NAME: cache})
-        cache = getattr(out, CACHE_NAME)
+        logits, cache = decode_step(lm, token.to(device), mask[:, : width_k + t + 1], position, cache, lean)
         position = position + 1
-        logits = out.logits[:, -1, :].float()
+        logits = logits.float()
     width = int(lengths.max())
     return Sampled(out_tok[:, :width], out_logp[:, :width], out_ent[:, :width], lengths, ~done,
                    prompt_tokens=enc.encoded_tokens)

@@ -1,4 +1,4 @@
-"""Three small-model overheads, measured (docs/training-speed.md, "Probed"): the 4-D decode mask led to the lean decode step.
+"""Three small-model overheads, measured (docs/training-speed.md, "Probed"); the 4-D mask led to the lean decode.
 
 On the tiny Llama of ``bench_vs_trl.py`` (2 layers, width 64: Python and dispatch overhead dominate), one thread:
 

@@ -271,7 +271,7 @@ def sweep(
             fail("--logs only works with --summary and a sweep spec")
         if not logs.is_dir():
             fail(f"--logs {logs}: no such folder")
-        plan = _plan(spec, [], [], seeds, set_ or [], None, parallel)
+        plan = _plan(spec, config or [], grid or [], seeds, set_ or [], None, parallel)
         found, unfinished = _plan_logs(plan, logs)
         summarise(found, output or Path("."), reference, collapse_below, format, html, unfinished,
                   comparisons=[*plan.comparisons, *_pairs(pair or [])])

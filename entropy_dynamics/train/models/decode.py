@@ -24,9 +24,12 @@ LEAN_TYPES = frozenset({"llama", "qwen2", "qwen3"})
 def lean_decoding(lm: torch.nn.Module) -> bool:
     """Whether :func:`decode_step` may bypass ``lm``'s top-level forward (see the module docstring): a plain
     (not PEFT-wrapped) Llama, Qwen2 or Qwen3 with eager or SDPA attention, full attention in every layer and no
-    logit soft-capping."""
+    logit soft-capping, under a transformers whose decoder layers take ``cache=`` and return the hidden states
+    (5.2x, the versions tested; older ones keep the ordinary call)."""
     from transformers import PreTrainedModel
 
+    if CACHE_NAME != "cache":  # transformers before 5.2x: other layer arguments and outputs, not tested here
+        return False
     if not isinstance(lm, PreTrainedModel):  # a PEFT wrapper, a custom module
         return False
     config, base = lm.config, getattr(lm, "model", None)

@@ -79,3 +79,12 @@ def test_sampled_replies_are_the_same_with_and_without_the_lean_step(monkeypatch
     ordinary = sample()
     assert torch.equal(lean.tokens, ordinary.tokens) and torch.equal(lean.lengths, ordinary.lengths)
     assert torch.equal(lean.logp, ordinary.logp) and torch.equal(lean.entropy, ordinary.entropy)
+
+
+def test_an_older_transformers_keeps_the_ordinary_call(monkeypatch):
+    from entropy_dynamics.train.models import decode
+
+    lm = _model("llama", "eager")
+    assert decode.lean_decoding(lm)
+    monkeypatch.setattr(decode, "CACHE_NAME", "past_key_values")  # the layers' arguments before transformers 5.2x
+    assert not decode.lean_decoding(lm)

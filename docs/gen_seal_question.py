@@ -169,12 +169,17 @@ def claim_rows(results: list, runs: dict) -> list[list[str]]:
     return rows
 
 
+def progress(plan, total: int) -> str:
+    """How many of the planned runs the shipped logs hold, in words (all, or how far along)."""
+    planned = len(plan.arms) * len(plan.seeds)
+    return (f"all {planned} planned runs" if total == planned else
+            f"{total} of its {planned} planned runs so far: too few seeds per arm to settle anything yet")
+
+
 def claims_block(logs_root: Path = SHIPPED) -> str:
     """The Results page's table of the paper's SEAL claims, tested on the sweep's finished runs."""
     plan, _, runs, results = load(logs_root)
-    total, planned = len(results), len(plan.arms) * len(plan.seeds)
-    status = ("all planned runs" if total == planned else
-              f"{total} of its {planned} planned runs so far: too few seeds per arm to settle anything yet")
+    status = progress(plan, len(results))
     return "\n".join([
         CLAIMS_START,
         f"Tested on the SEAL-question sweep (`configs/seal_question/sweep.yaml`, 150 steps per run, one SFT start; "
@@ -292,8 +297,6 @@ def load(logs_root: Path = SHIPPED) -> tuple:
 def render(logs_root: Path = SHIPPED) -> str:
     plan, logs, runs, results = load(logs_root)
     arms = [a.name for a in plan.arms]
-    total = sum(len(v) for v in logs.values())
-    planned = len(arms) * len(plan.seeds)
 
     arm_table = []
     for row in arm_rows(results, reference="grpo" if "grpo" in runs else None):
@@ -335,8 +338,7 @@ def render(logs_root: Path = SHIPPED) -> str:
                 means = np.nanmean(np.asarray(per_run, dtype=float), axis=0)
                 quarter_table.append([arm, heading, str(len(per_run)), *(fmt(float(v)) for v in means)])
 
-    status = ("all planned runs" if total == planned else
-              f"**{total} of the {planned} planned runs (the sweep is still running; more seeds land later)**")
+    status = f"**{progress(plan, len(results))}**"
     parts = [
         "# The SEAL question: the numbers",
         "",
@@ -459,9 +461,7 @@ def readme_block(logs_root: Path = SHIPPED) -> str:
              f"{row['collapsed']}/{row['collapse_n']}", format_cell(row["eruptions"]),
              fmt(row["tests"].get("collapse_fisher_p"), 2)]
             for row in arm_rows(results, reference="grpo" if any(r.arm == "grpo" for r in results) else None)]
-    total, planned = len(results), len(plan.arms) * len(plan.seeds)
-    status = ("all runs in" if total == planned else
-              f"{total} of {planned} runs so far, too few seeds per arm to settle anything yet")
+    status = progress(plan, len(results))
     return "\n".join([
         README_START,
         f"`configs/seal_question/sweep.yaml`, 150 steps per run from one SFT start ({status}). "

@@ -34,10 +34,11 @@ def _lookup(config: dict, dotted: str):
     return config
 
 
-def test_logs_are_shipped_for_every_arm_of_the_spec():
+def test_logs_are_shipped_for_every_run_of_the_spec():
     arms = {a.name for a in PLAN.arms}
-    assert {_arm_seed(log)[0] for log in LOGS} == arms  # each arm has at least seed 0
+    assert {_arm_seed(log)[0] for log in LOGS} == arms
     assert all(seed in PLAN.seeds for _, seed in map(_arm_seed, LOGS))
+    assert len(LOGS) == len(PLAN.arms) * len(PLAN.seeds)  # the whole sweep: every arm x every seed
 
 
 @pytest.mark.parametrize("log", LOGS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")

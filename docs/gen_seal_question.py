@@ -294,6 +294,14 @@ def load(logs_root: Path = SHIPPED) -> tuple:
     return plan, logs, runs, results
 
 
+def quarter_means(members: list[Run], metric: str, how: str = "mean") -> tuple[int, list[float]]:
+    """(runs that log ``metric``, the mean over those runs of each run's ``how`` over each quarter of its steps)."""
+    per_run = [quarters(run.metrics[metric], how) for run in members if metric in run.metrics]
+    if not per_run:
+        return 0, []
+    return len(per_run), [float(v) for v in np.nanmean(np.asarray(per_run, dtype=float), axis=0)]
+
+
 def render(logs_root: Path = SHIPPED) -> str:
     plan, logs, runs, results = load(logs_root)
     arms = [a.name for a in plan.arms]
@@ -333,10 +341,9 @@ def render(logs_root: Path = SHIPPED) -> str:
     quarter_table = []
     for arm, members in runs.items():
         for metric, heading, how in BY_QUARTER:
-            per_run = [quarters(run.metrics[metric], how) for run in members if metric in run.metrics]
-            if per_run:
-                means = np.nanmean(np.asarray(per_run, dtype=float), axis=0)
-                quarter_table.append([arm, heading, str(len(per_run)), *(fmt(float(v)) for v in means)])
+            n, means = quarter_means(members, metric, how)
+            if n:
+                quarter_table.append([arm, heading, str(n), *(fmt(v) for v in means)])
 
     status = f"**{progress(plan, len(results))}**"
     parts = [

@@ -4,9 +4,11 @@ each; and `sweep --summary` on them prints the per-arm numbers of docs/seal-ques
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -14,7 +16,8 @@ from entropy_dynamics.analysis import analyze_run
 from entropy_dynamics.cli.main import main
 from entropy_dynamics.logs import read_runs
 from entropy_dynamics.sweep import load_plan
-from entropy_dynamics.sweep.summary import RUN_VALUES, format_cell
+from entropy_dynamics.sweep.stats import mann_whitney_p
+from entropy_dynamics.sweep.summary import RUN_VALUES, compare_arms, format_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "sample_logs" / "seal_question"
@@ -88,3 +91,68 @@ def test_summary_of_shipped_logs_needs_a_spec_and_an_existing_folder(tmp_path, c
     assert "--logs only works with --summary and a sweep spec" in capsys.readouterr().err
     assert main(["sweep", str(SPEC), "--summary", "--logs", str(tmp_path / "none")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def _generator():
+    path = ROOT / "docs" / "gen_seal_question.py"
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_findings_in_words_hold_on_the_shipped_logs():
+    """Each statement of docs/seal.md "What it found" and of the Results page about the sweep, on the shipped logs."""
+    gen = _generator()
+    _, _, runs, results = gen.load()
+    arms = list(runs)
+
+    def q(arm, control):
+        return compare_arms(results, arm, control)
+
+    def final(arm):
+        return np.mean([r.final_success for r in results if r.arm == arm])
+
+    def quarter(arm, metric):
+        return gen.quarter_means(runs[arm], metric)[1]
+
+    # SEAL did not help, in either form: SEAL as shipped vs GRPO differs in nothing at p < 0.05 (the separation too)
+    shipped = q("seal", "grpo")
+    assert shipped["collapse_fisher_p"] >= gen.ALPHA
+    assert all(shipped[key]["mannwhitney_p"] >= gen.ALPHA for key in ("final_success", "eruptions", "amplitude"))
+    sep = [gen.claim_values(results, runs, arm, "inter_cos") for arm in ("seal", "grpo")]
+    assert mann_whitney_p(*sep) >= gen.ALPHA
+    # ... and faithful SEAL has nothing to compare: every run of both per-turn arms collapsed
+    faithful = q("seal_turn", "grpo_turn")
+    assert faithful["collapsed"] == {"seal_turn": [6, 6], "grpo_turn": [6, 6]}
+    # per-turn credit collapses runs: against one GRPO run in six with trajectory credit, Fisher p < 0.05
+    credit = q("grpo_turn", "grpo")
+    assert credit["collapsed"]["grpo"] == [1, 6] and credit["collapse_fisher_p"] < gen.ALPHA
+    # how, in both per-turn arms: valid actions near 1 and most turns in loops in the first quarter, then most
+    # groups without reward spread, |A| and the gradient norm down to a third or less of the first quarter
+    for arm in ("grpo_turn", "seal_turn"):
+        assert quarter(arm, "env/valid_action_ratio")[0] > 0.9 and quarter(arm, "degen/repeat_action_rate")[0] > 0.5
+        assert quarter(arm, "reward/frac_zero_std_groups")[-1] > 0.8
+        for metric in ("adv/abs_mean", "optim/grad_norm"):
+            first, *_, last = quarter(arm, metric)
+            assert last <= first / 3, (arm, metric)
+    # Results page: SEAL's gradient below the policy gradient's (arm mean of the per-run medians) in every quarter of
+    # every SEAL arm; after the first quarter most SEAL labels from all-fail groups in every arm that keeps them
+    seal_arms = [a for a in arms if a.startswith("seal")]
+    assert all(v < 1 for a in seal_arms for v in gen.quarter_means(runs[a], "seal/grad_ratio", "median")[1])
+    for arm in (a for a in seal_arms if a != "seal_no_penalty_only"):
+        assert all(v > 0.5 for v in quarter(arm, "seal/label_all_fail_share")[1:]), arm
+    # SEAL's three suspected causes: none shown; Fisher cannot reach p < 0.05 against SEAL's collapse count at 6 runs
+    for arm in ("seal_no_penalty_only", "seal_0.002", "seal_detached"):
+        h = q(arm, "seal")
+        assert h["collapse_fisher_p"] >= gen.ALPHA and h["final_success"]["mannwhitney_p"] >= gen.ALPHA
+    hits, n = q("seal", "grpo")["collapsed"]["seal"]
+    assert gen.fisher_threshold(hits, n, 6) is None
+    # the arm without penalty-only labels: highest mean final success of the seven, hottest, and in its last quarter
+    # the fewest valid actions and the most format errors of the trajectory-credit arms
+    assert len(arms) == 7 and max(arms, key=final) == "seal_no_penalty_only"
+    entropy = {arm: np.mean([r.mean_entropy for r in results if r.arm == arm]) for arm in arms}
+    assert max(entropy, key=entropy.get) == "seal_no_penalty_only"
+    trajectory_arms = [a for a in arms if not a.endswith("_turn")]
+    assert min(trajectory_arms, key=lambda a: quarter(a, "env/valid_action_ratio")[-1]) == "seal_no_penalty_only"
+    assert max(trajectory_arms, key=lambda a: quarter(a, "halluc/format_error_rate")[-1]) == "seal_no_penalty_only"

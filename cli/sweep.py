@@ -144,10 +144,12 @@ def _pairs(items: list[str]) -> list[tuple[str, str, str]]:
 
 def comparisons_table(comparisons: list[dict[str, Any]], width: int) -> Table:
     """One row per question: collapse counts with Fisher's p, the final-success and eruption-count differences
-    with their 95 % intervals and Mann-Whitney p."""
+    with their 95 % intervals and Mann-Whitney p, and the seeds per arm a t test would need to show the
+    final-success difference with 80 % power."""
     named = any(c["name"] != f"{c['arm']} vs {c['control']}" for c in comparisons)  # else the name says it all
     headings = ["question", *(["arm vs control"] if named else []), "collapsed", "p (Fisher)",
-                "final success: difference [95% CI]", "p (MW)", "eruptions: difference [95% CI]", "p (MW)"]
+                "final success: difference [95% CI]", "p (MW)", "seeds to show it", "eruptions: difference [95% CI]",
+                "p (MW)"]
     cells = []
     for c in comparisons:
         hit_a, n_a = c["collapsed"][c["arm"]]
@@ -155,9 +157,13 @@ def comparisons_table(comparisons: list[dict[str, Any]], width: int) -> Table:
         cells.append([c["name"], *([f"{c['arm']} vs {c['control']}"] if named else []),
                       f"{hit_a}/{n_a} vs {hit_c}/{n_c}", _number(c["collapse_fisher_p"]),
                       _difference(c["final_success"]), _number(c["final_success"]["mannwhitney_p"]),
-                      _difference(c["eruptions"]),
+                      _count(c["final_success"]["runs_needed"]), _difference(c["eruptions"]),
                       _number(c["eruptions"]["mannwhitney_p"])])
     return fitted_table([Column(h, wrap=True) for h in headings], cells, width)
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
 
 
 def _number(value: float | None) -> str:
@@ -216,7 +222,8 @@ def summarise(logs: dict[str, list[str]], where: Path, reference: str | None, co
     out.print("Per arm: mean ± 95% CI over runs (n); p vs the reference arm", markup=False, highlight=False)
     out.print(summary_table(payload["arms"], out.width))
     if payload["comparisons"]:
-        out.print("Comparisons: arm - control, difference of means [95% Welch interval]; two-sided tests",
+        out.print("Comparisons: arm - control, difference of means [95% Welch interval]; two-sided tests; seeds "
+                  "to show it = seeds per arm for a t test to find that success difference (p < 0.05, 80% power)",
                   markup=False, highlight=False)
         out.print(comparisons_table(payload["comparisons"], out.width))
     if unfinished:

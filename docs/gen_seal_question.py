@@ -201,13 +201,20 @@ def with_block(text: str, block: str, start_marker: str, end_marker: str) -> str
     return text[:start] + block + text[end:]
 
 
+def success_runs_needed(results: list, arm: str, control: str) -> str:
+    """Runs per arm a t test would need to show the final-success difference seen between ``arm`` and ``control``
+    with 80 % power at p < 0.05 (``compare_arms``' ``runs_needed``; "—" when there is no difference or spread)."""
+    need = compare_arms(results, arm, control)["final_success"]["runs_needed"]
+    return "—" if need is None else str(need)
+
+
 def hypothesis_rows(results: list, runs: dict) -> list[list[str]]:
     """One row per hypothesis: the prediction, both collapse counts with Fisher's p and what p < ALPHA would take,
     the final-success difference with Mann-Whitney's p, and the verdict (:func:`hypothesis_verdict`)."""
     rows = []
     for name, arm, control, prediction in HYPOTHESES:
         if arm not in runs or control not in runs:
-            rows.append([name, prediction, "no finished runs yet", "", "", "", "", ""])
+            rows.append([name, prediction, "no finished runs yet", "", "", "", "", "", ""])
             continue
         q = compare_arms(results, arm, control)
         (ha, na), (hc, nc) = q["collapsed"][arm], q["collapsed"][control]
@@ -215,7 +222,7 @@ def hypothesis_rows(results: list, runs: dict) -> list[list[str]]:
         reach = f"<= {need}/{na}" if need is not None else f"unreachable against {hc}/{nc}"
         rows.append([name, prediction, f"`{arm}` {ha}/{na} vs `{control}` {hc}/{nc}", fmt(q["collapse_fisher_p"], 2),
                      reach, difference(q["final_success"]), fmt(q["final_success"]["mannwhitney_p"], 2),
-                     hypothesis_verdict(q)])
+                     success_runs_needed(results, arm, control), hypothesis_verdict(q)])
     if "seal" in runs and "grpo" in runs:
         q = compare_arms(results, "seal", "grpo")
         (ha, na), (hc, nc) = q["collapsed"]["seal"], q["collapsed"]["grpo"]
@@ -224,7 +231,8 @@ def hypothesis_rows(results: list, runs: dict) -> list[list[str]]:
                                                                        f"not ruled out (n = {na} vs {nc})")
         rows.append(["chance (SEAL as shipped collapses no more often than GRPO)", "no difference between the arms",
                      f"`seal` {ha}/{na} vs `grpo` {hc}/{nc}", fmt(q["collapse_fisher_p"], 2), "",
-                     difference(q["final_success"]), fmt(q["final_success"]["mannwhitney_p"], 2), verdict])
+                     difference(q["final_success"]), fmt(q["final_success"]["mannwhitney_p"], 2),
+                     success_runs_needed(results, "seal", "grpo"), verdict])
     return rows
 
 
@@ -317,13 +325,14 @@ def render(logs_root: Path = SHIPPED) -> str:
     question_table = []
     for name, arm, control in plan.comparisons:
         if arm not in runs or control not in runs:
-            question_table.append([name, f"{arm} vs {control}", "no finished runs yet", *[""] * 8])
+            question_table.append([name, f"{arm} vs {control}", "no finished runs yet", *[""] * 9])
             continue
         q = compare_arms(results, arm, control, name)
         (ha, na), (hc, nc) = q["collapsed"][arm], q["collapsed"][control]
         question_table.append([name, f"{arm} vs {control}", f"{ha}/{na} vs {hc}/{nc}", fmt(q["collapse_fisher_p"], 2),
                                *(cell for key in ("final_success", "eruptions", "amplitude")
-                                 for cell in (difference(q[key]), fmt(q[key]["mannwhitney_p"], 2))), verdict(q)])
+                                 for cell in (difference(q[key]), fmt(q[key]["mannwhitney_p"], 2))),
+                               success_runs_needed(results, arm, control), verdict(q)])
 
     run_table = []
     for r, (arm, path, run) in zip(results, ((a, p, x) for a in runs for p, x in zip(logs[a], runs[a], strict=True)),
@@ -374,11 +383,14 @@ def render(logs_root: Path = SHIPPED) -> str:
         "Each row: arm - control. Differences of means with their 95 % Welch t interval (none when an arm has one "
         "run or both are constant); two-sided Mann-Whitney U and Fisher's exact p; the verdict names what differs "
         f"at p < {ALPHA} (no correction for the {len(plan.comparisons)} questions, so one p near 0.05 among them is "
-        "weak evidence).",
+        "weak evidence). Runs per arm to show the success difference: how many seeds per arm a two-sided t test "
+        f"would need to find the final-success difference seen here at p < {ALPHA} with 80 % power, taking that "
+        "difference and the pooled spread as the truth (a planning figure for a next sweep, not evidence; — when "
+        "there is no difference or no spread).",
         "",
         table(["question", "arm vs control", "collapsed", "p (Fisher)", "final success: difference [95% CI]",
                "p (MW)", "eruptions: difference [95% CI]", "p (MW)", "largest eruption: difference [95% CI]",
-               "p (MW)", "verdict"], question_table),
+               "p (MW)", "runs per arm to show the success difference", "verdict"], question_table),
         "",
         "## Why did SEAL runs collapse? The hypotheses",
         "",
@@ -392,7 +404,7 @@ def render(logs_root: Path = SHIPPED) -> str:
         "the coefficient arm tests weakening alone.",
         "",
         table(["hypothesis", "it predicts", "collapsed", "p (Fisher)", "for p < 0.05", "final success: difference "
-               "[95% CI]", "p (MW)", "verdict"], hypothesis_rows(results, runs)),
+               "[95% CI]", "p (MW)", "runs per arm to show it", "verdict"], hypothesis_rows(results, runs)),
         "",
         "## Every run",
         "",

@@ -59,3 +59,35 @@ def diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict
     dof = (va + vb) ** 2 / (va ** 2 / (x.size - 1) + vb ** 2 / (y.size - 1))
     half = float(stats.t.ppf((1 + level) / 2, dof) * se)
     return {"diff": diff, "low": diff - half, "high": diff + half}
+
+
+def runs_needed(a: Sequence[float], b: Sequence[float], alpha: float = 0.05, power: float = 0.8,
+                max_runs: int = 10_000) -> int | None:
+    """Runs per arm a two-sided two-sample t test needs to detect a difference of the size seen, ``|mean(a) -
+    mean(b)|`` in units of the pooled sd (Cohen's d), at ``alpha`` with probability ``power``: the smallest n with
+    ``P(|T'| > t_{1-alpha/2, 2n-2}) >= power``, T' noncentral t with 2n - 2 degrees of freedom and noncentrality
+    ``d sqrt(n / 2)``. A planning figure, not evidence: it takes the observed difference as the true one. None when
+    an arm has fewer than 2 finite values, there is no spread or no difference, or more than ``max_runs`` are needed."""
+    x = np.asarray([v for v in a if v is not None and math.isfinite(v)], dtype=float)
+    y = np.asarray([v for v in b if v is not None and math.isfinite(v)], dtype=float)
+    if x.size < 2 or y.size < 2:
+        return None
+    pooled = math.sqrt(((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / (x.size + y.size - 2))
+    diff = abs(float(x.mean() - y.mean()))
+    if pooled == 0.0 or diff == 0.0:
+        return None
+    d = diff / pooled
+
+    def achieved(n: int) -> float:
+        dof, ncp = 2 * n - 2, d * math.sqrt(n / 2)
+        crit = stats.t.ppf(1 - alpha / 2, dof)
+        lower = float(stats.nct.cdf(-crit, dof, ncp))  # the wrong-sign tail: negligible, NaN where scipy underflows
+        return float(stats.nct.sf(crit, dof, ncp)) + (lower if math.isfinite(lower) else 0.0)
+
+    if achieved(max_runs) < power:
+        return None
+    low, high = 2, max_runs  # achieved() rises with n: bisect for the smallest n that reaches the power
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if achieved(mid) >= power else (mid + 1, high)
+    return low

@@ -27,7 +27,7 @@ from entropy_dynamics.analysis.project import COLLAPSE_BELOW
 from entropy_dynamics.logs import Run, frame_to_run
 from entropy_dynamics.logs.jsonl import finite_or_none
 from entropy_dynamics.report.tables import summarize
-from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, runs_needed
 
 #: Per-run values summarised per arm: (key, heading).
 RUN_VALUES = [("final_success", "final success"), ("mean_entropy", "mean entropy"),
@@ -97,7 +97,8 @@ def arm_rows(results: Sequence[RunResult], reference: str | None = None) -> list
 def compare_arms(results: Sequence[RunResult], arm: str, control: str, name: str | None = None) -> dict[str, Any]:
     """One question of the experiment, ``arm`` against ``control``: both arms' n and collapse counts with
     Fisher's exact p, and for every per-run value both means, the difference of means with its 95 % Welch
-    interval, and the two-sided Mann-Whitney p."""
+    interval, the two-sided Mann-Whitney p, and the runs per arm a t test would need to show the difference seen
+    with 80 % power at p < 0.05 (:func:`~entropy_dynamics.sweep.stats.runs_needed`: a planning figure)."""
     by_arm = {a: [r for r in results if r.arm == a] for a in (arm, control)}
     for a, members in by_arm.items():
         if not members:
@@ -114,7 +115,7 @@ def compare_arms(results: Sequence[RunResult], arm: str, control: str, name: str
     for key, _ in RUN_VALUES:
         a, c = _values(by_arm[arm], key), _values(by_arm[control], key)
         out[key] = {"arm": mean_ci(a), "control": mean_ci(c), "difference": diff_ci(a, c),
-                    "mannwhitney_p": mann_whitney_p(a, c)}
+                    "mannwhitney_p": mann_whitney_p(a, c), "runs_needed": runs_needed(a, c)}
     return out
 
 
@@ -132,7 +133,8 @@ def summary_payload(results: Sequence[RunResult], reference: str | None = None,
             "ci": "half-width of the two-sided 95% t interval of the mean over runs",
             "tests": "vs the reference arm: Fisher exact (collapse counts), two-sided Mann-Whitney U (values)",
             "comparisons": "arm vs control: difference of means with its 95% Welch t interval, Mann-Whitney U, "
-                           "Fisher exact on the collapse counts",
+                           "Fisher exact on the collapse counts, runs_needed = runs per arm for a two-sided t test "
+                           "to show the difference seen at p < 0.05 with 80% power (null: no difference or spread)",
         },
         "arms": arm_rows(results, reference),
         "comparisons": [compare_arms(results, arm, control, name) for name, arm, control in comparisons],

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, runs_needed
 from entropy_dynamics.sweep.summary import RunResult, arm_rows, compare_arms
 
 
@@ -73,3 +73,19 @@ def test_compare_arms_answers_one_question_with_differences_and_tests():
     assert got["eruptions"]["arm"]["mean"] == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="no finished run of arm 'ppo'"):
         compare_arms(results, "ppo", "grpo")
+
+
+@pytest.mark.parametrize(("d", "expected"), [(0.5, 64), (0.8, 26), (1.0, 17)])
+def test_runs_needed_matches_the_textbook_sample_sizes_of_the_t_test(d, expected):
+    # Cohen's d of 0.5 / 0.8 / 1.0 at alpha 0.05 and power 0.8 needs 64 / 26 / 17 runs per arm (the noncentral-t
+    # figures 63.8 / 25.5 / 16.7 of standard power tables, rounded up); two points per arm with sd sqrt(2)
+    shift = d * math.sqrt(2)
+    assert runs_needed([-1 + shift, 1 + shift], [-1, 1]) == expected
+    assert runs_needed([-1, 1], [-1 + shift, 1 + shift]) == expected  # the sign of the difference does not matter
+
+
+def test_runs_needed_is_none_without_spread_difference_or_runs():
+    assert runs_needed([0.0, 0.0, 0.0], [0.0, 0.0]) is None
+    assert runs_needed([1.0, 2.0], [1.0, 2.0]) is None
+    assert runs_needed([1.0], [1.0, 2.0]) is None
+    assert runs_needed([1.001, 3.001], [1.0, 3.0], max_runs=100) is None  # a tiny difference: more than the cap

@@ -1,7 +1,9 @@
-"""Statistics of a few seeds per arm: mean with a 95 % t interval, Fisher's exact test, Mann-Whitney U."""
+"""Statistics of a few seeds per arm: mean with a 95 % t interval, Fisher's exact test, Mann-Whitney U (exact),
+and the seeds per arm a t test would need."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -29,16 +31,35 @@ def fisher_p(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float:
     return float(stats.fisher_exact([[hits_a, n_a - hits_a], [hits_b, n_b - hits_b]])[1])
 
 
+#: Up to this many ways to split the pooled values, :func:`mann_whitney_p` enumerates them all (exact p).
+EXACT_SPLITS = 200_000
+
+
 def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p of two samples (finite values only; NaN when one is empty; 1.0 when every
-    value is the same)."""
+    value is the same).
+
+    Exact for the few runs per arm a sweep has: the rank sum of ``a`` over every way of splitting the pooled
+    values into groups of the two sizes (mid-ranks for ties), p = 2 x the smaller tail, at most 1; scipy's
+    normal approximation only beyond :data:`EXACT_SPLITS` splits. The approximation scipy uses whenever values
+    tie (every collapsed run's success is 0) is off at this n: for 1 run against 6 equal ones it gives 0.041, where
+    no split can do better than 2/7."""
     x = [v for v in a if v is not None and math.isfinite(v)]
     y = [v for v in b if v is not None and math.isfinite(v)]
     if not x or not y:
         return math.nan
     if len(set(x) | set(y)) == 1:
         return 1.0
-    return float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+    if math.comb(len(x) + len(y), len(x)) > EXACT_SPLITS:
+        return float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+    ranks = stats.rankdata(x + y)
+    splits = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(len(ranks)), len(x))),
+                         dtype=np.intp).reshape(-1, len(x))
+    sums = ranks[splits].sum(axis=1)
+    observed = ranks[: len(x)].sum()
+    tol = 1e-9 * max(1.0, float(ranks.sum()))
+    lower, upper = np.mean(sums <= observed + tol), np.mean(sums >= observed - tol)
+    return float(min(1.0, 2.0 * min(lower, upper)))
 
 
 def diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -89,3 +90,20 @@ def test_runs_needed_is_none_without_spread_difference_or_runs():
     assert runs_needed([1.0, 2.0], [1.0, 2.0]) is None
     assert runs_needed([1.0], [1.0, 2.0]) is None
     assert runs_needed([1.001, 3.001], [1.0, 3.0], max_runs=100) is None  # a tiny difference: more than the cap
+
+
+def test_mann_whitney_is_exact_at_sweep_sizes_with_and_without_ties():
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # no ties: scipy's exact distribution
+        x, y = rng.normal(size=6), rng.normal(0.8, size=6)
+        assert mann_whitney_p(x, y) == pytest.approx(stats.mannwhitneyu(x, y, method="exact").pvalue)
+    # ties (collapsed runs at 0): a full permutation test, where scipy's default normal approximation says 0.048
+    x, y = [0, 0, 0, 0, 0, 0.2], [0.1, 0.2, 0.3, 0.0, 0.1, 0.25]
+    assert stats.mannwhitneyu(x, y).pvalue < 0.05
+    assert mann_whitney_p(x, y) == pytest.approx(stats.mannwhitneyu(x, y, method=stats.PermutationMethod()).pvalue)
+    assert mann_whitney_p(x, y) > 0.05
+    # one run against six equal ones: no split is rarer than 1 in 7 per tail
+    assert mann_whitney_p([1.0], [0.0] * 6) == pytest.approx(2 / 7)
+    # large samples fall back to the normal approximation
+    big_x, big_y = list(rng.normal(size=40)), list(rng.normal(size=40))
+    assert mann_whitney_p(big_x, big_y) == pytest.approx(stats.mannwhitneyu(big_x, big_y).pvalue)

@@ -24,6 +24,10 @@ SHIPPED = ROOT / "sample_logs" / "seal_question"
 SPEC = ROOT / "configs" / "seal_question" / "sweep.yaml"
 PLAN = load_plan(SPEC)
 LOGS = sorted(SHIPPED.glob("*/seed*/metrics.jsonl.gz"))
+#: The follow-up sweep (per-turn arms at the official penalty ratio): shipped as its runs finish.
+FOLLOW_UP_SPEC = ROOT / "configs" / "seal_question" / "official_penalty.yaml"
+FOLLOW_UP_PLAN = load_plan(FOLLOW_UP_SPEC)
+FOLLOW_UP_LOGS = sorted((ROOT / "sample_logs" / "seal_question_official_penalty").glob("*/seed*/metrics.jsonl.gz"))
 STEPS = 150
 
 
@@ -44,14 +48,17 @@ def test_logs_are_shipped_for_every_run_of_the_spec():
     assert len(LOGS) == len(PLAN.arms) * len(PLAN.seeds)  # the whole sweep: every arm x every seed
 
 
-@pytest.mark.parametrize("log", LOGS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
-def test_each_log_is_its_run_whole_and_live_agrees_with_offline(log, capsys):
+@pytest.mark.parametrize(("plan", "log"), [*((PLAN, log) for log in LOGS),
+                                           *((FOLLOW_UP_PLAN, log) for log in FOLLOW_UP_LOGS)],
+                         ids=lambda x: f"{x.parent.parent.name}/{x.parent.name}" if isinstance(x, Path) else "")
+def test_each_log_is_its_run_whole_and_live_agrees_with_offline(plan, log, capsys):
     arm, seed = _arm_seed(log)
+    assert seed in plan.seeds
     (run,) = read_runs(log)
     assert run.name == f"{arm}_seed{seed}" and run.config["seed"] == seed
     assert list(run.metrics.index) == list(range(1, STEPS + 1))
-    spec = next(a for a in PLAN.arms if a.name == arm)
-    for item in (*PLAN.common, *spec.overrides):
+    spec = next(a for a in plan.arms if a.name == arm)
+    for item in (*plan.common, *spec.overrides):
         key, _, value = item.partition("=")
         if key not in ("wandb", "checkpoint_every", "samples_every"):  # init_from: the one SFT start of every run
             assert _lookup(run.config, key) == yaml.safe_load(value), (arm, key)

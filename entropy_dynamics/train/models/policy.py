@@ -172,8 +172,9 @@ def load_lm_and_tokenizer(
 
         lm = get_peft_model(lm, LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                                            target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM"))
-    if cfg.gradient_checkpointing:
-        lm.gradient_checkpointing_enable()
+    if cfg.gradient_checkpointing:  # transformers >= 5.2x names it activation checkpointing (the old name warns)
+        enable = getattr(lm, "activation_checkpointing_enable", None) or lm.gradient_checkpointing_enable
+        enable()
         lm.config.use_cache = False
     return lm.to(device), tokenizer
 

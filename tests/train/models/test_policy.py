@@ -86,3 +86,16 @@ def test_half_precision_weights_at_a_small_lr_warn_once(tmp_path, recwarn):
     for quiet in quiet_cases:
         load_lm_and_tokenizer(load_config(None, [*small, *quiet]), tokenizer_dir=tmp_path / "tok")
     assert not [w for w in recwarn if "AdamW steps" in str(w.message)]
+
+
+def test_gradient_checkpointing_turns_on_without_a_deprecation_warning(recwarn):
+    from tests.train.conftest import CORPUS, FAST
+
+    cfg = load_config(None, [*FAST, "gradient_checkpointing=true", "tiny.vocab_size=400"])
+    lm, _ = load_lm_and_tokenizer(cfg, corpus=lambda: CORPUS * 4)
+    on = getattr(lm, "is_activation_checkpointing", None)
+    assert (on if on is not None else lm.is_gradient_checkpointing) and lm.config.use_cache is False
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning) and "checkpointing" in str(w.message)]
+    lm.train()
+    lm(torch.tensor([[1, 5, 7, 9]])).logits.sum().backward()  # the recomputation in backward runs
+    assert lm.get_input_embeddings().weight.grad is not None

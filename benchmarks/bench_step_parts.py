@@ -4,8 +4,9 @@ env) and the update, on a captured step of a config. Prints seconds and each var
     OMP_NUM_THREADS=1 python benchmarks/bench_step_parts.py configs/phenomenon/cycles_e2_ep15.yaml \
         --variant attn=eager --variant attn=eager,mixed_precision=bf16 --repeat 3
 
-A variant is a comma-separated list of ``attn=eager|sdpa`` and ``key=value`` config overrides (as in
-``train --set``, e.g. ``mixed_precision=bf16``). Every variant starts from the same weights and the same
+A variant is a comma-separated list of ``attn=eager|sdpa``, ``compile=layers`` (``torch.compile`` each decoder layer
+of the update's model, dynamic shapes; the first repeat includes compiling) and ``key=value`` config overrides (as
+in ``train --set``, e.g. ``mixed_precision=bf16``). Every variant starts from the same weights and the same
 generator states; the rollout is played once per repeat (same seeds, so the same games; the envs have them
 loaded after the first) and the update runs on the FIRST variant's captured batch, so update timings compare
 like with like. Figures: best of ``--repeat`` (min), seconds.
@@ -27,15 +28,26 @@ from entropy_dynamics.train.run import loop
 from entropy_dynamics.train.run.update import update_policy
 
 
-def parse_variant(text: str) -> tuple[str, list[str]]:
-    attn, sets = "eager", []
+def parse_variant(text: str) -> tuple[str, bool, list[str]]:
+    attn, compiled, sets = "eager", False, []
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
         if key == "attn":
             attn = value
+        elif key == "compile":
+            compiled = value in ("1", "true", "layers")
         else:
             sets.append(part)
-    return attn, sets
+    return attn, compiled, sets
+
+
+def compile_layers(lm: torch.nn.Module) -> None:
+    """``torch.compile`` each decoder layer in place (dynamic shapes): fuses the elementwise work around the
+    matrix products (norms, rotary, softmax, activations), which eager runs op by op."""
+    torch._dynamo.config.allow_unspec_int_on_nn_module = True  # layer_idx: one graph for every layer
+    torch._dynamo.config.recompile_limit = 64
+    for layer in lm.get_decoder().layers:
+        layer.compile(dynamic=True)
 
 
 def main() -> None:
@@ -57,7 +69,7 @@ def main() -> None:
         update_state = run.generators["update"].get_state()
         captured = None
         for text in variants:
-            attn, sets = parse_variant(text)
+            attn, compiled, sets = parse_variant(text)
             cfg = load_config(opts.config, [*opts.set, *sets, f"output_dir={scratch}/run", "torch_threads=1",
                                             "wandb=disabled"])
             policy = copy.deepcopy(run.policy)
@@ -75,8 +87,11 @@ def main() -> None:
                 captured = batch
             credit = assign_credit(captured, cfg, None)
             update_s, loss = [], None
+            trained = copy.deepcopy(policy)
+            if compiled:  # once: the later repeats reuse the compiled layers, with the weights reset
+                compile_layers(trained.lm)
             for _ in range(opts.repeat):
-                trained = copy.deepcopy(policy)
+                trained.load_state_dict(policy.state_dict())
                 optimizer, scheduler = loop.build_optimizer(trained, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
                 gen = torch.Generator().manual_seed(0)
                 gen.set_state(update_state)

@@ -92,3 +92,19 @@ def test_a_collapse_hypothesis_needs_a_difference_fisher_can_call_at_this_n():
     assert gen.hypothesis_verdict(q) == "**supported**"
     q["final_success"] = {"mannwhitney_p": 0.01, "difference": {"diff": -0.2}}  # fewer collapses, lower success
     assert gen.hypothesis_verdict(q) == "**contradicted**"
+
+
+def test_every_decimal_in_the_results_prose_is_a_generated_number_rounded():
+    """docs/results.md's hand-written sentences and tables quote the generated pages; each decimal they give must
+    be one of those pages' numbers, rounded to the decimals shown (a stale or mistyped copy fails)."""
+    number = r"(?<![\w.])\d+\.\d+(?![\w.])"
+    prose = (DOCS / "results.md").read_text(encoding="utf-8")
+    prose = re.sub(r"<!-- seal-claims: generated.*?<!-- seal-claims: end -->", "", prose, flags=re.S)
+    prose = re.sub(r"```.*?```", "", prose, flags=re.S)
+    generated = [float(x) for page in ("results-numbers.md", "seal-question-numbers.md")
+                 for x in re.findall(number, (DOCS / page).read_text(encoding="utf-8"))]
+    quoted = set(re.findall(number, prose))
+    assert len(quoted) > 20
+    for text in quoted:
+        decimals = len(text.split(".")[1])
+        assert any(round(value, decimals) == float(text) for value in generated), text

@@ -176,6 +176,11 @@ class TrainConfig:
     grad_clip: float = _f(1.0, "Gradient-norm clip (0 = off).")
     epochs: int = _f(1, "Passes over each step's batch (PPO epochs).")
     minibatches: int = _f(2, "Optimizer steps per epoch (the batch is split into this many minibatches).")
+    minibatch_split: str = _f("samples", "How the batch is split into minibatches each epoch: 'samples' (a random "
+                                         "split of the turn samples) or 'groups' (whole groups to each minibatch, "
+                                         "as verl's unshuffled split keeps them: a group's equal prompts are then "
+                                         "encoded once per micro-batch instead of once per minibatch, ~20 % fewer "
+                                         "update tokens; needs games_per_step >= minibatches).")
     micro_batch_size: int = _f(32, "Samples per forward pass (length-sorted; gradients are accumulated).")
     clip_eps_low: float = _f(0.2, "PPO clip: lower epsilon.")
     clip_eps_high: float = _f(0.2, "PPO clip: upper epsilon (raise for DAPO clip-higher).")

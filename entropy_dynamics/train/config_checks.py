@@ -50,6 +50,11 @@ def validate(cfg: Any) -> None:
         _check(getattr(cfg, name) > 0, f"'{name}' must be > 0 (got {getattr(cfg, name)!r})")
     for name in ("kl_coef", "entropy_coef", "invalid_action_penalty", "weight_decay", "grad_clip", "value_coef"):
         _check(getattr(cfg, name) >= 0, f"'{name}' must be >= 0 (got {getattr(cfg, name)!r})")
+    _check(cfg.minibatch_split in ("samples", "groups"),
+           f"'minibatch_split' must be samples or groups (got {cfg.minibatch_split!r})")
+    _check(cfg.minibatch_split == "samples" or cfg.games_per_step >= cfg.minibatches,
+           f"'minibatch_split: groups' needs games_per_step ({cfg.games_per_step}) >= minibatches "
+           f"({cfg.minibatches}): each minibatch takes whole groups")
     _check(cfg.group_size >= 2 or estimator.uses_values,
            f"'group_size' must be >= 2 for {cfg.algorithm} (group baselines need several trajectories)")
     _check(cfg.wandb in ("online", "offline", "disabled"), f"'wandb' must be online, offline or disabled "

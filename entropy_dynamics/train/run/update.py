@@ -126,6 +126,19 @@ def predict_values(policy: Policy, samples: list[TurnSample], cfg: TrainConfig, 
     return values
 
 
+def split_minibatches(samples: list[TurnSample], minibatches: int, how: str,
+                      generator: torch.Generator) -> list[list[int]]:
+    """One epoch's minibatches (sample indices): ``how='samples'`` deals a random permutation of the samples
+    round-robin; ``'groups'`` deals a random permutation of the groups, each group whole (its samples in their
+    rollout order)."""
+    if how == "samples":
+        order = torch.randperm(len(samples), generator=generator).tolist()
+        return [order[k::minibatches] for k in range(minibatches)]
+    groups = sorted({s.group for s in samples})
+    dealt = [groups[j] for j in torch.randperm(len(groups), generator=generator).tolist()]
+    return [[i for i, s in enumerate(samples) if s.group in set(dealt[k::minibatches])] for k in range(minibatches)]
+
+
 def update_policy(
     policy: Policy,
     ref_lm: torch.nn.Module | None,
@@ -152,8 +165,7 @@ def update_policy(
     n_opt_steps = 0
     policy.train()
     for _ in range(cfg.epochs):
-        order = torch.randperm(len(samples), generator=generator).tolist()
-        for minibatch in (order[k::cfg.minibatches] for k in range(cfg.minibatches)):
+        for minibatch in split_minibatches(samples, cfg.minibatches, cfg.minibatch_split, generator):
             lengths = [len(samples[i].response_ids) for i in minibatch]
             n_samples, n_tokens, n_seqs = sum_counts(
                 [float(len(minibatch)), float(sum(lengths)), float(sum(n > 0 for n in lengths))], dist, device)

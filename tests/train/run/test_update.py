@@ -12,7 +12,7 @@ from entropy_dynamics.train.models.builder import build_optimizer
 from entropy_dynamics.train.rollout.play import TurnSample
 from entropy_dynamics.train.rollout.sampling import sample_replies
 from entropy_dynamics.train.run.batching import collate
-from entropy_dynamics.train.run.update import micro_batch_loss, update_policy
+from entropy_dynamics.train.run.update import micro_batch_loss, split_minibatches, update_policy
 from tests.train.conftest import tiny_model
 
 
@@ -256,3 +256,43 @@ def test_mixed_precision_forwards_use_the_weights_of_the_latest_optimizer_step()
         handle.remove()
     assert result.metrics["optim/steps"] == 4 and not torch.equal(before, layer.weight)
     assert len(gaps) >= 4 and max(gaps) == 0.0
+
+
+def test_group_split_deals_whole_groups_and_every_sample_once():
+    _, policy, tok = tiny_model()
+    samples = make_samples(policy, tok, n=8, repeated=True)  # groups 0-3, two samples each
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        parts = split_minibatches(samples, 2, "groups", gen)
+        assert sorted(i for part in parts for i in part) == list(range(8))
+        assert all(len({samples[i].group for i in part}) == 2 for part in parts)
+        assert not {samples[i].group for i in parts[0]} & {samples[i].group for i in parts[1]}
+    # 'samples' draws the permutation it always drew (runs keep their numbers)
+    before = torch.Generator().manual_seed(1)
+    order = torch.randperm(8, generator=before).tolist()
+    assert split_minibatches(samples, 2, "samples", torch.Generator().manual_seed(1)) == [order[0::2], order[1::2]]
+
+
+def test_group_split_with_one_minibatch_is_the_sample_split():
+    results = []
+    for how in ("samples", "groups"):
+        cfg, policy, tok = tiny_model(["minibatches=1", "epochs=2", f"minibatch_split={how}"])
+        samples = make_samples(policy, tok, repeated=True)
+        credit = credit_for(samples, [1.0, -1.0, 0.5, -0.5, 2.0, -2.0])
+        optimizer, scheduler = build_optimizer(policy, 1e-2, 0.0, 0)
+        result = update_policy(policy, None, optimizer, scheduler, samples, credit, cfg, tok.pad_token_id,
+                               torch.Generator().manual_seed(0))
+        results.append((policy.state_dict(), result.metrics))
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-6, abs=1e-9)
+    for name, value in results[0][0].items():
+        torch.testing.assert_close(value, results[1][0][name], rtol=1e-5, atol=1e-7)
+
+
+def test_group_split_needs_a_group_per_minibatch():
+    from entropy_dynamics.errors import ConfigError
+    from entropy_dynamics.train.config_io import load_config
+
+    with pytest.raises(ConfigError, match="needs games_per_step"):
+        load_config(None, ["minibatch_split=groups", "games_per_step=1", "minibatches=2"])
+    with pytest.raises(ConfigError, match="'minibatch_split' must be samples or groups"):
+        load_config(None, ["minibatch_split=prompts"])

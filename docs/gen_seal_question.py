@@ -32,7 +32,7 @@ from gen_results import fmt, quarters, table
 from entropy_dynamics.logs import Run, read_runs
 from entropy_dynamics.sweep import load_plan
 from entropy_dynamics.sweep.runner import DONE_FILE
-from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, rank_direction
 from entropy_dynamics.sweep.summary import RUN_VALUES, arm_rows, compare_arms, format_cell, run_result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,8 +86,8 @@ HYPOTHESES = [
      "fewer collapses, higher success at 0.002"),
     ("the backbone gradient (SEAL's gradient reshapes the policy's features)", "seal_detached", "seal",
      "fewer collapses, higher success with the head detached"),
-    ("per-turn credit (the per-turn penalty, std-normalised, teaches a valid loop)", "grpo", "grpo_turn",
-     "fewer collapses, higher success with trajectory credit"),
+    ("per-turn credit (with std-normalised advantages, as verl-agent; added after the first runs had collapsed)",
+     "grpo", "grpo_turn", "fewer collapses, higher success with trajectory credit"),
 ]
 
 
@@ -108,8 +108,8 @@ def hypothesis_verdict(q: dict) -> str:
     signs = []
     if na and nc and q["collapse_fisher_p"] < ALPHA:
         signs.append(1 if ha / na < hc / nc else -1)
-    if success["mannwhitney_p"] < ALPHA and not math.isnan(success["difference"]["diff"]):
-        signs.append(1 if success["difference"]["diff"] > 0 else -1)
+    if success["mannwhitney_p"] < ALPHA and success["rank_direction"]:
+        signs.append(success["rank_direction"])
     if -1 in signs:
         return "**contradicted**"
     if 1 in signs:
@@ -153,9 +153,8 @@ def claim_verdict(arm_values: list[float], control_values: list[float], p: float
         return f"untestable: every run of both arms at {fmt(arm_values[0])} (n = {n_arm} vs {n_control})"
     if math.isnan(p):
         return f"untested (n = {n_arm} vs {n_control})"
-    diff = sum(arm_values) / n_arm - sum(control_values) / n_control
-    if p < ALPHA:
-        return "**supported**" if diff * direction > 0 else "**contradicted**"
+    if p < ALPHA:  # the direction of the rank test, not of the means (one far-out run can flip those)
+        return "**supported**" if rank_direction(arm_values, control_values) * direction > 0 else "**contradicted**"
     return f"not shown (n = {n_arm} vs {n_control})"
 
 
@@ -240,7 +239,7 @@ def hypothesis_rows(results: list, runs: dict) -> list[list[str]]:
         verdict = {"**supported**": "ruled out: SEAL does better",  # seal as the arm, grpo the control
                    "**contradicted**": "ruled out: SEAL does worse"}.get(hypothesis_verdict(q),
                                                                        f"not ruled out (n = {na} vs {nc})")
-        rows.append(["chance (SEAL as shipped collapses no more often than GRPO)", "no difference between the arms",
+        rows.append(["chance (SEAL as shipped and GRPO collapse equally often)", "no difference between the arms",
                      f"`seal` {ha}/{na} vs `grpo` {hc}/{nc}", fmt(q["collapse_fisher_p"], 2), "",
                      difference(q["final_success"]), fmt(q["final_success"]["mannwhitney_p"], 2),
                      success_runs_needed(results, "seal", "grpo"), verdict])
@@ -278,13 +277,14 @@ def last_win(run: Run) -> str:
 def verdict(question: dict) -> str:
     """What the p-values say, in words (two-sided, alpha 0.05, no correction for the several questions)."""
     shown = []
+    (ha, na), (hc, nc) = question["collapsed"][question["arm"]], question["collapsed"][question["control"]]
     if question["collapse_fisher_p"] < ALPHA:
-        shown.append("collapse rate")
+        shown.append(f"collapse rate {'higher' if ha / na > hc / nc else 'lower'}")
     for key, heading in (("final_success", "final success"), ("eruptions", "eruption count"),
-                         ("amplitude", "eruption size")):
+                         ("amplitude", "largest eruption")):
         p = question[key]["mannwhitney_p"]
         if not math.isnan(p) and p < ALPHA:
-            direction = "higher" if question[key]["difference"]["diff"] > 0 else "lower"
+            direction = "higher" if question[key]["rank_direction"] > 0 else "lower"
             shown.append(f"{heading} {direction}")
     n = question["n"]
     if shown:

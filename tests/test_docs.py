@@ -77,6 +77,7 @@ def test_a_seal_claim_is_supported_or_contradicted_only_at_p_below_alpha_in_its_
     verdict = _module(DOCS / "gen_seal_question.py").claim_verdict
     low, high = [1.0, 2.0, 1.0], [3.0, 4.0, 5.0]
     assert verdict(low, high, 0.01, -1) == "**supported**"          # lower, as claimed
+    assert verdict([1.0, 2.0, 300.0], high, 0.01, -1) == "**supported**"  # ranks lower, though its mean is higher
     assert verdict(high, low, 0.01, -1) == "**contradicted**"       # higher, against the claim
     assert verdict(low, high, 0.20, -1) == "not shown (n = 3 vs 3)"
     assert verdict([8.4], [], float("nan"), -1) == "untestable: no value in one arm (n = 1 vs 0)"
@@ -88,10 +89,14 @@ def test_a_collapse_hypothesis_needs_a_difference_fisher_can_call_at_this_n():
     assert gen.fisher_threshold(5, 6, 6) == 0      # 0/6 vs 5/6: p = 0.015
     assert gen.fisher_threshold(4, 6, 6) is None   # 0/6 vs 4/6: p = 0.061, never below 0.05
     q = {"arm": "a", "control": "c", "collapsed": {"a": [0, 6], "c": [6, 6]}, "collapse_fisher_p": 0.002,
-         "final_success": {"mannwhitney_p": 0.5, "difference": {"diff": 0.1}}}
+         "final_success": {"mannwhitney_p": 0.5, "rank_direction": 1, "difference": {"diff": 0.1}}}
     assert gen.hypothesis_verdict(q) == "**supported**"
-    q["final_success"] = {"mannwhitney_p": 0.01, "difference": {"diff": -0.2}}  # fewer collapses, lower success
-    assert gen.hypothesis_verdict(q) == "**contradicted**"
+    q["final_success"] = {"mannwhitney_p": 0.01, "rank_direction": -1, "difference": {"diff": -0.2}}
+    assert gen.hypothesis_verdict(q) == "**contradicted**"  # fewer collapses, but lower success
+    # the rank test's direction decides, not the means (one far-out run can make the mean point the other way)
+    q["collapse_fisher_p"] = 0.5
+    q["final_success"] = {"mannwhitney_p": 0.01, "rank_direction": 1, "difference": {"diff": -0.2}}
+    assert gen.hypothesis_verdict(q) == "**supported**"
 
 
 def test_every_decimal_in_the_results_prose_is_a_generated_number_rounded():

@@ -129,12 +129,26 @@ def test_the_findings_in_words_hold_on_the_shipped_logs():
     assert all(shipped[key]["mannwhitney_p"] >= gen.ALPHA for key in ("final_success", "eruptions", "amplitude"))
     sep = [gen.claim_values(results, runs, arm, "inter_cos") for arm in ("seal", "grpo")]
     assert mann_whitney_p(*sep) >= gen.ALPHA
-    # ... and faithful SEAL has nothing to compare: every run of both per-turn arms collapsed
+    gap = shipped["final_success"]["difference"]
+    assert gap["low"] < -0.1 and gap["high"] > 0.1  # wide enough for a sizeable gain or loss
+    # untested but visible: in the second half SEAL's runs loop more and have more groups without reward spread
+    for metric in ("degen/repeat_action_rate", "reward/frac_zero_std_groups"):
+        assert all(s > g for s, g in zip(quarter("seal", metric)[2:], quarter("grpo", metric)[2:], strict=True))
+    # faithful SEAL: success and collapse not comparable (every run of both per-turn arms collapsed); eruption
+    # count and separation show no difference
     faithful = q("seal_turn", "grpo_turn")
     assert faithful["collapsed"] == {"seal_turn": [6, 6], "grpo_turn": [6, 6]}
+    assert faithful["eruptions"]["mannwhitney_p"] >= gen.ALPHA
+    sep = [gen.claim_values(results, runs, arm, "inter_cos") for arm in ("seal_turn", "grpo_turn")]
+    assert mann_whitney_p(*sep) >= gen.ALPHA
+    # the per-turn arms' penalty is 0.05 against a win of 1 (five times the official 0.1 against 10)
+    assert {run.config["invalid_action_penalty"] for arm in ("grpo_turn", "seal_turn") for run in runs[arm]} == {0.05}
     # per-turn credit collapses runs: against one GRPO run in six with trajectory credit, Fisher p < 0.05
     credit = q("grpo_turn", "grpo")
     assert credit["collapsed"]["grpo"] == [1, 6] and credit["collapse_fisher_p"] < gen.ALPHA
+    # not the only way to collapse: three of the four trajectory-credit SEAL arms collapsed in half their runs or more
+    trajectory_seal = ["seal", "seal_no_penalty_only", "seal_detached", "seal_0.002"]
+    assert sum(q(arm, "grpo")["collapsed"][arm][0] >= 3 for arm in trajectory_seal) == 3
     # how, in both per-turn arms: valid actions near 1 and most turns in loops in the first quarter, then most
     # groups without reward spread, |A| and the gradient norm down to a third or less of the first quarter
     for arm in ("grpo_turn", "seal_turn"):
@@ -162,8 +176,15 @@ def test_the_findings_in_words_hold_on_the_shipped_logs():
     # the arm without penalty-only labels: highest mean final success of the seven, hottest, and in its last quarter
     # the fewest valid actions and the most format errors of the trajectory-credit arms
     assert len(arms) == 7 and max(arms, key=final) == "seal_no_penalty_only"
+    above = {arm for arm in arms if arm != "seal_no_penalty_only" and q("seal_no_penalty_only", arm)
+             ["final_success"]["mannwhitney_p"] < gen.ALPHA}
+    assert above == {"grpo_turn", "seal_turn", "seal_0.002"}
     entropy = {arm: np.mean([r.mean_entropy for r in results if r.arm == arm]) for arm in arms}
     assert max(entropy, key=entropy.get) == "seal_no_penalty_only"
     trajectory_arms = [a for a in arms if not a.endswith("_turn")]
     assert min(trajectory_arms, key=lambda a: quarter(a, "env/valid_action_ratio")[-1]) == "seal_no_penalty_only"
     assert max(trajectory_arms, key=lambda a: quarter(a, "halluc/format_error_rate")[-1]) == "seal_no_penalty_only"
+    assert min(trajectory_arms, key=lambda a: quarter(a, "degen/repeat_action_rate")[-1]) == "seal_no_penalty_only"
+    # its SEAL term is weaker: SEAL's gradient against the policy gradient below the shipped arm's in every quarter
+    assert all(a < b for a, b in zip(gen.quarter_means(runs["seal_no_penalty_only"], "seal/grad_ratio", "median")[1],
+                                     gen.quarter_means(runs["seal"], "seal/grad_ratio", "median")[1], strict=True))

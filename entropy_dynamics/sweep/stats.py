@@ -62,6 +62,20 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     return float(min(1.0, 2.0 * min(lower, upper)))
 
 
+def rank_direction(a: Sequence[float], b: Sequence[float]) -> int:
+    """Which way a Mann-Whitney difference points: +1 when ``a``'s values rank above ``b``'s on average (U of
+    ``a`` above n_a n_b / 2), -1 below, 0 level. The sign of the difference of means can disagree when one value
+    is far out (one eruption 200x the others)."""
+    x = [v for v in a if v is not None and math.isfinite(v)]
+    y = [v for v in b if v is not None and math.isfinite(v)]
+    if not x or not y:
+        return 0
+    ranks = stats.rankdata(x + y)
+    u = float(ranks[: len(x)].sum()) - len(x) * (len(x) + 1) / 2
+    centre = len(x) * len(y) / 2
+    return 0 if math.isclose(u, centre) else (1 if u > centre else -1)
+
+
 def diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:
     """``{"diff", "low", "high"}``: mean(a) - mean(b) and its two-sided Welch t interval (unequal variances,
     Welch-Satterthwaite degrees of freedom). NaN bounds when an arm has fewer than 2 finite values or both arms

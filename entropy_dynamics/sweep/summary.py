@@ -27,7 +27,7 @@ from entropy_dynamics.analysis.project import COLLAPSE_BELOW
 from entropy_dynamics.logs import Run, frame_to_run
 from entropy_dynamics.logs.jsonl import finite_or_none
 from entropy_dynamics.report.tables import summarize
-from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, runs_needed
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, rank_direction, runs_needed
 
 #: Per-run values summarised per arm: (key, heading).
 RUN_VALUES = [("final_success", "final success"), ("mean_entropy", "mean entropy"),
@@ -97,8 +97,9 @@ def arm_rows(results: Sequence[RunResult], reference: str | None = None) -> list
 def compare_arms(results: Sequence[RunResult], arm: str, control: str, name: str | None = None) -> dict[str, Any]:
     """One question of the experiment, ``arm`` against ``control``: both arms' n and collapse counts with
     Fisher's exact p, and for every per-run value both means, the difference of means with its 95 % Welch
-    interval, the two-sided Mann-Whitney p, and the runs per arm a t test would need to show the difference seen
-    with 80 % power at p < 0.05 (:func:`~entropy_dynamics.sweep.stats.runs_needed`: a planning figure)."""
+    interval, the two-sided Mann-Whitney p with its direction (+1: the arm ranks higher), and the runs per arm a
+    t test would need to show the difference seen with 80 % power at p < 0.05
+    (:func:`~entropy_dynamics.sweep.stats.runs_needed`: a planning figure)."""
     by_arm = {a: [r for r in results if r.arm == a] for a in (arm, control)}
     for a, members in by_arm.items():
         if not members:
@@ -115,7 +116,8 @@ def compare_arms(results: Sequence[RunResult], arm: str, control: str, name: str
     for key, _ in RUN_VALUES:
         a, c = _values(by_arm[arm], key), _values(by_arm[control], key)
         out[key] = {"arm": mean_ci(a), "control": mean_ci(c), "difference": diff_ci(a, c),
-                    "mannwhitney_p": mann_whitney_p(a, c), "runs_needed": runs_needed(a, c)}
+                    "mannwhitney_p": mann_whitney_p(a, c), "rank_direction": rank_direction(a, c),
+                    "runs_needed": runs_needed(a, c)}
     return out
 
 

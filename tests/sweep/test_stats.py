@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, runs_needed
+from entropy_dynamics.sweep.stats import diff_ci, fisher_p, mann_whitney_p, mean_ci, rank_direction, runs_needed
 from entropy_dynamics.sweep.summary import RunResult, arm_rows, compare_arms
 
 
@@ -107,3 +107,12 @@ def test_mann_whitney_is_exact_at_sweep_sizes_with_and_without_ties():
     # large samples fall back to the normal approximation
     big_x, big_y = list(rng.normal(size=40)), list(rng.normal(size=40))
     assert mann_whitney_p(big_x, big_y) == pytest.approx(stats.mannwhitneyu(big_x, big_y).pvalue)
+
+
+def test_rank_direction_follows_the_ranks_not_one_far_out_value():
+    # three of four SEAL runs erupt less, one erupts 200x: the means say higher, the ranks say lower
+    seal, grpo = [2.0, 3.0, 4.0, 209.0], [5.0, 6.0, 7.0, 8.0]
+    assert sum(seal) / 4 > sum(grpo) / 4
+    assert rank_direction(seal, grpo) == -1 and rank_direction(grpo, seal) == 1
+    assert rank_direction([1.0, 2.0], [2.0, 1.0]) == 0
+    assert rank_direction([], [1.0]) == 0

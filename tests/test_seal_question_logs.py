@@ -24,10 +24,10 @@ SHIPPED = ROOT / "sample_logs" / "seal_question"
 SPEC = ROOT / "configs" / "seal_question" / "sweep.yaml"
 PLAN = load_plan(SPEC)
 LOGS = sorted(SHIPPED.glob("*/seed*/metrics.jsonl.gz"))
-#: The follow-up sweep (per-turn arms at the official penalty ratio): shipped as its runs finish.
-FOLLOW_UP_SPEC = ROOT / "configs" / "seal_question" / "official_penalty.yaml"
-FOLLOW_UP_PLAN = load_plan(FOLLOW_UP_SPEC)
-FOLLOW_UP_LOGS = sorted((ROOT / "sample_logs" / "seal_question_official_penalty").glob("*/seed*/metrics.jsonl.gz"))
+#: The follow-up sweeps' (spec, log) pairs: their logs are shipped as their runs finish.
+FOLLOW_UP_LOGS = [(load_plan(ROOT / "configs" / "seal_question" / f"{name}.yaml"), log)
+                  for name in ("official_penalty", "credit_scale")
+                  for log in sorted((ROOT / "sample_logs" / f"seal_question_{name}").glob("*/seed*/metrics.jsonl.gz"))]
 STEPS = 150
 
 
@@ -48,8 +48,7 @@ def test_logs_are_shipped_for_every_run_of_the_spec():
     assert len(LOGS) == len(PLAN.arms) * len(PLAN.seeds)  # the whole sweep: every arm x every seed
 
 
-@pytest.mark.parametrize(("plan", "log"), [*((PLAN, log) for log in LOGS),
-                                           *((FOLLOW_UP_PLAN, log) for log in FOLLOW_UP_LOGS)],
+@pytest.mark.parametrize(("plan", "log"), [*((PLAN, log) for log in LOGS), *FOLLOW_UP_LOGS],
                          ids=lambda x: f"{x.parent.parent.name}/{x.parent.name}" if isinstance(x, Path) else "")
 def test_each_log_is_its_run_whole_and_live_agrees_with_offline(plan, log, capsys):
     arm, seed = _arm_seed(log)

@@ -145,6 +145,11 @@ def test_the_findings_in_words_hold_on_the_shipped_logs():
     # per-turn credit collapses runs: against one GRPO run in six with trajectory credit, Fisher p < 0.05
     credit = q("grpo_turn", "grpo")
     assert credit["collapsed"]["grpo"] == [1, 6] and credit["collapse_fisher_p"] < gen.ALPHA
+    # the follow-up at the official penalty ratio (0.01 against a win of 1): every run of both arms collapsed too
+    _, _, f_runs, f_results = gen.load(gen.FOLLOW_UPS[0].shipped, gen.FOLLOW_UPS[0].spec)
+    assert {run.config["invalid_action_penalty"] for members in f_runs.values() for run in members} == {0.01}
+    official = compare_arms(f_results, "seal_turn_p0.01", "grpo_turn_p0.01")
+    assert official["collapsed"] == {"seal_turn_p0.01": [6, 6], "grpo_turn_p0.01": [6, 6]}
     # not the only way to collapse: three of the four trajectory-credit SEAL arms collapsed in half their runs or more
     trajectory_seal = ["seal", "seal_no_penalty_only", "seal_detached", "seal_0.002"]
     assert sum(q(arm, "grpo")["collapsed"][arm][0] >= 3 for arm in trajectory_seal) == 3

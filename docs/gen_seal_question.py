@@ -583,6 +583,29 @@ def answers(results: list, runs: dict) -> list[str]:
     return lines
 
 
+def follow_up_answers(logs_root: Path = SHIPPED) -> list[str]:
+    """One README line per follow-up sweep with shipped runs: each of its questions, collapse counts and verdict."""
+    lines = []
+    _, _, main_runs, main_results = load(logs_root)
+    for follow_up in FOLLOW_UPS:
+        if not follow_up.shipped.is_dir():
+            continue
+        plan, _, runs, results = load(follow_up.shipped, follow_up.spec)
+        if not results:
+            continue
+        both_runs, both_results = {**main_runs, **runs}, [*main_results, *results]
+        parts = []
+        for name, arm, control in follow_up.questions:
+            if arm in both_runs and control in both_runs:
+                q = compare_arms(both_results, arm, control, name)
+                (ha, na), (hc, nc) = q["collapsed"][arm], q["collapsed"][control]
+                parts.append(f"{name} (`{arm}` vs `{control}`, collapsed {ha}/{na} vs {hc}/{nc}): "
+                             f"{verdict(q).split(' (n = ')[0]}")
+        lines.append(f"* **{follow_up.title}** (`{follow_up.spec.relative_to(REPO)}`, "
+                     f"{progress(plan, len(results))}): " + "; ".join(parts) + ".")
+    return lines
+
+
 def readme_block(logs_root: Path = SHIPPED) -> str:
     """The README's results: the answer in words (:func:`answers`), then per arm n, final success, collapsed runs,
     eruptions (GRPO the reference)."""
@@ -599,6 +622,7 @@ def readme_block(logs_root: Path = SHIPPED) -> str:
         "counts); \"untestable\" = no spread to test (e.g. every run of both arms collapsed):",
         "",
         *answers(results, runs),
+        *follow_up_answers(logs_root),
         "",
         "Mean ± 95 % CI (n), collapsed = final success < 0.02, p = Fisher's exact test against `grpo`; "
         f"`{SUMMARY_COMMAND}` prints this table. Every question and number: "

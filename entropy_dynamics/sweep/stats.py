@@ -11,10 +11,15 @@ import numpy as np
 from scipy import stats
 
 
+def _finite(values: Sequence[float | None]) -> list[float]:
+    """The finite values (None, NaN and infinities left out)."""
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float | int]:
     """``{"n", "mean", "ci"}``: the mean of the finite values and the half-width of its two-sided t interval
     (``t_{(1+level)/2, n-1} x sd / sqrt(n)``; NaN for n < 2, NaN mean for n = 0)."""
-    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    x = np.asarray(_finite(values), dtype=float)
     n = int(x.size)
     if n == 0:
         return {"n": 0, "mean": math.nan, "ci": math.nan}
@@ -44,8 +49,7 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float]) -> float:
     normal approximation only beyond :data:`EXACT_SPLITS` splits. The approximation scipy uses whenever values
     tie (every collapsed run's success is 0) is off at this n: for 1 run against 6 equal ones it gives 0.041, where
     no split can do better than 2/7."""
-    x = [v for v in a if v is not None and math.isfinite(v)]
-    y = [v for v in b if v is not None and math.isfinite(v)]
+    x, y = _finite(a), _finite(b)
     if not x or not y:
         return math.nan
     if len(set(x) | set(y)) == 1:
@@ -66,8 +70,7 @@ def rank_direction(a: Sequence[float], b: Sequence[float]) -> int:
     """Which way a Mann-Whitney difference points: +1 when ``a``'s values rank above ``b``'s on average (U of
     ``a`` above n_a n_b / 2), -1 below, 0 level. The sign of the difference of means can disagree when one value
     is far out (one eruption 200x the others)."""
-    x = [v for v in a if v is not None and math.isfinite(v)]
-    y = [v for v in b if v is not None and math.isfinite(v)]
+    x, y = _finite(a), _finite(b)
     if not x or not y:
         return 0
     ranks = stats.rankdata(x + y)
@@ -80,8 +83,7 @@ def diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict
     """``{"diff", "low", "high"}``: mean(a) - mean(b) and its two-sided Welch t interval (unequal variances,
     Welch-Satterthwaite degrees of freedom). NaN bounds when an arm has fewer than 2 finite values or both arms
     are constant (no spread to build an interval from)."""
-    x = np.asarray([v for v in a if v is not None and math.isfinite(v)], dtype=float)
-    y = np.asarray([v for v in b if v is not None and math.isfinite(v)], dtype=float)
+    x, y = np.asarray(_finite(a), dtype=float), np.asarray(_finite(b), dtype=float)
     if not x.size or not y.size:
         return {"diff": math.nan, "low": math.nan, "high": math.nan}
     diff = float(x.mean() - y.mean())
@@ -103,8 +105,7 @@ def runs_needed(a: Sequence[float], b: Sequence[float], alpha: float = 0.05, pow
     ``P(|T'| > t_{1-alpha/2, 2n-2}) >= power``, T' noncentral t with 2n - 2 degrees of freedom and noncentrality
     ``d sqrt(n / 2)``. A planning figure, not evidence: it takes the observed difference as the true one. None when
     an arm has fewer than 2 finite values, there is no spread or no difference, or more than ``max_runs`` are needed."""
-    x = np.asarray([v for v in a if v is not None and math.isfinite(v)], dtype=float)
-    y = np.asarray([v for v in b if v is not None and math.isfinite(v)], dtype=float)
+    x, y = np.asarray(_finite(a), dtype=float), np.asarray(_finite(b), dtype=float)
     if x.size < 2 or y.size < 2:
         return None
     pooled = math.sqrt(((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / (x.size + y.size - 2))

@@ -136,7 +136,8 @@ def split_minibatches(samples: list[TurnSample], minibatches: int, how: str,
         return [order[k::minibatches] for k in range(minibatches)]
     groups = sorted({s.group for s in samples})
     dealt = [groups[j] for j in torch.randperm(len(groups), generator=generator).tolist()]
-    return [[i for i, s in enumerate(samples) if s.group in set(dealt[k::minibatches])] for k in range(minibatches)]
+    dealt_sets = [set(dealt[k::minibatches]) for k in range(minibatches)]
+    return [[i for i, s in enumerate(samples) if s.group in chosen] for chosen in dealt_sets]
 
 
 def update_policy(

@@ -188,8 +188,8 @@ def test_the_findings_in_words_hold_on_the_shipped_logs():
     assert gen.fisher_threshold(hits, n, 6) is None
     # seeds per arm to show the success difference: a few dozen or fewer without penalty-only labels, hundreds for
     # the coefficient and the detached head
-    assert int(gen.success_runs_needed(results, "seal_no_penalty_only", "seal")) <= 36
-    assert all(int(gen.success_runs_needed(results, arm, "seal")) >= 100 for arm in ("seal_0.002", "seal_detached"))
+    assert int(gen.success_runs_needed(q("seal_no_penalty_only", "seal"))) <= 36
+    assert all(int(gen.success_runs_needed(q(arm, "seal"))) >= 100 for arm in ("seal_0.002", "seal_detached"))
     # the arm without penalty-only labels: highest mean final success of the seven, hottest, and in its last quarter
     # the fewest valid actions and the most format errors of the trajectory-credit arms
     assert len(arms) == 7 and max(arms, key=final) == "seal_no_penalty_only"
